@@ -1,0 +1,1 @@
+"""Carepath engine: pathway library, runtime, persistence, timers and adherence. No Flask in here."""

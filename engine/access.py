@@ -1,0 +1,45 @@
+"""Who may do what: the caller as the engine sees it, and the rules every entry point shares."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import NotAllowed
+
+# Roles whose work is a client's care; they may read client records (every read is audited).
+CLINICAL_ROLES = frozenset({"intake", "case_manager", "clinician", "supervisor", "crisis"})
+# Quality staff read records and measures for adherence review; they do not change care.
+RECORD_READERS = CLINICAL_ROLES | {"quality"}
+# Who may register clients and open cases.
+REGISTRARS = frozenset({"intake", "case_manager", "supervisor"})
+# Who may send a message into a case (report a crisis, an admission notice, …).
+MESSENGERS = CLINICAL_ROLES
+# Who sees and manages every open task, and reassigns work.
+TEAM_LEADS = frozenset({"supervisor"})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in person (or API token holder) on whose behalf the engine acts."""
+    id: int
+    username: str
+    roles: frozenset[str]
+    channel: str = "web"  # web | api | cli: recorded in the audit log
+
+    def has_any(self, roles) -> bool:
+        return bool(self.roles & set(roles))
+
+    def require(self, roles, doing: str) -> None:
+        if not self.has_any(roles):
+            raise NotAllowed(f"Your role does not allow you to {doing}.")
+
+
+def may_see_task(actor: Actor, role: str, assignee_id: int | None) -> bool:
+    """Open tasks of one's roles, tasks assigned to one, and (supervisors) the whole team's."""
+    return role in actor.roles or assignee_id == actor.id or actor.has_any(TEAM_LEADS)
+
+
+def may_work_task(actor: Actor, role: str, assignee_id: int | None) -> bool:
+    """Claim or complete: the assignee, or anyone with the task's role while it is unassigned."""
+    if assignee_id is not None:
+        return assignee_id == actor.id
+    return role in actor.roles

@@ -1,0 +1,195 @@
+"""Client and case records: registering, reading (always audited) and the case summary the API shows."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from . import audit, forms
+from .access import RECORD_READERS, REGISTRARS, TEAM_LEADS, Actor
+from .errors import BadRequest, FieldError, InvalidFormData, NotAllowed, NotFound
+from .models import Case, Client, Event, PathwayInstance, PathwayVersion, Score, User
+
+CLIENT_SCHEMA = {
+    "type": "object",
+    "required": ["given_name", "family_name", "birth_date"],
+    "properties": {
+        "given_name": {"type": "string", "minLength": 1, "maxLength": 100},
+        "family_name": {"type": "string", "minLength": 1, "maxLength": 100},
+        "birth_date": {"type": "string", "format": "date"},
+        "preferred_language": {"type": ["string", "null"], "maxLength": 50},
+        "phone": {"type": ["string", "null"], "maxLength": 40},
+        "email": {"type": ["string", "null"], "maxLength": 200},
+        "address": {"type": ["string", "null"], "maxLength": 500},
+        "case_manager": {"type": ["string", "null"], "maxLength": 64},
+        "contacts": {
+            "type": "array", "maxItems": 20,
+            "items": {
+                "type": "object", "required": ["name"],
+                "properties": {
+                    "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "relationship": {"type": "string", "maxLength": 100},
+                    "phone": {"type": "string", "maxLength": 40},
+                    "may_contact": {"type": "boolean"},
+                },
+                "additionalProperties": False,
+            },
+        },
+    },
+    "additionalProperties": False,
+}
+
+_EDITABLE = ("given_name", "family_name", "preferred_language", "phone", "email", "address", "contacts")
+
+
+def _birth_date(text: str) -> date:
+    try:
+        born = date.fromisoformat(text)
+    except ValueError:
+        raise BadRequest("birth_date must be a date, YYYY-MM-DD.") from None
+    if born > date.today():
+        raise InvalidFormData("1 field(s) need attention.", [FieldError("birth_date", "A birth date cannot be in the future.")])
+    return born
+
+
+def _case_manager_id(session: Session, username: str | None) -> int | None:
+    if not username:
+        return None
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or "case_manager" not in user.role_names:
+        raise InvalidFormData("1 field(s) need attention.",
+                              [FieldError("case_manager", f"{username!r} is not a case manager.")])
+    return user.id
+
+
+def create_client(session: Session, actor: Actor, data, now: datetime) -> dict:
+    """Register a client. Raises NotAllowed, InvalidFormData (with the wrong fields)."""
+    actor.require(REGISTRARS, "register clients")
+    forms.check(CLIENT_SCHEMA, data)
+    client = Client(given_name=data["given_name"].strip(), family_name=data["family_name"].strip(),
+                    birth_date=_birth_date(data["birth_date"]), contacts=data.get("contacts") or [],
+                    created_at=now, case_manager_id=_case_manager_id(session, data.get("case_manager")),
+                    **{k: data.get(k) for k in ("preferred_language", "phone", "email", "address")})
+    session.add(client)
+    session.flush()
+    audit.record(session, actor, "create", "client", client.id, client.id, now)
+    return client_view(client, [])
+
+
+def update_client(session: Session, actor: Actor, client_id: int, data, now: datetime) -> dict:
+    """Change contact details or the case manager. Raises NotFound, NotAllowed, InvalidFormData."""
+    actor.require(REGISTRARS, "change client records")
+    client = client_row(session, client_id)
+    merged = {**client_view(client, []), **(data or {})}
+    merged = {k: v for k, v in merged.items() if k in CLIENT_SCHEMA["properties"]}
+    forms.check(CLIENT_SCHEMA, merged)
+    for key in _EDITABLE:
+        if key in (data or {}):
+            setattr(client, key, data[key])
+    if "birth_date" in (data or {}):
+        client.birth_date = _birth_date(data["birth_date"])
+    if "case_manager" in (data or {}):
+        if not actor.has_any(TEAM_LEADS | {"intake"}):
+            raise NotAllowed("Only supervisors and intake staff assign case managers.")
+        client.case_manager_id = _case_manager_id(session, data["case_manager"])
+    audit.record(session, actor, "update", "client", client.id, client.id, now)
+    return read_client(session, actor, client_id, now, audited=False)
+
+
+def client_row(session: Session, client_id) -> Client:
+    client = session.get(Client, client_id) if isinstance(client_id, int) else None
+    if client is None:
+        raise NotFound(f"No client {client_id}.")
+    return client
+
+
+def age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def client_view(client: Client, cases: list[Case]) -> dict:
+    return {
+        "id": client.id, "given_name": client.given_name, "family_name": client.family_name,
+        "birth_date": client.birth_date.isoformat(), "age": age_on(client.birth_date, date.today()),
+        "preferred_language": client.preferred_language, "phone": client.phone, "email": client.email,
+        "address": client.address, "contacts": client.contacts or [],
+        "case_manager": client.case_manager.username if client.case_manager else None,
+        "created_at": client.created_at.isoformat(),
+        "cases": [{"id": c.id, "status": c.status, "risk_level": c.risk_level, "opened_at": c.opened_at.isoformat(),
+                   "closed_at": c.closed_at.isoformat() if c.closed_at else None} for c in cases],
+    }
+
+
+def read_client(session: Session, actor: Actor, client_id, now: datetime, audited: bool = True) -> dict:
+    """The client record with its cases. Every read is audited. Raises NotFound, NotAllowed."""
+    actor.require(RECORD_READERS, "read client records")
+    client = client_row(session, client_id)
+    cases = session.scalars(select(Case).where(Case.client_id == client.id).order_by(Case.opened_at)).all()
+    if audited:
+        audit.record(session, actor, "read", "client", client.id, client.id, now)
+    return client_view(client, list(cases))
+
+
+def search_clients(session: Session, actor: Actor, query: str, now: datetime, limit: int = 50) -> list[dict]:
+    """Clients whose name matches `query` (or the most recent, without one). The search is audited."""
+    actor.require(RECORD_READERS, "search client records")
+    stmt = select(Client).order_by(Client.family_name, Client.given_name).limit(limit)
+    q = (query or "").strip()
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(func.lower(Client.family_name).like(like), func.lower(Client.given_name).like(like),
+                              func.lower(Client.given_name + " " + Client.family_name).like(like)))
+    found = session.scalars(stmt).all()
+    audit.record(session, actor, "search", "client", "search", None, now)
+    return [client_view(c, []) for c in found]
+
+
+def case_row(session: Session, case_id) -> Case:
+    case = session.get(Case, case_id) if isinstance(case_id, int) else None
+    if case is None:
+        raise NotFound(f"No case {case_id}.")
+    return case
+
+
+def case_view(session: Session, case: Case) -> dict:
+    rows = session.execute(
+        select(PathwayInstance.id, PathwayInstance.process_id, PathwayVersion.version, PathwayInstance.status,
+               PathwayInstance.started_at, PathwayInstance.ended_at)
+        .join(PathwayVersion, PathwayVersion.id == PathwayInstance.pathway_version_id)
+        .where(PathwayInstance.case_id == case.id).order_by(PathwayInstance.id)).all()
+    scores = session.scalars(select(Score).where(Score.case_id == case.id).order_by(Score.at, Score.id)).all()
+    return {
+        "id": case.id, "client_id": case.client_id, "status": case.status, "risk_level": case.risk_level,
+        "opened_at": case.opened_at.isoformat(), "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "close_reason": case.close_reason,
+        "pathways": [{"id": r.id, "pathway": r.process_id, "version": r.version, "status": r.status,
+                      "started_at": r.started_at.isoformat(), "ended_at": r.ended_at.isoformat() if r.ended_at else None}
+                     for r in rows],
+        "scores": [{"instrument": s.instrument, "total": s.total, "severity": s.severity, "at": s.at.isoformat()}
+                   for s in scores],
+    }
+
+
+def read_case(session: Session, actor: Actor, case_id, now: datetime) -> dict:
+    """The case with its pathway instances and scores. Audited. Raises NotFound, NotAllowed."""
+    actor.require(RECORD_READERS, "read case records")
+    case = case_row(session, case_id)
+    audit.record(session, actor, "read", "case", case.id, case.client_id, now)
+    return case_view(session, case)
+
+
+def event_view(e: Event) -> dict:
+    return {"id": e.id, "at": e.at.isoformat(), "case_id": e.case_id, "client_id": e.client_id,
+            "instance_id": e.instance_id, "pathway": e.process_id, "pathway_version": e.pathway_version,
+            "activity": e.activity, "activity_name": e.activity_name, "lifecycle": e.lifecycle,
+            "role": e.role, "user": e.username}
+
+
+def read_case_events(session: Session, actor: Actor, case_id, now: datetime) -> list[dict]:
+    """The case's event log, oldest first. Audited. Raises NotFound, NotAllowed."""
+    actor.require(RECORD_READERS, "read case records")
+    case = case_row(session, case_id)
+    audit.record(session, actor, "read", "events", case.id, case.client_id, now)
+    rows = session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.at, Event.id)).all()
+    return [event_view(e) for e in rows]

@@ -1,0 +1,86 @@
+"""The engine's exceptions. web/errors.py is the one place that turns them into HTTP answers."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CarepathError(Exception):
+    """Base of every error the engine raises on purpose. `code` is the machine-readable name."""
+    code = "error"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(CarepathError):
+    code = "not_found"
+
+
+class NotAllowed(CarepathError):
+    code = "forbidden"
+
+
+class NotAuthenticated(CarepathError):
+    code = "unauthorized"
+
+
+class TooManyAttempts(CarepathError):
+    """Repeated failed sign-ins: the caller must wait before trying again."""
+    code = "too_many_attempts"
+
+
+class BadRequest(CarepathError):
+    code = "bad_request"
+
+
+class TaskNotOpen(CarepathError):
+    """The task was completed, cancelled or taken by someone else meanwhile."""
+    code = "task_not_open"
+
+
+class StaleInstance(CarepathError):
+    """Someone else changed the pathway instance between our read and our write."""
+    code = "conflict"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    path: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"path": self.path, "message": self.message}
+
+
+class InvalidFormData(CarepathError):
+    """Submitted data does not satisfy the form's JSON Schema; `fields` says what is wrong where."""
+    code = "invalid_form_data"
+
+    def __init__(self, message: str, fields: list[FieldError]):
+        super().__init__(message)
+        self.fields = fields
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a pathway file, with where it is."""
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+
+
+class PathwayInvalid(CarepathError):
+    code = "pathway_invalid"
+
+    def __init__(self, findings: list[Finding]):
+        super().__init__(f"{len(findings)} problem(s) in the pathway files: " + "; ".join(map(str, findings[:5])))
+        self.findings = findings
+
+
+class PathwayFailed(CarepathError):
+    """A pathway step failed (a script error, a condition on missing data, a time limit). Nothing was saved."""
+    code = "pathway_error"

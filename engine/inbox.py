@@ -1,0 +1,167 @@
+"""Inboxes: the open tasks a person may see, one task with its form, and claiming and assigning work.
+
+Everything here reads the human-task table (indexed), never the instance blobs.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, case as sql_case, or_, select, update
+from sqlalchemy.orm import Session
+
+from . import audit
+from .access import TEAM_LEADS, Actor, may_see_task, may_work_task
+from .errors import BadRequest, NotAllowed, NotFound, TaskNotOpen
+from .library import SpecCache
+from .models import Client, Event, FormSubmission, HumanTask, PathwayInstance, User
+
+
+def task_view(ht: HumanTask, now: datetime, client: Client | None = None) -> dict:
+    view = {
+        "id": ht.id, "case_id": ht.case_id, "client_id": ht.client_id, "pathway": ht.process_id,
+        "task": ht.bpmn_id, "title": ht.title, "role": ht.role,
+        "assignee": ht.assignee.username if ht.assignee else None,
+        "due_at": ht.due_at.isoformat() if ht.due_at else None, "created_at": ht.created_at.isoformat(),
+        "form_id": ht.form_id, "status": ht.status,
+        "overdue": bool(ht.status == "open" and ht.due_at and ht.due_at < now),
+    }
+    if client is not None:
+        view["client_name"] = f"{client.given_name} {client.family_name}"
+    return view
+
+
+def _visible(actor: Actor):
+    """Tasks assigned to me, unassigned tasks of my roles; supervisors see the whole team's."""
+    if actor.has_any(TEAM_LEADS):
+        return True
+    return or_(HumanTask.assignee_id == actor.id,
+               and_(HumanTask.assignee_id.is_(None), HumanTask.role.in_(sorted(actor.roles))))
+
+
+def list_tasks(session: Session, actor: Actor, now: datetime, case_id: int | None = None, role: str | None = None,
+               mine: bool = False, pathway: str | None = None, client_id: int | None = None,
+               limit: int = 500) -> list[dict]:
+    """Open tasks the caller may see, most urgent first (overdue, then by due time, then oldest)."""
+    stmt = (select(HumanTask, Client).join(Client, Client.id == HumanTask.client_id)
+            .where(HumanTask.status == "open", _visible(actor)))
+    if mine:
+        stmt = stmt.where(HumanTask.assignee_id == actor.id)
+    if case_id is not None:
+        stmt = stmt.where(HumanTask.case_id == case_id)
+    if client_id is not None:
+        stmt = stmt.where(HumanTask.client_id == client_id)
+    if role:
+        stmt = stmt.where(HumanTask.role == role)
+    if pathway:
+        stmt = stmt.where(HumanTask.process_id == pathway)
+    no_due_last = sql_case((HumanTask.due_at.is_(None), 1), else_=0)
+    stmt = stmt.order_by(no_due_last, HumanTask.due_at, HumanTask.created_at, HumanTask.id).limit(limit)
+    return [task_view(ht, now, client) for ht, client in session.execute(stmt).all()]
+
+
+def _task(session: Session, task_id) -> HumanTask:
+    ht = session.get(HumanTask, task_id) if isinstance(task_id, int) else None
+    if ht is None:
+        raise NotFound(f"No task {task_id}.")
+    return ht
+
+
+def _task_spec(pathway, bpmn_id: str):
+    for spec in [pathway.spec, *pathway.subprocess_specs.values()]:
+        if bpmn_id in spec.task_specs:
+            return spec.task_specs[bpmn_id]
+    return None
+
+
+def read_task(session: Session, specs: SpecCache, actor: Actor, task_id, now: datetime) -> dict:
+    """One task with its form (schema, UI hints), instructions and prefill. Audited.
+
+    Raises NotFound, NotAllowed."""
+    ht = _task(session, task_id)
+    if not may_see_task(actor, ht.role, ht.assignee_id):
+        raise NotAllowed("This task belongs to another role.")
+    instance = session.get(PathwayInstance, ht.instance_id)
+    pathway = specs.get(instance.pathway_version)
+    spec = _task_spec(pathway, ht.bpmn_id)
+    props = ((spec.extensions or {}).get("properties", {}) if spec else {}) or {}
+    form_file = props.get("formJsonSchemaFilename")
+    schema, ui = pathway.form(form_file) if form_file else (None, None)
+    prefill = {}
+    if props.get("prefill") == "case" and ht.form_id:
+        last = session.scalar(select(FormSubmission.data).where(
+            FormSubmission.case_id == ht.case_id, FormSubmission.form_id == ht.form_id)
+            .order_by(FormSubmission.submitted_at.desc(), FormSubmission.id.desc()).limit(1))
+        prefill = last or {}
+    client = session.get(Client, ht.client_id)
+    audit.record(session, actor, "read", "task", ht.id, ht.client_id, now)
+    view = task_view(ht, now, client)
+    view.update({
+        "pathway_version": instance.pathway_version.version,
+        "form": {"id": ht.form_id, "schema": schema, "ui_schema": ui},
+        "data": prefill,
+        "documentation": getattr(spec, "documentation", None) if spec else None,
+        "instructions": (spec.extensions or {}).get("instructionsForEndUser") if spec else None,
+        "may_complete": ht.status == "open" and may_work_task(actor, ht.role, ht.assignee_id),
+    })
+    return view
+
+
+def claim(session: Session, actor: Actor, task_id, now: datetime) -> dict:
+    """Take an unassigned task of one's role. Raises NotFound, NotAllowed, TaskNotOpen (taken or closed)."""
+    ht = _task(session, task_id)
+    if ht.status != "open":
+        raise TaskNotOpen(f"This task was already {ht.status}.")
+    if ht.assignee_id == actor.id:
+        return task_view(ht, now)
+    if ht.role not in actor.roles:
+        raise NotAllowed("This task belongs to another role.")
+    done = session.execute(update(HumanTask).where(HumanTask.id == ht.id, HumanTask.status == "open",
+                                                   HumanTask.assignee_id.is_(None))
+                           .values(assignee_id=actor.id)).rowcount
+    if not done:
+        raise TaskNotOpen("Someone else took this task meanwhile.")
+    session.add(Event(at=now, case_id=ht.case_id, client_id=ht.client_id, instance_id=ht.instance_id,
+                      process_id=ht.process_id, activity=ht.bpmn_id, activity_name=ht.title, lifecycle="claimed",
+                      role=ht.role, username=actor.username, human_task_id=ht.id))
+    session.refresh(ht)
+    return task_view(ht, now)
+
+
+def release(session: Session, actor: Actor, task_id, now: datetime) -> dict:
+    """Give a claimed task back to the team queue. Raises NotFound, NotAllowed, TaskNotOpen."""
+    ht = _task(session, task_id)
+    if ht.status != "open":
+        raise TaskNotOpen(f"This task was already {ht.status}.")
+    if ht.assignee_id != actor.id and not actor.has_any(TEAM_LEADS):
+        raise NotAllowed("Only the person holding a task (or a supervisor) can release it.")
+    ht.assignee_id = None
+    session.flush()
+    session.refresh(ht)
+    return task_view(ht, now)
+
+
+def assign(session: Session, actor: Actor, task_id, username: str | None, now: datetime) -> dict:
+    """A supervisor hands a task to a named person of its role. Raises NotFound, NotAllowed, BadRequest."""
+    actor.require(TEAM_LEADS, "reassign tasks")
+    ht = _task(session, task_id)
+    if ht.status != "open":
+        raise TaskNotOpen(f"This task was already {ht.status}.")
+    if not username:
+        ht.assignee_id = None
+    else:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None or not user.active:
+            raise NotFound(f"No user {username!r}.")
+        if ht.role not in user.role_names:
+            raise BadRequest(f"{username} does not have the role {ht.role}.")
+        ht.assignee_id = user.id
+    session.flush()
+    session.refresh(ht)
+    return task_view(ht, now)
+
+
+def tasks_by_id(session: Session, ids: list[int], now: datetime) -> list[dict]:
+    if not ids:
+        return []
+    rows = session.scalars(select(HumanTask).where(HumanTask.id.in_(ids)).order_by(HumanTask.id)).all()
+    return [task_view(r, now) for r in rows]

@@ -1,0 +1,267 @@
+"""The pathway library: builds pathways from files, publishes them as versions, and serves parsed specs.
+
+A pathway is one BPMN process plus the DMN tables, called processes and forms it uses; its version
+changes when any of those files changes (by content hash). Instances keep the version they started
+on, so a change reaches a client at the next hand-over, with no instance migration.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from lxml import etree
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+
+from . import pathway_files as pf
+from .errors import Finding, PathwayInvalid
+from .models import PathwayVersion
+from .serialization import dump_spec, load_spec
+
+
+@dataclass
+class BuiltPathway:
+    process_id: str
+    name: str
+    sources: dict[str, str]
+    content_hash: str
+    spec: dict
+    start_messages: list[str]
+
+
+@dataclass
+class _Scanned:
+    """The library's files parsed as XML, with who uses what; cheap enough to redo on every start."""
+    files: pf.FileSet
+    bpmn: dict[str, object]  # file name -> root element
+    dmn: dict[str, object]
+    decision_file: dict[str, str]  # decision id -> DMN file name
+    findings: list[Finding]
+
+
+def _scan(files: pf.FileSet) -> _Scanned:
+    findings: list[Finding] = []
+    bpmn, dmn, decision_file = {}, {}, {}
+    for name in files.names(".bpmn"):
+        root, errs = pf.parse_xml(files.files[name], name)
+        findings += errs
+        if root is not None:
+            bpmn[name] = root
+    for name in files.names(".dmn"):
+        root, errs = pf.parse_xml(files.files[name], name)
+        findings += errs
+        if root is None:
+            continue
+        dmn[name] = root
+        for decision in pf.decision_ids(root):
+            if decision in decision_file:
+                findings.append(Finding(name, None, f"decision {decision!r} is also defined in {decision_file[decision]}"))
+            decision_file[decision] = name
+    return _Scanned(files, bpmn, dmn, decision_file, findings)
+
+
+def _file_set_of(scan: _Scanned, bpmn_name: str) -> tuple[list[str], list[Finding]]:
+    """The files one pathway is made of: its BPMN, called processes, DMN tables and forms."""
+    findings, seen, todo = [], set(), [bpmn_name]
+    names: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        names.add(name)
+        root = scan.bpmn[name]
+        for called in pf.called_processes(root):
+            target = f"{called}.bpmn"
+            if target in scan.bpmn:
+                todo.append(target)
+            else:
+                findings.append(Finding(name, None, f"called process {called!r} not found ({target})"))
+        for decision in pf.referenced_decisions(root):
+            if decision in scan.decision_file:
+                names.add(scan.decision_file[decision])
+            else:
+                findings.append(Finding(name, None, f"decision table {decision!r} not found in any .dmn file"))
+        for form in pf.referenced_forms(root):
+            if form in scan.files.files:
+                names.add(form)
+                ui = form.replace(".schema.json", ".ui.json")
+                if ui in scan.files.files:
+                    names.add(ui)
+    return sorted(names), findings
+
+
+def content_hash(sources: dict[str, str]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(sources):
+        digest.update(name.encode() + b"\0" + sources[name].encode() + b"\0")
+    return digest.hexdigest()
+
+
+def _check_all(scan: _Scanned, names: list[str]) -> list[Finding]:
+    findings: list[Finding] = []
+    for name in names:
+        if name.endswith(".bpmn"):
+            try:
+                VALIDATOR.validate(scan.bpmn[name], name)
+            except ValidationException as exc:
+                findings.append(Finding(name, getattr(exc, "line_number", None) or None, f"BPMN schema: {exc}"))
+                continue
+            findings += pf.check_bpmn(name, scan.bpmn[name], scan.files)
+        elif name.endswith(".dmn"):
+            findings += pf.check_dmn(name, scan.dmn[name])
+        elif name.endswith(".json"):
+            findings += pf.check_form(name, scan.files.files[name])[1]
+    return findings
+
+
+def _build_spec(scan: _Scanned, process_id: str, names: list[str]):
+    parser = SpiffBpmnParser()  # XML schema already checked in _check_all
+    for name in names:
+        if name.endswith(".bpmn"):
+            parser.add_bpmn_xml(etree.ElementTree(scan.bpmn[name]), name)
+        elif name.endswith(".dmn"):
+            parser.add_dmn_xml(scan.dmn[name], name)
+    spec = parser.get_spec(process_id)
+    return spec, parser.get_subprocess_specs(process_id)
+
+
+def _start_messages(spec) -> list[str]:
+    names = set()
+    start = spec.task_specs.get("Start")
+    for ts in (start.outputs if start else []):
+        event = getattr(ts, "event_definition", None)
+        if isinstance(event, MessageEventDefinition):
+            names.add(event.name)
+    return sorted(names)
+
+
+def build(files: pf.FileSet, only: set[str] | None = None,
+          skip_hashes: dict[str, set[str]] | None = None) -> list[BuiltPathway]:
+    """Check and build every pathway in `files` (or those named in `only`).
+
+    A pathway whose content hash is in `skip_hashes[process_id]` is not built again.
+    Raises PathwayInvalid with every finding, so an agency sees all problems at once."""
+    scan = _scan(files)
+    findings = list(scan.findings)
+    plans = []
+    for bpmn_name in sorted(scan.bpmn):
+        process_id = bpmn_name[: -len(".bpmn")]
+        if only is not None and process_id not in only:
+            continue
+        names, errs = _file_set_of(scan, bpmn_name)
+        findings += errs
+        sources = {n: files.files[n] for n in names}
+        plans.append((process_id, names, sources, content_hash(sources)))
+    checked: set[str] = set()
+    built = []
+    for process_id, names, sources, digest in plans:
+        if skip_hashes and digest in skip_hashes.get(process_id, set()):
+            continue
+        new_findings = _check_all(scan, [n for n in names if n not in checked])
+        checked.update(names)
+        findings += new_findings
+        if new_findings:
+            continue
+        try:
+            spec, subs = _build_spec(scan, process_id, names)
+        except ValidationException as exc:
+            findings.append(Finding(getattr(exc, "file_name", "") or f"{process_id}.bpmn",
+                                    getattr(exc, "line_number", None) or None, str(exc)))
+            continue
+        built.append(BuiltPathway(process_id, getattr(spec, "description", None) or process_id, sources, digest,
+                                  dump_spec(spec, subs), _start_messages(spec)))
+    if findings:
+        raise PathwayInvalid(sorted(set(findings), key=lambda f: (f.file, f.line or 0, f.message)))
+    return built
+
+
+def validate(files: pf.FileSet) -> list[Finding]:
+    """Every problem in the files, or an empty list."""
+    try:
+        build(files)
+    except PathwayInvalid as exc:
+        return exc.findings
+    return []
+
+
+def publish(session: Session, pathways: list[BuiltPathway], now: datetime, origin: str,
+            by: str | None = None) -> list[PathwayVersion]:
+    """Make each pathway the current version of its process (a new version number each)."""
+    published = []
+    for p in pathways:
+        last = session.scalar(select(PathwayVersion.version).where(PathwayVersion.process_id == p.process_id)
+                              .order_by(PathwayVersion.version.desc()).limit(1)) or 0
+        session.execute(update(PathwayVersion).where(PathwayVersion.process_id == p.process_id)
+                        .values(is_current=False))
+        row = PathwayVersion(process_id=p.process_id, version=last + 1, name=p.name, content_hash=p.content_hash,
+                             origin=origin, is_current=True, spec=p.spec, sources=p.sources,
+                             start_messages=p.start_messages, published_at=now, published_by=by)
+        session.add(row)
+        published.append(row)
+    session.flush()
+    return published
+
+
+def sync_library(db: sessionmaker[Session], files: pf.FileSet, now: datetime) -> list[PathwayVersion]:
+    """Publish what changed in workflows/ and forms/ since they were last published from there.
+
+    Versions published on purpose (CLI, upload) stay current until the library files change again.
+    Safe to run from several processes at once: a lost race is retried against the winner's rows."""
+    for _attempt in range(3):
+        with db() as session:
+            latest: dict[str, str] = {}
+            for pid, digest in session.execute(
+                    select(PathwayVersion.process_id, PathwayVersion.content_hash)
+                    .where(PathwayVersion.origin == "library").order_by(PathwayVersion.version)):
+                latest[pid] = digest
+        built = build(files, skip_hashes={pid: {h} for pid, h in latest.items()})
+        if not built:
+            return []
+        try:
+            with db.begin() as session:
+                return publish(session, built, now, origin="library")
+        except IntegrityError:
+            continue  # another process published the same files first
+    return []
+
+
+@dataclass
+class LoadedPathway:
+    """A published version, parsed: shared by every instance of that version (never mutated)."""
+    version_id: int
+    process_id: str
+    version: int
+    spec: object
+    subprocess_specs: dict
+    sources: dict[str, str]
+
+    def form(self, filename: str) -> tuple[dict | None, dict | None]:
+        schema_text = self.sources.get(filename)
+        ui_text = self.sources.get(filename.replace(".schema.json", ".ui.json"))
+        return (json.loads(schema_text) if schema_text else None,
+                json.loads(ui_text) if ui_text else None)
+
+
+class SpecCache:
+    """Parsed specs by pathway version id. Versions are immutable, so the cache never goes stale."""
+
+    def __init__(self):
+        self._loaded: dict[int, LoadedPathway] = {}
+        self._lock = threading.Lock()
+
+    def get(self, version: PathwayVersion) -> LoadedPathway:
+        loaded = self._loaded.get(version.id)
+        if loaded is None:
+            spec, subs = load_spec(version.spec)
+            loaded = LoadedPathway(version.id, version.process_id, version.version, spec, subs, version.sources)
+            with self._lock:
+                self._loaded.setdefault(version.id, loaded)
+        return loaded

@@ -1,0 +1,217 @@
+"""Reading and checking pathway files: BPMN, DMN and JSON-Schema forms, with findings by file and line.
+
+Uploaded XML is parsed with entity resolution, DTD loading and network access off, and any DOCTYPE is
+refused outright (no XXE, no billion laughs). Checks here are Carepath's own rules on top of the BPMN
+schema: one process per file named after it, every user task in a role's lane with an existing form,
+and every script, condition and timer expression accepted by the sandbox's compiler.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from lxml import etree
+
+from .errors import Finding
+from .models import ROLES
+from .sandbox import ScriptRefused, compile_expression, compile_script
+
+NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+}
+DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+MAX_FILE_BYTES = 2_000_000
+
+
+def role_of_lane(lane_name: str | None) -> str | None:
+    """'Case Manager' -> 'case_manager' (CONTRACT.md)."""
+    if not lane_name:
+        return None
+    return "_".join(lane_name.strip().lower().split())
+
+
+def form_id_of(filename: str) -> str:
+    name = Path(filename).name
+    for suffix in (".schema.json", ".json"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+@dataclass
+class FileSet:
+    """Pathway files by file name (no folders): *.bpmn, *.dmn, *.schema.json, *.ui.json."""
+    files: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_paths(cls, paths: list[Path]) -> tuple["FileSet", list[Finding]]:
+        fs, findings = cls(), []
+        for path in paths:
+            path = Path(path)
+            if path.is_dir():
+                more, errs = cls.from_paths(sorted(p for p in path.iterdir() if _is_pathway_file(p.name)))
+                fs.files.update(more.files)
+                findings += errs
+                continue
+            if not path.exists():
+                findings.append(Finding(str(path), None, "no such file"))
+                continue
+            if not _is_pathway_file(path.name):
+                findings.append(Finding(str(path), None, "not a pathway file (.bpmn, .dmn, .schema.json, .ui.json)"))
+                continue
+            if path.stat().st_size > MAX_FILE_BYTES:
+                findings.append(Finding(path.name, None, "file is larger than 2 MB"))
+                continue
+            try:
+                fs.files[path.name] = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                findings.append(Finding(path.name, None, "file is not UTF-8 text"))
+        return fs, findings
+
+    @classmethod
+    def from_library(cls, workflows_dir: Path, forms_dir: Path) -> tuple["FileSet", list[Finding]]:
+        paths = sorted(workflows_dir.glob("*.bpmn")) + sorted(workflows_dir.glob("*.dmn"))
+        paths += sorted(forms_dir.glob("*.schema.json")) + sorted(forms_dir.glob("*.ui.json"))
+        return cls.from_paths(paths)
+
+    def with_fallback(self, fallback: "FileSet") -> "FileSet":
+        """These files, plus the fallback's for any name not given here."""
+        return FileSet({**fallback.files, **self.files})
+
+    def names(self, suffix: str) -> list[str]:
+        return sorted(n for n in self.files if n.endswith(suffix))
+
+
+def _is_pathway_file(name: str) -> bool:
+    return name.endswith((".bpmn", ".dmn", ".schema.json", ".ui.json"))
+
+
+def parse_xml(text: str, filename: str) -> tuple[etree._Element | None, list[Finding]]:
+    """Parse XML safely: a DOCTYPE (and so any entity declaration) is refused, nothing is fetched."""
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        return None, [Finding(filename, None, "DOCTYPE and entity declarations are not allowed")]
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        root = etree.fromstring(text.encode("utf-8"), parser)
+    except etree.XMLSyntaxError as exc:
+        return None, [Finding(filename, exc.lineno, f"not well-formed XML: {exc.msg}")]
+    return root, []
+
+
+def check_form(filename: str, text: str) -> tuple[dict | None, list[Finding]]:
+    """A form must be JSON, an object schema, and valid against the JSON Schema 2020-12 meta-schema."""
+    try:
+        schema = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, [Finding(filename, exc.lineno, f"not valid JSON: {exc.msg}")]
+    if not isinstance(schema, dict):
+        return None, [Finding(filename, None, "a form schema must be a JSON object")]
+    if filename.endswith(".ui.json"):
+        return schema, []
+    findings = []
+    if schema.get("$schema", DRAFT_2020_12) != DRAFT_2020_12:
+        findings.append(Finding(filename, None, f"forms use JSON Schema 2020-12 ($schema {DRAFT_2020_12})"))
+    if schema.get("type") != "object":
+        findings.append(Finding(filename, None, 'a form schema must have "type": "object"'))
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
+        findings.append(Finding(filename, None, f"not a valid JSON Schema at {where}: {exc.message}"))
+    return schema, findings
+
+
+def _line(el) -> int | None:
+    return getattr(el, "sourceline", None)
+
+
+def _compile_check(filename: str, el, source: str, what: str, exec_mode: bool = False) -> list[Finding]:
+    try:
+        (compile_script if exec_mode else compile_expression)(source)
+    except ScriptRefused as exc:
+        return [Finding(filename, _line(el), f"{what} refused by the sandbox: {exc}")]
+    except SyntaxError as exc:
+        return [Finding(filename, _line(el), f"{what} is not valid Python: {exc.msg}")]
+    return []
+
+
+def check_bpmn(filename: str, root, files: FileSet) -> list[Finding]:
+    """Carepath's rules for one BPMN file (after the BPMN XML schema has passed)."""
+    findings: list[Finding] = []
+    stem = filename[: -len(".bpmn")]
+    processes = root.xpath("bpmn:process[@isExecutable='true']", namespaces=NS)
+    if len(processes) != 1:
+        return [Finding(filename, None, "a pathway file holds exactly one executable process")]
+    process = processes[0]
+    if process.get("id") != stem:
+        findings.append(Finding(filename, _line(process),
+                                f"process id {process.get('id')!r} must equal the file name {stem!r}"))
+    lane_of = {}
+    for ref in process.xpath(".//bpmn:lane/bpmn:flowNodeRef", namespaces=NS):
+        lane_of[(ref.text or "").strip()] = ref.getparent().get("name")
+
+    for task in process.xpath(".//bpmn:userTask", namespaces=NS):
+        label = f"user task {task.get('name') or task.get('id')!r}"
+        role = role_of_lane(lane_of.get(task.get("id")))
+        if role is None:
+            findings.append(Finding(filename, _line(task), f"{label} is in no lane; the lane names its role"))
+        elif role not in ROLES:
+            findings.append(Finding(filename, _line(task),
+                                    f"{label}: lane names role {role!r}, not one of {', '.join(ROLES)}"))
+        props = {p.get("name"): p.get("value") for p in
+                 task.xpath("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)}
+        form = props.get("formJsonSchemaFilename")
+        if not form:
+            findings.append(Finding(filename, _line(task), f"{label} names no form (formJsonSchemaFilename)"))
+        elif form not in files.files:
+            findings.append(Finding(filename, _line(task), f"{label}: form file {form} not found"))
+        if props.get("dueIn"):
+            findings += _compile_check(filename, task, props["dueIn"], f"{label}: dueIn")
+
+    for script in process.xpath(".//bpmn:scriptTask/bpmn:script", namespaces=NS):
+        findings += _compile_check(filename, script, script.text or "", "script", exec_mode=True)
+    for tag in ("preScript", "postScript"):
+        for script in process.xpath(f".//spiffworkflow:{tag}", namespaces=NS):
+            findings += _compile_check(filename, script, script.text or "", tag, exec_mode=True)
+    for cond in process.xpath(".//bpmn:conditionExpression", namespaces=NS):
+        findings += _compile_check(filename, cond, cond.text or "", "condition")
+    for timer in process.xpath(".//bpmn:timerEventDefinition/*", namespaces=NS):
+        findings += _compile_check(filename, timer, timer.text or "", "timer expression")
+    for payload in root.xpath(".//spiffworkflow:messagePayload", namespaces=NS):
+        findings += _compile_check(filename, payload, payload.text or "", "message payload")
+    for task in process.xpath(".//bpmn:serviceTask", namespaces=NS):
+        findings.append(Finding(filename, _line(task), "service tasks are not supported; use a script task"))
+    return findings
+
+
+def check_dmn(filename: str, root) -> list[Finding]:
+    """Every DMN input expression and cell must compile in the sandbox."""
+    findings: list[Finding] = []
+    for expr in root.xpath("//*[local-name()='inputExpression']/*[local-name()='text']"):
+        findings += _compile_check(filename, expr, expr.text or "None", "DMN input expression")
+    for entry in root.xpath("//*[local-name()='outputEntry']/*[local-name()='text']"):
+        if (entry.text or "").strip():
+            findings += _compile_check(filename, entry, entry.text, "DMN output cell")
+    return findings
+
+
+def decision_ids(root) -> list[str]:
+    return [d.get("id") for d in root.xpath("//*[local-name()='decision']") if d.get("id")]
+
+
+def referenced_decisions(root) -> set[str]:
+    return {(el.text or "").strip() for el in root.xpath(".//spiffworkflow:calledDecisionId", namespaces=NS)}
+
+
+def referenced_forms(root) -> set[str]:
+    xp = ".//spiffworkflow:property[@name='formJsonSchemaFilename']"
+    return {el.get("value") for el in root.xpath(xp, namespaces=NS) if el.get("value")}
+
+
+def called_processes(root) -> set[str]:
+    return {el.get("calledElement") for el in root.xpath(".//bpmn:callActivity", namespaces=NS)
+            if el.get("calledElement")}

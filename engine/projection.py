@@ -1,0 +1,186 @@
+"""What a step leaves behind besides the instance blob: the human-task rows inboxes read, the event log,
+the message waits routing reads, and the instance's next timer job.
+
+Everything here is derived from the workflow after the step, in the step's transaction, by comparing
+with what was there before. Nothing reads other instances, so a step costs the same for a client with
+one review behind them as for one with forty.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from SpiffWorkflow import TaskState
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from .library import LoadedPathway
+from .models import Event, HumanTask, MessageWait, PathwayInstance, TimerJob
+from .pathway_files import form_id_of, role_of_lane
+
+# SpiffWorkflow adds specs of its own (Root, Start, End, <process>.EndJoin) that are not BPMN elements.
+_INTERNAL = {"Root", "Start", "End"}
+
+
+@dataclass
+class Live:
+    """A pathway instance loaded into the current step."""
+    row: PathwayInstance
+    wf: BpmnWorkflow
+    pathway: LoadedPathway
+    client_id: int
+    case_manager_id: int | None
+    states: dict[UUID, int] = field(default_factory=dict)
+
+
+def all_tasks(wf: BpmnWorkflow):
+    """Every task of the instance and its subprocesses (a plain walk: no iterator depth limit)."""
+    yield from wf.tasks.values()
+    for sub in wf.subprocesses.values():
+        yield from sub.tasks.values()
+
+
+def task_states(wf: BpmnWorkflow) -> dict[UUID, int]:
+    return {t.id: t.state for t in all_tasks(wf)}
+
+
+def _is_element(task) -> bool:
+    spec = task.task_spec
+    return spec.bpmn_id is not None and spec.name not in _INTERNAL and not spec.name.endswith(".EndJoin")
+
+
+def _is_gateway(task) -> bool:
+    return "Gateway" in type(task.task_spec).__name__
+
+
+def _is_timer(task) -> bool:
+    ev = getattr(task.task_spec, "event_definition", None)
+    return isinstance(ev, TimerEventDefinition)
+
+
+def log_transitions(session: Session, live: Live, now: datetime, case_id: int,
+                    done_by: dict[UUID, str]) -> None:
+    """Event-log rows for every task whose state changed since `live.states`, then remember the new ones."""
+    after = task_states(live.wf)
+    for task in all_tasks(live.wf):
+        old, new = live.states.get(task.id), after[task.id]
+        if old == new or not _is_element(task) or _is_gateway(task):
+            continue
+        if new == TaskState.READY and task.task_spec.manual:
+            lifecycle = "ready"
+        elif new == TaskState.COMPLETED:
+            lifecycle = "timer_fired" if _is_timer(task) and old == TaskState.WAITING else "completed"
+        elif new == TaskState.CANCELLED and old in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+            lifecycle = "cancelled"
+        else:
+            continue
+        session.add(Event(
+            at=now, case_id=case_id, client_id=live.client_id, instance_id=live.row.id,
+            process_id=live.row.process_id, pathway_version=live.pathway.version,
+            activity=task.task_spec.bpmn_id, activity_name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+            lifecycle=lifecycle, role=role_of_lane(task.task_spec.lane),
+            username=done_by.get(task.id) if lifecycle == "completed" else None))
+    live.states = after
+
+
+def task_properties(task) -> dict:
+    return (task.task_spec.extensions or {}).get("properties", {}) or {}
+
+
+def due_at_for(task, now: datetime) -> datetime | None:
+    """The deadline a user task carries: its `dueIn` property, evaluated over the task's data.
+
+    `dueIn` is an expression (like timer expressions: quote literals, `"P10D"`) giving an ISO 8601
+    duration counted from now, or an ISO 8601 date-time such as `handover["assessment_due"]`."""
+    expression = task_properties(task).get("dueIn")
+    if not expression:
+        return None
+    value = task.workflow.script_engine.evaluate(task, expression)
+    text = str(value).strip()
+    if text.upper().startswith("P"):
+        parsed = TimerEventDefinition.parse_iso_duration(text)
+        return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+    return TimerEventDefinition.get_datetime(text)
+
+
+def sync_human_tasks(session: Session, live: Live, now: datetime, case_id: int) -> list[HumanTask]:
+    """Open a row for each newly ready user task; close rows whose task is no longer ready.
+
+    Returns the rows opened. A closed task's pending overdue job is dropped with it."""
+    ready = {str(t.id): t for t in live.wf.get_tasks(state=TaskState.READY, manual=True)}
+    open_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == live.row.id,
+                                                        HumanTask.status == "open")).all()
+    known = {r.spiff_task_id for r in open_rows}
+    for row in open_rows:
+        if row.spiff_task_id in ready:
+            continue
+        task = live.wf.get_task_from_id(UUID(row.spiff_task_id)) if UUID(row.spiff_task_id) in live.wf.tasks else None
+        row.status = "completed" if task is not None and task.state == TaskState.COMPLETED else "cancelled"
+        row.completed_at = row.completed_at or now
+        for job in session.scalars(select(TimerJob).where(TimerJob.human_task_id == row.id,
+                                                          TimerJob.status == "pending")):
+            job.status = "dropped"
+    opened = []
+    for spiff_id, task in ready.items():
+        if spiff_id in known:
+            continue
+        role = role_of_lane(task.task_spec.lane) or "case_manager"
+        form_file = task_properties(task).get("formJsonSchemaFilename")
+        row = HumanTask(
+            instance_id=live.row.id, case_id=case_id, client_id=live.client_id, process_id=live.row.process_id,
+            spiff_task_id=spiff_id, bpmn_id=task.task_spec.bpmn_id,
+            title=(task.task_spec.bpmn_name or task.task_spec.bpmn_id)[:200], role=role,
+            assignee_id=live.case_manager_id if role == "case_manager" else None,
+            form_id=form_id_of(form_file) if form_file else None, status="open",
+            created_at=now, due_at=due_at_for(task, now))
+        session.add(row)
+        opened.append(row)
+    if opened:
+        session.flush()
+        for row in opened:
+            if row.due_at is not None:
+                session.add(TimerJob(kind="task_overdue", human_task_id=row.id, case_id=case_id,
+                                     due_at=row.due_at, status="pending", attempts=0))
+    return opened
+
+
+def sync_message_waits(session: Session, live: Live, case_id: int) -> None:
+    wanted = sorted({e.name for e in live.wf.waiting_events() if e.event_type == "MessageEventDefinition"})
+    rows = session.scalars(select(MessageWait).where(MessageWait.instance_id == live.row.id)).all()
+    if sorted(r.message_name for r in rows) == wanted:
+        return
+    for row in rows:
+        session.delete(row)
+    for name in wanted:
+        session.add(MessageWait(instance_id=live.row.id, case_id=case_id, message_name=name))
+
+
+def next_timer_due(wf: BpmnWorkflow) -> datetime | None:
+    dues = []
+    for event in wf.waiting_events():
+        if "Timer" not in event.event_type or event.value is None:
+            continue
+        value = event.value["next"] if isinstance(event.value, dict) else event.value
+        dues.append(TimerEventDefinition.get_datetime(value))
+    return min(dues) if dues else None
+
+
+def sync_timer_job(session: Session, live: Live, case_id: int, now: datetime) -> None:
+    """Keep exactly one pending `bpmn_timer` job per instance, at its earliest waiting timer."""
+    due = next_timer_due(live.wf) if live.row.status == "running" else None
+    pending = session.scalars(select(TimerJob).where(TimerJob.instance_id == live.row.id,
+                                                     TimerJob.kind == "bpmn_timer",
+                                                     TimerJob.status == "pending")).all()
+    keep = None
+    for job in pending:
+        if due is not None and keep is None and job.due_at == due:
+            keep = job
+        else:
+            job.status = "done" if job.due_at <= now + timedelta(microseconds=1) else "dropped"
+            job.fired_at = job.fired_at or (now if job.status == "done" else None)
+    if due is not None and keep is None:
+        session.add(TimerJob(kind="bpmn_timer", instance_id=live.row.id, case_id=case_id, due_at=due,
+                             status="pending", attempts=0))

@@ -1,0 +1,125 @@
+"""What pathway scripts may call besides plain Python: dates on the engine's clock, and case effects.
+
+Effects (`record_score`, `set_risk_level`, `close_case`) are collected for the step being run and
+written by the runtime in the step's own transaction, so a failed step leaves no trace of them.
+"""
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from .clock import current_step_time
+
+RISK_LEVELS = ("low", "moderate", "high", "imminent")
+
+
+@dataclass
+class StepEffects:
+    scores: list[tuple[str, int | None, str]] = field(default_factory=list)
+    risk_level: str | None = None
+    close_reason: str | None = None
+
+
+_effects: ContextVar[StepEffects | None] = ContextVar("carepath_step_effects", default=None)
+
+
+def begin_effects() -> tuple[StepEffects, object]:
+    effects = StepEffects()
+    return effects, _effects.set(effects)
+
+
+def end_effects(token) -> None:
+    _effects.reset(token)
+
+
+def _current() -> StepEffects:
+    effects = _effects.get()
+    if effects is None:
+        raise RuntimeError("case effects are only available while a pathway step runs")
+    return effects
+
+
+# ---------- effects ----------
+
+def record_score(instrument: str, total, severity: str) -> None:
+    """Record an instrument's score for the case (shown in the case file and the API's `scores`)."""
+    if not isinstance(instrument, str) or not isinstance(severity, str):
+        raise ValueError("record_score(instrument, total, severity): instrument and severity are text")
+    if total is not None and not isinstance(total, int):
+        raise ValueError("record_score: total must be a whole number or None")
+    _current().scores.append((instrument, total, severity))
+
+
+def set_risk_level(level: str) -> None:
+    """Set the case's current risk level (low, moderate, high, imminent)."""
+    if level not in RISK_LEVELS:
+        raise ValueError(f"risk level must be one of {', '.join(RISK_LEVELS)}")
+    _current().risk_level = level
+
+
+def close_case(reason: str) -> None:
+    """Close the case at the end of this step and end its other open pathway instances."""
+    _current().close_reason = str(reason)[:200] or "closed"
+
+
+# ---------- dates (ISO 8601 text in and out: task data must stay JSON) ----------
+
+def _step_now() -> datetime:
+    return current_step_time() or datetime.now(timezone.utc)
+
+
+def _parse(value) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    else:
+        text = str(value)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def now() -> str:
+    """The step's instant, ISO 8601 UTC."""
+    return _step_now().isoformat()
+
+
+def today() -> str:
+    return _step_now().date().isoformat()
+
+
+def add_days(moment, days: int) -> str:
+    return (_parse(moment) + timedelta(days=days)).isoformat()
+
+
+def add_hours(moment, hours: int) -> str:
+    return (_parse(moment) + timedelta(hours=hours)).isoformat()
+
+
+def add_business_days(moment, days: int) -> str:
+    """`days` working days (Monday to Friday) after `moment`, at the same time of day."""
+    current = _parse(moment)
+    remaining = int(days)
+    while remaining > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current.isoformat()
+
+
+def days_between(start, end) -> int:
+    return (_parse(end).date() - _parse(start).date()).days
+
+
+SCRIPT_HELPERS = {
+    "record_score": record_score,
+    "set_risk_level": set_risk_level,
+    "close_case": close_case,
+    "now": now,
+    "today": today,
+    "add_days": add_days,
+    "add_hours": add_hours,
+    "add_business_days": add_business_days,
+    "days_between": days_between,
+}

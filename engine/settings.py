@@ -1,0 +1,64 @@
+"""Settings: every value comes from a CAREPATH_* environment variable, read once, in one place."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{PROJECT_ROOT / 'instance' / 'carepath.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=_default_database_url)
+    workflows_dir: Path = PROJECT_ROOT / "workflows"
+    forms_dir: Path = PROJECT_ROOT / "forms"
+    secret_key: str = ""
+    # Seconds one engine step (scripts, conditions, DMN, timer expressions) may run before it is stopped.
+    step_time_limit: float = 2.0
+    # Cookies marked Secure only travel over HTTPS; off for the local demo on plain http://127.0.0.1.
+    secure_cookies: bool = False
+    # Failed sign-ins within `signin_window` seconds before further attempts are slowed down.
+    signin_max_failures: int = 5
+    signin_window: int = 900
+    sync_library_on_start: bool = True
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        values: dict = {}
+        if env.get("CAREPATH_DATABASE_URL"):
+            values["database_url"] = env["CAREPATH_DATABASE_URL"]
+        if env.get("CAREPATH_WORKFLOWS_DIR"):
+            values["workflows_dir"] = Path(env["CAREPATH_WORKFLOWS_DIR"])
+        if env.get("CAREPATH_FORMS_DIR"):
+            values["forms_dir"] = Path(env["CAREPATH_FORMS_DIR"])
+        if env.get("CAREPATH_STEP_TIME_LIMIT"):
+            values["step_time_limit"] = float(env["CAREPATH_STEP_TIME_LIMIT"])
+        if env.get("CAREPATH_SECURE_COOKIES"):
+            values["secure_cookies"] = env["CAREPATH_SECURE_COOKIES"].lower() in ("1", "true", "yes")
+        values["secret_key"] = env.get("CAREPATH_SECRET_KEY", "")
+        return cls(**values)
+
+    def session_secret(self) -> str:
+        """The key that signs session cookies and CSRF tokens.
+
+        Without CAREPATH_SECRET_KEY a random key is kept under instance/, which suits one host; several
+        hosts behind a load balancer must share CAREPATH_SECRET_KEY."""
+        if self.secret_key:
+            return self.secret_key
+        path = PROJECT_ROOT / "instance" / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

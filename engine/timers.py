@@ -1,0 +1,175 @@
+"""The worker: fires due timer jobs, each in its own transaction, never twice.
+
+Modelled on Camunda 7's job executor: a sweep claims a batch of due jobs with a lease (`locked_by`,
+`locked_until`; on PostgreSQL `FOR UPDATE SKIP LOCKED`, so several workers share the load), then fires
+each one in the transaction of the step it causes. That transaction first re-checks that this worker
+still holds the job and marks it done, so a job and its effects commit together: a worker killed
+mid-job leaves the job pending, and another takes it once the lease has expired. A job that keeps
+failing is retried with back-off, then becomes an incident that an admin can see and retry.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from .errors import CarepathError, NotFound
+from .models import TimerJob
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+# A whole sweep stops after this many rounds, so a pathway that keeps creating due work cannot spin.
+MAX_ROUNDS = 1000
+
+
+def _real_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class SweepResult:
+    fired: int = 0
+    failed: int = 0
+    incidents: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Worker:
+    """Fires due jobs. `now` (pathway time) may be moved; leases always run on real time."""
+
+    def __init__(self, carepath, worker_id: str | None = None, lease: timedelta = timedelta(minutes=5),
+                 batch: int = 50, real_now: Callable[[], datetime] = _real_now):
+        self.cp = carepath
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.lease, self.batch, self.real_now = lease, batch, real_now
+
+    def sweep(self, now: datetime | None = None) -> SweepResult:
+        """Fire every job due at or before `now` (default: the engine clock), including jobs that
+        firing creates and that are already due. Running it again with the same `now` does nothing."""
+        now = now or self.cp.clock.now()
+        result = SweepResult()
+        fired_timers: set[tuple[int, datetime]] = set()
+        for _round in range(MAX_ROUNDS):
+            jobs = self._claim(now)
+            if not jobs:
+                break
+            for job_id, kind, instance_id, human_task_id, due_at in jobs:
+                if kind == "bpmn_timer" and (instance_id, due_at) in fired_timers:
+                    # The same timer came due again after firing: the engine did not move it on.
+                    self._give_up(job_id, "the timer did not fire when due")
+                    result.incidents += 1
+                    continue
+                outcome = self._fire(job_id, kind, instance_id, human_task_id, now)
+                if outcome == "fired":
+                    result.fired += 1
+                    if kind == "bpmn_timer":
+                        fired_timers.add((instance_id, due_at))
+                elif outcome == "skipped":
+                    result.skipped += 1
+                else:
+                    result.failed += 1
+                    result.errors.append(outcome)
+                    if outcome.startswith("incident"):
+                        result.incidents += 1
+        return result
+
+    # ---------- claiming ----------
+
+    def _claim(self, now: datetime) -> list[tuple]:
+        real = self.real_now()
+        with self.cp.db.begin() as session:
+            stmt = (select(TimerJob).where(TimerJob.status == "pending", TimerJob.due_at <= now,
+                                           or_(TimerJob.locked_until.is_(None), TimerJob.locked_until < real))
+                    .order_by(TimerJob.due_at, TimerJob.id).limit(self.batch))
+            if session.bind.dialect.name == "postgresql":
+                stmt = stmt.with_for_update(skip_locked=True)
+            jobs = session.scalars(stmt).all()
+            for job in jobs:
+                job.locked_by, job.locked_until = self.worker_id, real + self.lease
+            return [(j.id, j.kind, j.instance_id, j.human_task_id, j.due_at) for j in jobs]
+
+    def _guard(self, job_id: int, now: datetime):
+        def still_mine(session: Session) -> bool:
+            stmt = select(TimerJob).where(TimerJob.id == job_id)
+            if session.bind.dialect.name == "postgresql":
+                stmt = stmt.with_for_update()
+            job = session.scalar(stmt)
+            if job is None or job.status != "pending" or job.locked_by != self.worker_id:
+                return False
+            job.status, job.fired_at, job.locked_until = "done", now, None
+            return True
+        return still_mine
+
+    # ---------- firing ----------
+
+    def _fire(self, job_id: int, kind: str, instance_id: int | None, human_task_id: int | None,
+              now: datetime) -> str:
+        guard_ran = {"ok": False}
+        guard = self._guard(job_id, now)
+
+        def tracked(session):
+            guard_ran["ok"] = guard(session)
+            return guard_ran["ok"]
+        try:
+            if kind == "bpmn_timer":
+                self.cp.runtime.fire_timers(instance_id, now, guard=tracked)
+            elif kind == "task_overdue":
+                self.cp.runtime.escalate_overdue(human_task_id, now, guard=tracked)
+            else:
+                raise CarepathError(f"unknown job kind {kind!r}")
+        except Exception as exc:  # noqa: BLE001 - a failing job must not stop the sweep
+            log.warning("job %s (%s) failed: %s", job_id, kind, type(exc).__name__)
+            return self._failed(job_id, f"{type(exc).__name__}: {exc}")
+        return "fired" if guard_ran["ok"] else "skipped"
+
+    def _failed(self, job_id: int, error: str) -> str:
+        with self.cp.db.begin() as session:
+            job = session.get(TimerJob, job_id)
+            if job is None or job.locked_by != self.worker_id:
+                return "lost"
+            job.attempts += 1
+            job.last_error = error[:2000]
+            job.locked_by = None
+            if job.attempts >= MAX_ATTEMPTS:
+                job.status, job.locked_until = "incident", None
+                return f"incident: job {job_id}: {error[:200]}"
+            # Retry later, on real time: 30 s, 1 min, 2 min, 4 min …
+            job.locked_until = self.real_now() + timedelta(seconds=30 * 2 ** (job.attempts - 1))
+            return f"retry: job {job_id}: {error[:200]}"
+
+    def _give_up(self, job_id: int, error: str) -> None:
+        with self.cp.db.begin() as session:
+            job = session.get(TimerJob, job_id)
+            if job is not None and job.status == "pending":
+                job.status, job.last_error, job.locked_by, job.locked_until = "incident", error, None, None
+
+
+# ---------- incidents (admin) ----------
+
+def incident_view(job: TimerJob) -> dict:
+    return {"id": job.id, "kind": job.kind, "case_id": job.case_id, "instance_id": job.instance_id,
+            "human_task_id": job.human_task_id, "due_at": job.due_at.isoformat(), "attempts": job.attempts,
+            "error": job.last_error}
+
+
+def list_incidents(session: Session) -> list[dict]:
+    jobs = session.scalars(select(TimerJob).where(TimerJob.status == "incident").order_by(TimerJob.id)).all()
+    return [incident_view(j) for j in jobs]
+
+
+def retry_incident(session: Session, job_id: int) -> dict:
+    """Put an incident back in the queue, due now. Raises NotFound."""
+    job = session.get(TimerJob, job_id)
+    if job is None or job.status != "incident":
+        raise NotFound(f"No incident {job_id}.")
+    job.status, job.attempts, job.locked_by, job.locked_until = "pending", 0, None, None
+    return incident_view(job)

@@ -1,0 +1,63 @@
+"""Carepath web app: the staff UI (server-rendered) and the JSON API. Imports the engine, never the reverse."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from engine.app import Carepath
+from engine.settings import Settings
+
+csrf = CSRFProtect()
+
+
+def create_app(settings: Settings | None = None, carepath: Carepath | None = None) -> Flask:
+    """Build the app. Tests pass `settings` (and may pass a `carepath` with a fixed clock)."""
+    settings = settings or (carepath.settings if carepath else Settings.from_env())
+    cp = carepath or Carepath(settings)
+    if settings.sync_library_on_start:
+        cp.sync_library()
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.session_secret(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_NAME="carepath_session",
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        MAX_CONTENT_LENGTH=4 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["carepath"] = cp
+    csrf.init_app(app)
+
+    from . import errors
+    from .api import bp as api_bp
+    from .auth import bp as auth_bp
+
+    errors.register(app)
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never with cookies
+    app.register_blueprint(api_bp)
+    app.register_blueprint(auth_bp)
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy",
+                                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    # Request logs carry paths and statuses only; bodies (health records) are never logged.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    return app
+
+
+def carepath_of(app: Flask) -> Carepath:
+    return app.extensions["carepath"]

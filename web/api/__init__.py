@@ -1,0 +1,58 @@
+"""The JSON API (/api/v1), authenticated with bearer tokens (CONTRACT.md)."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, current_app, g, request
+
+from engine.errors import BadRequest, NotAuthenticated
+from engine.people import actor_for_token
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def cp():
+    return current_app.extensions["carepath"]
+
+
+def token_required(view):
+    """Every API route: a valid bearer token, or 401 in the contract's error shape."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthenticated("Send an API token: Authorization: Bearer <token>.")
+        carepath = cp()
+        with carepath.db.begin() as session:
+            g.actor = actor_for_token(session, token.strip(), carepath.clock.now())
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def json_body(required: bool = True) -> dict:
+    """The request's JSON object. Raises BadRequest for a body that is not JSON or not an object."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if required:
+            raise BadRequest("The request needs a JSON body.")
+        return {}
+    data = request.get_json(silent=True, force=True)
+    if data is None:
+        raise BadRequest("The request body is not valid JSON.")
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return data
+
+
+def int_arg(name: str) -> int | None:
+    value = request.args.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise BadRequest(f"Query parameter {name} must be a whole number.") from None
+
+
+from . import cases, clients, meta, tasks  # noqa: E402,F401  (routes register on bp)

@@ -1,0 +1,282 @@
+"""The `carepath` command (CONTRACT.md): database, demo, server, worker, users, pathways, exports.
+
+On bad input every command prints one line on stderr and exits non-zero, never a traceback.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from engine.app import Carepath
+from engine.errors import CarepathError, PathwayInvalid
+from engine.settings import Settings
+
+
+class _Group(click.Group):
+    """Turns engine errors and surprises into one line on stderr and exit status 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except PathwayInvalid as exc:
+            for finding in exc.findings:
+                click.echo(str(finding), err=True)
+            raise click.ClickException(f"{len(exc.findings)} problem(s) found") from None
+        except CarepathError as exc:
+            raise click.ClickException(exc.message) from None
+        except Exception as exc:  # noqa: BLE001 - the contract: one line, no traceback
+            raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
+
+
+def _carepath() -> Carepath:
+    return Carepath(Settings.from_env())
+
+
+@click.group(cls=_Group)
+def cli():
+    """Carepath: care-pathway automation for mental-health case management."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # SpiffWorkflow logs every task state change (and, at DEBUG, task data: health records). Keep it quiet.
+    for noisy in ("spiff", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+# ---------- database and demo ----------
+
+@cli.group()
+def db():
+    """Database commands."""
+
+
+@db.command("upgrade")
+def db_upgrade():
+    """Create or migrate the database (CAREPATH_DATABASE_URL; default SQLite under instance/)."""
+    from engine.migrate import upgrade
+    settings = Settings.from_env()
+    upgrade(settings.database_url)
+    click.echo("database is up to date")
+
+
+@cli.command()
+def demo():
+    """Load the demo agency (idempotent): a user per role (password `demo`) and a few clients."""
+    from engine import demo as demo_data
+    cp = _carepath()
+    cp.sync_library()
+    created = demo_data.load(cp)
+    click.echo(f"demo agency ready: {created['users']} user(s) and {created['clients']} client(s) added")
+
+
+# ---------- serving ----------
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes")
+@click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn")
+@click.option("--with-worker", is_flag=True, help="also run `carepath worker` beside the web server")
+def serve(host, port, workers, dev, with_worker):
+    """Serve the web app and the API."""
+    cp = _carepath()
+    cp.sync_library()  # once, before forking: a broken library stops here with its findings
+    cp.close()
+    timer_worker = None
+    if with_worker:
+        timer_worker = subprocess.Popen([sys.executable, "-m", "web.cli", "worker"])
+    try:
+        if dev:
+            from web import create_app
+            create_app().run(host=host, port=port)
+        else:
+            _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread", "threads": 4,
+                       "timeout": 60, "graceful_timeout": 10, "accesslog": "-", "errorlog": "-"}).run()
+    finally:
+        if timer_worker is not None:
+            timer_worker.send_signal(signal.SIGTERM)
+            timer_worker.wait(timeout=15)
+
+
+try:
+    from gunicorn.app.base import BaseApplication
+except ImportError:  # pragma: no cover - gunicorn is a dependency; Windows lacks it
+    BaseApplication = object
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, options: dict):
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from web import create_app
+        return create_app()
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="one sweep, then exit")
+@click.option("--now", "now_text", help="fire what is due at this instant (ISO 8601, UTC)")
+@click.option("--interval", default=15.0, show_default=True, help="seconds between sweeps")
+def worker(once, now_text, interval):
+    """Fire due timers and jobs (escalations, review cycles, follow-ups)."""
+    from engine.timers import Worker
+    now = _parse_instant(now_text) if now_text else None
+    cp = _carepath()
+    w = Worker(cp)
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    while True:
+        result = w.sweep(now)
+        if result.fired or result.failed or once:
+            click.echo(f"fired {result.fired} job(s), {result.failed} failed, {result.incidents} incident(s)")
+        for error in result.errors:
+            click.echo(error, err=True)
+        if once or now is not None or stop["now"]:
+            break
+        for _ in range(int(interval * 10)):
+            if stop["now"]:
+                break
+            time.sleep(0.1)
+        if stop["now"]:
+            break
+
+
+def _parse_instant(text: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.ClickException(f"--now must be an ISO 8601 instant, e.g. 2026-12-01T09:00:00Z; got {text!r}")
+    return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
+
+
+# ---------- users ----------
+
+@cli.group()
+def user():
+    """Staff accounts."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, help="repeat for several roles")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+def user_add(name, roles, password_stdin):
+    """Create a user."""
+    from engine import people
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    if password_stdin and not password:
+        raise click.ClickException("no password on standard input")
+    cp = _carepath()
+    with cp.db.begin() as session:
+        people.add_user(session, name, list(roles), password, cp.clock.now())
+    click.echo(f"user {name} added with role(s) {', '.join(roles)}")
+
+
+@user.command("token")
+@click.argument("name")
+def user_token(name):
+    """Print a new API token for the user (the last line is the token alone)."""
+    from engine import people
+    cp = _carepath()
+    with cp.db.begin() as session:
+        token = people.issue_token(session, name, cp.clock.now())
+    click.echo(f"API token for {name} (shown once; keep it secret):")
+    click.echo(token)
+
+
+# ---------- pathways ----------
+
+@cli.group()
+def pathways():
+    """Check and publish BPMN, DMN and form files."""
+
+
+def _files(paths):
+    from engine.pathway_files import FileSet
+    files, findings = FileSet.from_paths([Path(p) for p in paths])
+    if findings:
+        raise PathwayInvalid(findings)
+    settings = Settings.from_env()
+    library, _ = FileSet.from_library(settings.workflows_dir, settings.forms_dir)
+    # Forms and decision tables not given on the command line come from the library folders.
+    support = {n: t for n, t in library.files.items() if not n.endswith(".bpmn")}
+    return files, FileSet({**support, **files.files})
+
+
+@pathways.command("validate")
+@click.argument("paths", nargs=-1, required=True)
+def pathways_validate(paths):
+    """Check pathway files; print each problem with its file and line."""
+    from engine import library
+    given, files = _files(paths)
+    only = {n[:-5] for n in given.files if n.endswith(".bpmn")}
+    built = library.build(files, only=only)
+    forms = [n for n in given.files if n.endswith(".json")]
+    for name in forms:
+        from engine.pathway_files import check_form
+        _, findings = check_form(name, given.files[name])
+        if findings:
+            raise PathwayInvalid(findings)
+    click.echo(f"ok: {len(built)} pathway(s), {len(forms)} form file(s) valid")
+
+
+@pathways.command("publish")
+@click.argument("paths", nargs=-1, required=True)
+def pathways_publish(paths):
+    """Publish pathway files as new versions (running instances keep theirs)."""
+    from engine import library
+    given, files = _files(paths)
+    only = {n[:-5] for n in given.files if n.endswith(".bpmn")}
+    if not only:
+        raise click.ClickException("give at least one .bpmn file to publish")
+    built = library.build(files, only=only)
+    cp = _carepath()
+    with cp.db.begin() as session:
+        rows = library.publish(session, built, cp.clock.now(), origin="publish", by="cli")
+        for row in rows:
+            click.echo(f"published {row.process_id} version {row.version}")
+
+
+# ---------- exports ----------
+
+@cli.group()
+def export():
+    """Exports."""
+
+
+@export.command("events")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xes"]), default="csv", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="file to write (default: stdout)")
+def export_events(fmt, output):
+    """The event log, for adherence review and process mining."""
+    from engine import audit
+    from engine.export import events_csv, events_xes
+    cp = _carepath()
+    with cp.db.begin() as session:
+        text = events_csv(session) if fmt == "csv" else events_xes(session)
+        audit.record(session, None, "export", "events", fmt, None, cp.clock.now())
+    if output:
+        Path(output).write_text(text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def main():
+    cli(prog_name="carepath")
+
+
+if __name__ == "__main__":
+    main()

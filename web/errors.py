@@ -1,0 +1,76 @@
+"""The one place engine errors become HTTP answers: JSON for the API, a friendly page for people."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import (BadRequest, CarepathError, InvalidFormData, NotAllowed, NotAuthenticated, NotFound,
+                           PathwayFailed, PathwayInvalid, StaleInstance, TaskNotOpen, TooManyAttempts)
+
+log = logging.getLogger(__name__)
+
+STATUS = {
+    BadRequest: 400, NotAuthenticated: 401, NotAllowed: 403, NotFound: 404, TaskNotOpen: 409, StaleInstance: 409,
+    InvalidFormData: 422, PathwayInvalid: 422, PathwayFailed: 500, TooManyAttempts: 429,
+}
+
+
+def status_of(exc: CarepathError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def error_body(code: str, message: str, **extra) -> dict:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CarepathError)
+    def _engine_error(exc: CarepathError):
+        status = status_of(exc)
+        extra = {}
+        if isinstance(exc, InvalidFormData):
+            extra["fields"] = [f.as_dict() for f in exc.fields]
+        if isinstance(exc, PathwayInvalid):
+            extra["findings"] = [{"file": f.file, "line": f.line, "message": f.message} for f in exc.findings]
+        if wants_json():
+            body = error_body(exc.code, exc.message, **extra)
+            if "fields" in extra:
+                body["fields"] = extra["fields"]  # also at the top level, as CONTRACT.md shows it
+            return jsonify(body), status
+        return render_template("error.html", status=status, message=exc.message), status
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc):
+        message = "This form was open too long or came from elsewhere. Please go back, reload and try again."
+        if wants_json():
+            return jsonify(error_body("csrf_failed", message)), 400
+        return render_template("error.html", status=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}.get(exc.code, "error")
+        message = {404: "No such page or record.", 405: "This method is not allowed here.",
+                   413: "The request is too large."}.get(exc.code, exc.description or exc.name)
+        if wants_json():
+            return jsonify(error_body(code, message)), exc.code
+        return render_template("error.html", status=exc.code, message=message), exc.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        # The traceback goes to the server log (no request body in it); the person gets a plain message.
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        message = "Something went wrong on our side; nothing was saved. The error has been logged."
+        if wants_json():
+            return jsonify(error_body("internal_error", message)), 500
+        return render_template("error.html", status=500, message=message), 500

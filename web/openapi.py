@@ -1,0 +1,149 @@
+"""The OpenAPI 3.1 document of the JSON API (served at /api/v1/openapi.json)."""
+from __future__ import annotations
+
+from engine.clients import CLIENT_SCHEMA
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict:
+    text = {400: "Malformed request (not JSON, wrong shape)", 401: "No or bad token", 403: "Role not allowed",
+            404: "Unknown record", 409: "Conflict: task no longer open, stale write, case closed",
+            422: "Invalid form data (see fields)", 500: "A pathway step failed; nothing was saved"}
+    return {str(c): _json(_ref("Error"), text[c]) for c in codes}
+
+
+def _id_param(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _op(summary: str, responses: dict, *, body: dict | None = None, params: list | None = None,
+        errors=(401, 403, 404)) -> dict:
+    op = {"summary": summary, "responses": {**responses, **_errors(*errors)}}
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if params:
+        op["parameters"] = params
+    return op
+
+
+_TASK = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"}, "case_id": {"type": "integer"}, "client_id": {"type": "integer"},
+        "client_name": {"type": "string"}, "pathway": {"type": "string"},
+        "task": {"type": "string", "description": "BPMN element id"}, "title": {"type": "string"},
+        "role": {"type": "string"}, "assignee": {"type": ["string", "null"]},
+        "due_at": {"type": ["string", "null"], "format": "date-time"}, "created_at": {"type": "string", "format": "date-time"},
+        "form_id": {"type": ["string", "null"]}, "status": {"type": "string", "enum": ["open", "completed", "cancelled"]},
+        "overdue": {"type": "boolean"},
+    },
+}
+
+_CASE = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"}, "client_id": {"type": "integer"}, "status": {"type": "string", "enum": ["open", "closed"]},
+        "risk_level": {"type": ["string", "null"], "enum": ["low", "moderate", "high", "imminent", None]},
+        "pathways": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "pathway": {"type": "string"}, "version": {"type": "integer"},
+            "status": {"type": "string", "enum": ["running", "completed", "cancelled", "error"]}}}},
+        "scores": {"type": "array", "items": {"type": "object", "properties": {
+            "instrument": {"type": "string"}, "total": {"type": ["integer", "null"]}, "severity": {"type": "string"},
+            "at": {"type": "string", "format": "date-time"}}}},
+    },
+}
+
+_EVENT = {"type": "object", "properties": {k: {"type": ["string", "integer", "null"]} for k in (
+    "id", "at", "case_id", "client_id", "instance_id", "pathway", "pathway_version", "activity", "activity_name",
+    "lifecycle", "role", "user")}}
+
+
+def openapi_document() -> dict:
+    tid, cid, kid = _id_param("task_id"), _id_param("case_id"), _id_param("client_id")
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Carepath API", "version": "1",
+                 "description": "Care-pathway automation. Authenticate with `Authorization: Bearer <token>` "
+                                "(`carepath user token NAME`). Errors are `{\"error\": {\"code\", \"message\"}}`."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                    "type": "object", "required": ["code", "message"],
+                    "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                                   "fields": {"type": "array", "items": {"type": "object", "properties": {
+                                       "path": {"type": "string"}, "message": {"type": "string"}}}}}}}},
+                "ClientInput": CLIENT_SCHEMA, "Task": _TASK, "Case": _CASE, "Event": _EVENT,
+            },
+        },
+        "paths": {
+            "/me": {"get": _op("The caller", {"200": _json({"type": "object", "properties": {
+                "username": {"type": "string"}, "roles": {"type": "array", "items": {"type": "string"}}}})},
+                errors=(401,))},
+            "/clients": {
+                "post": _op("Register a client", {"201": _json({"type": "object"}, "Created")},
+                            body=_ref("ClientInput"), errors=(400, 401, 403, 422)),
+                "get": _op("Search clients by name (?q=)", {"200": _json({"type": "array", "items": {"type": "object"}})},
+                           params=[{"name": "q", "in": "query", "schema": {"type": "string"}}], errors=(401, 403)),
+            },
+            "/clients/{client_id}": {
+                "get": _op("A client with their cases (audited)", {"200": _json({"type": "object"})}, params=[kid]),
+                "patch": _op("Change contact details or the case manager", {"200": _json({"type": "object"})},
+                             params=[kid], body={"type": "object"}, errors=(400, 401, 403, 404, 422)),
+            },
+            "/cases": {"post": _op("Open a case; starts the intake pathway", {"201": _json(_ref("Case"), "Created")},
+                                   body={"type": "object", "required": ["client_id"],
+                                         "properties": {"client_id": {"type": "integer"}}},
+                                   errors=(400, 401, 403, 404, 500))},
+            "/cases/{case_id}": {"get": _op("A case: pathways and scores (audited)", {"200": _json(_ref("Case"))},
+                                            params=[cid])},
+            "/cases/{case_id}/messages": {"post": _op(
+                "Send a message into the case (e.g. crisis_reported starts crisis_response)",
+                {"202": _json({"type": "object"}, "Accepted")}, params=[cid],
+                body={"type": "object", "required": ["name"],
+                      "properties": {"name": {"type": "string"}, "payload": {"type": "object"}}},
+                errors=(400, 401, 403, 404, 409, 500))},
+            "/cases/{case_id}/events": {"get": _op("The case's event log, oldest first",
+                                                   {"200": _json({"type": "array", "items": _ref("Event")})},
+                                                   params=[cid])},
+            "/tasks": {"get": _op("Open tasks the caller may see, most urgent first",
+                                  {"200": _json({"type": "array", "items": _ref("Task")})},
+                                  params=[{"name": n, "in": "query", "schema": {"type": t}} for n, t in (
+                                      ("case_id", "integer"), ("client_id", "integer"), ("role", "string"),
+                                      ("pathway", "string"), ("mine", "string"))], errors=(400, 401))},
+            "/tasks/{task_id}": {"get": _op("A task with its form (schema, ui_schema) and prefill data",
+                                            {"200": _json(_ref("Task"))}, params=[tid])},
+            "/tasks/{task_id}/claim": {"post": _op("Take an unassigned task of one's role",
+                                                   {"200": _json(_ref("Task"))}, params=[tid],
+                                                   errors=(401, 403, 404, 409))},
+            "/tasks/{task_id}/release": {"post": _op("Give a task back to the team queue", {"200": _json(_ref("Task"))},
+                                                     params=[tid], errors=(401, 403, 404, 409))},
+            "/tasks/{task_id}/assign": {"post": _op("Supervisor: hand a task to a named person of its role",
+                                                    {"200": _json(_ref("Task"))}, params=[tid],
+                                                    body={"type": "object", "properties": {
+                                                        "username": {"type": ["string", "null"]}}},
+                                                    errors=(400, 401, 403, 404, 409))},
+            "/tasks/{task_id}/complete": {"post": _op(
+                "Complete a task with its form answers",
+                {"200": _json({"type": "object", "properties": {"completed": {"type": "integer"},
+                                                                "next_tasks": {"type": "array", "items": _ref("Task")}}})},
+                params=[tid], body={"type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}},
+                errors=(400, 401, 403, 404, 409, 422, 500))},
+            "/pathways": {"get": _op("Published pathway versions", {"200": _json({"type": "array"})}, errors=(401,))},
+            "/incidents": {"get": _op("Admin: timer jobs that kept failing", {"200": _json({"type": "array"})},
+                                      errors=(401, 403))},
+            "/incidents/{job_id}/retry": {"post": _op("Admin: queue an incident again", {"200": _json({"type": "object"})},
+                                                      params=[_id_param("job_id")])},
+            "/openapi.json": {"get": {"summary": "This document", "security": [],
+                                      "responses": {"200": _json({"type": "object"})}}},
+        },
+    }
