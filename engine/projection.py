@@ -117,12 +117,9 @@ def sync_human_tasks(session: Session, live: Live, now: datetime, case_id: int) 
     for row in open_rows:
         if row.spiff_task_id in ready:
             continue
-        task = live.wf.get_task_from_id(UUID(row.spiff_task_id)) if UUID(row.spiff_task_id) in live.wf.tasks else None
-        row.status = "completed" if task is not None and task.state == TaskState.COMPLETED else "cancelled"
-        row.completed_at = row.completed_at or now
-        for job in session.scalars(select(TimerJob).where(TimerJob.human_task_id == row.id,
-                                                          TimerJob.status == "pending")):
-            job.status = "dropped"
+        task = live.wf.tasks.get(UUID(row.spiff_task_id))
+        close_human_task(session, row, "completed" if task is not None and task.state == TaskState.COMPLETED
+                         else "cancelled", now)
     opened = []
     for spiff_id, task in ready.items():
         if spiff_id in known:
@@ -141,10 +138,27 @@ def sync_human_tasks(session: Session, live: Live, now: datetime, case_id: int) 
     if opened:
         session.flush()
         for row in opened:
-            if row.due_at is not None:
+            if row.due_at is not None and escalates(ready[row.spiff_task_id]):
                 session.add(TimerJob(kind="task_overdue", human_task_id=row.id, case_id=case_id,
                                      due_at=row.due_at, status="pending", attempts=0))
     return opened
+
+
+def close_human_task(session: Session, row: HumanTask, status: str, now: datetime,
+                     user_id: int | None = None) -> None:
+    """Close a task's row; its pending overdue escalation goes with it."""
+    row.status, row.completed_at = status, row.completed_at or now
+    if user_id is not None:
+        row.completed_by = user_id
+    for job in session.scalars(select(TimerJob).where(TimerJob.human_task_id == row.id,
+                                                      TimerJob.status == "pending")):
+        job.status = "dropped"
+
+
+def escalates(task) -> bool:
+    """Overdue work goes to the supervisor, unless the task says `escalateWhenOverdue` = `false`
+    (the supervisor's own review of overdue work, which would otherwise escalate to itself)."""
+    return str(task_properties(task).get("escalateWhenOverdue", "true")).strip().lower() != "false"
 
 
 def sync_message_waits(session: Session, live: Live, case_id: int) -> None:

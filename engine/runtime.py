@@ -18,7 +18,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
@@ -30,7 +30,7 @@ from .errors import BadRequest, NotAllowed, NotFound, PathwayFailed, StaleInstan
 from .library import SpecCache
 from .models import (Case, Client, Event, FormSubmission, HumanTask, MessageWait, PathwayInstance, PathwayVersion,
                      Score)
-from .projection import (Live, log_transitions, sync_human_tasks, sync_message_waits, sync_timer_job,
+from .projection import (Live, close_human_task, log_transitions, sync_human_tasks, sync_message_waits, sync_timer_job,
                          task_properties, task_states)
 from .sandbox import StepScriptEngine, reset_step_deadline, set_step_deadline
 from .scripting import SCRIPT_HELPERS, begin_effects, end_effects
@@ -75,6 +75,9 @@ class Runtime:
         except StaleDataError:
             raise StaleInstance("Someone else changed this pathway at the same moment; "
                                 "nothing of yours was saved. Reload and try again.") from None
+        except IntegrityError:
+            # A unique row written by a simultaneous step (same task, same job): the other one won.
+            raise StaleInstance("A simultaneous change got there first; nothing of yours was saved.") from None
         except OperationalError as exc:
             if "deadlock" in str(exc).lower() or "could not serialize" in str(exc).lower():
                 raise StaleInstance("A simultaneous change got in the way; nothing was saved. Try again.") from None
@@ -115,7 +118,8 @@ class Runtime:
 
         Raises NotFound, TaskNotOpen, NotAllowed, InvalidFormData, StaleInstance, PathwayFailed."""
         def work(session, now):
-            ht = session.get(HumanTask, task_id)
+            # Lock the task row first: a second person completing it waits here, then finds it done.
+            ht = session.get(HumanTask, task_id, with_for_update={"of": HumanTask})
             if ht is None:
                 raise NotFound(f"No task {task_id}.")
             if ht.status != "open":
@@ -134,7 +138,7 @@ class Runtime:
             task.data[self.data_key(task)] = data
             step.done_by[task.id] = actor.username
             self._engine(step, live, lambda: (task.run(), live.wf.do_engine_steps()))
-            ht.status, ht.completed_at, ht.completed_by = "completed", now, actor.id
+            close_human_task(session, ht, "completed", now, actor.id)
             if ht.assignee_id is None:
                 ht.assignee_id = actor.id
             session.add(FormSubmission(human_task_id=ht.id, case_id=ht.case_id, form_id=ht.form_id or "",
