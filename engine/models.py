@@ -233,9 +233,11 @@ class TimerJob(Base):
     locked_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     fired_at: Mapped[datetime | None]
+    human_task: Mapped[HumanTask | None] = relationship(lazy="raise")
     __table_args__ = (
         Index("ix_timer_jobs_due", "status", "due_at"),
         Index("ix_timer_jobs_instance", "instance_id", "kind", "status"),
+        Index("ix_timer_jobs_human_task", "human_task_id", "status"),
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -27,13 +27,33 @@ _INTERNAL = {"Root", "Start", "End"}
 
 @dataclass
 class Live:
-    """A pathway instance loaded into the current step."""
+    """A pathway instance loaded into the current step, with what its rows said when it was loaded.
+
+    The snapshots let a step skip the tables whose projection did not change (most steps touch one or
+    two of them), which keeps a step to a handful of statements."""
     row: PathwayInstance
     wf: BpmnWorkflow
     pathway: LoadedPathway
     client_id: int
     case_manager_id: int | None
     states: dict[UUID, int] = field(default_factory=dict)
+    ready: set[str] = field(default_factory=set)
+    waits: set[str] = field(default_factory=set)
+    timer_due: datetime | None = None
+    force_timer_sync: bool = False
+
+    @classmethod
+    def loaded(cls, row, wf, pathway, client_id, case_manager_id) -> "Live":
+        return cls(row, wf, pathway, client_id, case_manager_id, states=task_states(wf), ready=ready_ids(wf),
+                   waits=message_waits(wf), timer_due=next_timer_due(wf))
+
+
+def ready_ids(wf: BpmnWorkflow) -> set[str]:
+    return {str(t.id) for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+
+
+def message_waits(wf: BpmnWorkflow) -> set[str]:
+    return {e.name for e in wf.waiting_events() if e.event_type == "MessageEventDefinition"}
 
 
 def all_tasks(wf: BpmnWorkflow):
@@ -111,15 +131,20 @@ def sync_human_tasks(session: Session, live: Live, now: datetime, case_id: int) 
 
     Returns the rows opened. A closed task's pending overdue job is dropped with it."""
     ready = {str(t.id): t for t in live.wf.get_tasks(state=TaskState.READY, manual=True)}
-    open_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == live.row.id,
-                                                        HumanTask.status == "open")).all()
-    known = {r.spiff_task_id for r in open_rows}
+    if set(ready) == live.ready:
+        return []
+    if live.ready - set(ready):
+        open_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == live.row.id,
+                                                            HumanTask.status == "open")).all()
+    else:
+        open_rows = []
     for row in open_rows:
-        if row.spiff_task_id in ready:
+        if row.spiff_task_id in ready or row.status != "open":
             continue
         task = live.wf.tasks.get(UUID(row.spiff_task_id))
         close_human_task(session, row, "completed" if task is not None and task.state == TaskState.COMPLETED
                          else "cancelled", now)
+    known, live.ready = live.ready, set(ready)
     opened = []
     for spiff_id, task in ready.items():
         if spiff_id in known:
@@ -135,12 +160,9 @@ def sync_human_tasks(session: Session, live: Live, now: datetime, case_id: int) 
             created_at=now, due_at=due_at_for(task, now))
         session.add(row)
         opened.append(row)
-    if opened:
-        session.flush()
-        for row in opened:
-            if row.due_at is not None and escalates(ready[row.spiff_task_id]):
-                session.add(TimerJob(kind="task_overdue", human_task_id=row.id, case_id=case_id,
-                                     due_at=row.due_at, status="pending", attempts=0))
+        if row.due_at is not None and escalates(task):
+            session.add(TimerJob(kind="task_overdue", human_task=row, case_id=case_id, due_at=row.due_at,
+                                 status="pending", attempts=0))
     return opened
 
 
@@ -150,9 +172,9 @@ def close_human_task(session: Session, row: HumanTask, status: str, now: datetim
     row.status, row.completed_at = status, row.completed_at or now
     if user_id is not None:
         row.completed_by = user_id
-    for job in session.scalars(select(TimerJob).where(TimerJob.human_task_id == row.id,
-                                                      TimerJob.status == "pending")):
-        job.status = "dropped"
+    with session.no_autoflush:
+        session.execute(update(TimerJob).where(TimerJob.human_task_id == row.id, TimerJob.status == "pending")
+                        .values(status="dropped").execution_options(synchronize_session=False))
 
 
 def escalates(task) -> bool:
@@ -162,7 +184,11 @@ def escalates(task) -> bool:
 
 
 def sync_message_waits(session: Session, live: Live, case_id: int) -> None:
-    wanted = sorted({e.name for e in live.wf.waiting_events() if e.event_type == "MessageEventDefinition"})
+    now_waiting = message_waits(live.wf) if live.row.status == "running" else set()
+    if now_waiting == live.waits:
+        return
+    live.waits = now_waiting
+    wanted = sorted(now_waiting)
     rows = session.scalars(select(MessageWait).where(MessageWait.instance_id == live.row.id)).all()
     if sorted(r.message_name for r in rows) == wanted:
         return
@@ -185,6 +211,9 @@ def next_timer_due(wf: BpmnWorkflow) -> datetime | None:
 def sync_timer_job(session: Session, live: Live, case_id: int, now: datetime) -> None:
     """Keep exactly one pending `bpmn_timer` job per instance, at its earliest waiting timer."""
     due = next_timer_due(live.wf) if live.row.status == "running" else None
+    if due == live.timer_due and not live.force_timer_sync:
+        return
+    live.timer_due, live.force_timer_sync = due, False
     pending = session.scalars(select(TimerJob).where(TimerJob.instance_id == live.row.id,
                                                      TimerJob.kind == "bpmn_timer",
                                                      TimerJob.status == "pending")).all()

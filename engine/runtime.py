@@ -18,7 +18,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
@@ -31,7 +31,7 @@ from .library import SpecCache
 from .models import (Case, Client, Event, FormSubmission, HumanTask, MessageWait, PathwayInstance, PathwayVersion,
                      Score)
 from .projection import (Live, close_human_task, log_transitions, sync_human_tasks, sync_message_waits, sync_timer_job,
-                         task_properties, task_states)
+                         task_properties)
 from .sandbox import StepScriptEngine, reset_step_deadline, set_step_deadline
 from .scripting import SCRIPT_HELPERS, begin_effects, end_effects
 from .serialization import dump_instance, load_instance
@@ -81,6 +81,12 @@ class Runtime:
         except OperationalError as exc:
             if "deadlock" in str(exc).lower() or "could not serialize" in str(exc).lower():
                 raise StaleInstance("A simultaneous change got in the way; nothing was saved. Try again.") from None
+            raise
+        except StatementError as exc:
+            if isinstance(exc.orig, (TypeError, ValueError)):
+                # Task data that JSON cannot hold (a set, an object) written by a pathway script.
+                raise PathwayFailed("A pathway script stored a value that cannot be saved (only text, numbers, "
+                                    "true/false, lists and objects can be); nothing was saved.") from None
             raise
 
     def _step(self, session: Session, now: datetime, case: Case, actor: Actor | None) -> _Step:
@@ -138,9 +144,10 @@ class Runtime:
             task.data[self.data_key(task)] = data
             step.done_by[task.id] = actor.username
             self._engine(step, live, lambda: (task.run(), live.wf.do_engine_steps()))
-            close_human_task(session, ht, "completed", now, actor.id)
             if ht.assignee_id is None:
                 ht.assignee_id = actor.id
+            close_human_task(session, ht, "completed", now, actor.id)
+            live.ready.discard(ht.spiff_task_id)  # its row is closed here, with who completed it
             session.add(FormSubmission(human_task_id=ht.id, case_id=ht.case_id, form_id=ht.form_id or "",
                                        data=data, submitted_by=actor.id, submitted_at=now))
             opened = self._finish(step)
@@ -191,6 +198,7 @@ class Runtime:
             case = session.get(Case, row.case_id)
             step = self._step(session, now, case, None)
             live = self._load(step, instance_id)
+            live.force_timer_sync = True  # the job that brought us here is spent: always re-arm
             # SpiffWorkflow fires a timer strictly after its due time; the worker fires at-or-before.
             at = now + timedelta(microseconds=1)
 
@@ -266,7 +274,7 @@ class Runtime:
         # Deserializing restores SpiffWorkflow's unsafe default environment: always put ours back.
         wf.script_engine = self.script_engine
         client_id, cm = self._case_people(step)
-        live = Live(row, wf, pathway, client_id, cm, states=task_states(wf))
+        live = Live.loaded(row, wf, pathway, client_id, cm)
         step.live[instance_id] = live
         return live
 
@@ -361,13 +369,15 @@ class Runtime:
         if step.close_reason:
             self._close_case(step)
         opened: list[HumanTask] = []
-        for live in list(step.live.values()):
-            if live.row.status == "running" and live.wf.is_completed():
-                live.row.status, live.row.ended_at = "completed", step.now
-            live.row.state = dump_instance(live.wf)
-            opened += sync_human_tasks(step.session, live, step.now, step.case.id)
-            sync_message_waits(step.session, live, step.case.id)
-            sync_timer_job(step.session, live, step.case.id, step.now)
+        # One flush at the end instead of one before every query: a step is a few statements, not dozens.
+        with step.session.no_autoflush:
+            for live in list(step.live.values()):
+                if live.row.status == "running" and live.wf.is_completed():
+                    live.row.status, live.row.ended_at = "completed", step.now
+                live.row.state = dump_instance(live.wf)
+                opened += sync_human_tasks(step.session, live, step.now, step.case.id)
+                sync_message_waits(step.session, live, step.case.id)
+                sync_timer_job(step.session, live, step.case.id, step.now)
         step.session.flush()
         return opened
 

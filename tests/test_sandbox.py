@@ -115,3 +115,20 @@ def test_ordinary_scripts_still_work_in_the_sandbox(cp, driver, actors):
         data = instance.state["data"]
     assert data["summary"] == "a:1" and data["totals"] == {"a": 1, "b": 1}
     assert data["due"].startswith("2026-03-09T09:00")  # Friday + 1 business day = Monday
+
+
+def test_a_value_that_cannot_be_saved_fails_the_step_cleanly(cp, driver, actors):
+    case_id = driver.new_case()
+    fs = bf.files(odd=bf.pathway("odd", after=bf.script_then_end("odd = max"), start_message="go_odd"))
+    bf.publish(cp, fs)
+    cp.runtime.deliver_message(actors["case_manager"], case_id, "go_odd", {})
+    task = driver.task(case_id, "first")
+    cp.runtime.complete_task(actors["case_manager"], task.id, {"text": "go"})  # functions are simply not kept
+    fs = bf.files(odder=bf.pathway("odder", after=bf.script_then_end("odd = range(3)"), start_message="go_odder"))
+    bf.publish(cp, fs)
+    cp.runtime.deliver_message(actors["case_manager"], case_id, "go_odder", {})
+    task = driver.task(case_id, "first")
+    with pytest.raises(PathwayFailed) as failed:
+        cp.runtime.complete_task(actors["case_manager"], task.id, {"text": "go"})
+    assert "cannot be saved" in failed.value.message
+    assert driver.task(case_id, "first").id == task.id

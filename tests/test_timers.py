@@ -86,13 +86,13 @@ def test_completing_a_task_drops_its_escalation(cp, driver, clock):
     case_id = driver.new_case()
     referral = driver.task(case_id, "record_referral")
     clock.advance(hours=2)
-    driver.complete(referral)
+    opened = driver.complete(referral)
     with cp.db() as session:
         job = session.scalar(select(TimerJob).where(TimerJob.human_task_id == referral.id))
+        next_due = min(session.get(HumanTask, i).due_at for i in opened)
     assert job.status == "dropped"
-    next_due = driver.task(case_id, "check_eligibility").due_at
-    assert Worker(cp).sweep(referral.due_at + timedelta(minutes=1)).fired == 0
     assert next_due > referral.due_at
+    assert Worker(cp).sweep(referral.due_at + timedelta(minutes=1)).fired == 0
 
 
 def test_worker_cli_fires_once_for_the_same_instant(cp, driver, monkeypatch):

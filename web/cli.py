@@ -98,7 +98,9 @@ def serve(host, port, workers, dev, with_worker):
             create_app().run(host=host, port=port)
         else:
             _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread", "threads": 4,
-                       "timeout": 60, "graceful_timeout": 10, "accesslog": "-", "errorlog": "-"}).run()
+                       "timeout": 60, "graceful_timeout": 10, "accesslog": "-", "errorlog": "-",
+                       # Path only: query strings (a client search) and referrers can carry names.
+                       "access_log_format": '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'}).run()
     finally:
         if timer_worker is not None:
             timer_worker.send_signal(signal.SIGTERM)

@@ -258,6 +258,7 @@ def upgrade() -> None:
     with op.batch_alter_table('timer_jobs', schema=None) as batch_op:
         batch_op.create_index('ix_timer_jobs_due', ['status', 'due_at'], unique=False)
         batch_op.create_index('ix_timer_jobs_instance', ['instance_id', 'kind', 'status'], unique=False)
+        batch_op.create_index('ix_timer_jobs_human_task', ['human_task_id', 'status'], unique=False)
 
     _audit_log_append_only()
 
@@ -277,6 +278,7 @@ def _audit_log_append_only() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('timer_jobs', schema=None) as batch_op:
+        batch_op.drop_index('ix_timer_jobs_human_task')
         batch_op.drop_index('ix_timer_jobs_instance')
         batch_op.drop_index('ix_timer_jobs_due')
 

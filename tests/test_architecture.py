@@ -1,0 +1,31 @@
+"""The dependency rule: web -> engine -> libraries, never back. The engine imports no Flask and no web."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ENGINE = Path(__file__).resolve().parent.parent / "engine"
+FORBIDDEN = ("flask", "flask_wtf", "werkzeug", "jinja2", "web")
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_engine_never_imports_the_web_layer():
+    offenders = {str(p.relative_to(ENGINE)): sorted(_imports(p) & set(FORBIDDEN))
+                 for p in ENGINE.rglob("*.py")}
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_modules_stay_small():
+    big = {str(p.relative_to(ENGINE.parent)): n for p in [*ENGINE.rglob("*.py"), *(ENGINE.parent / "web").rglob("*.py")]
+           if "migrations" not in p.parts and (n := len(p.read_text().splitlines())) > 450}
+    assert big == {}
