@@ -74,7 +74,7 @@ def create_client(session: Session, actor: Actor, data, now: datetime) -> dict:
     session.add(client)
     session.flush()
     audit.record(session, actor, "create", "client", client.id, client.id, now)
-    return client_view(client, [])
+    return client_view(client, [], now.date())
 
 
 def update_client(session: Session, actor: Actor, client_id: int, data, now: datetime) -> dict:
@@ -108,10 +108,10 @@ def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-def client_view(client: Client, cases: list[Case]) -> dict:
+def client_view(client: Client, cases: list[Case], today: date | None = None) -> dict:
     return {
         "id": client.id, "given_name": client.given_name, "family_name": client.family_name,
-        "birth_date": client.birth_date.isoformat(), "age": age_on(client.birth_date, date.today()),
+        "birth_date": client.birth_date.isoformat(), "age": age_on(client.birth_date, today or date.today()),
         "preferred_language": client.preferred_language, "phone": client.phone, "email": client.email,
         "address": client.address, "contacts": client.contacts or [],
         "case_manager": client.case_manager.username if client.case_manager else None,
@@ -128,7 +128,7 @@ def read_client(session: Session, actor: Actor, client_id, now: datetime, audite
     cases = session.scalars(select(Case).where(Case.client_id == client.id).order_by(Case.opened_at)).all()
     if audited:
         audit.record(session, actor, "read", "client", client.id, client.id, now)
-    return client_view(client, list(cases))
+    return client_view(client, list(cases), now.date())
 
 
 def search_clients(session: Session, actor: Actor, query: str, now: datetime, limit: int = 50) -> list[dict]:
@@ -142,7 +142,7 @@ def search_clients(session: Session, actor: Actor, query: str, now: datetime, li
                               func.lower(Client.given_name + " " + Client.family_name).like(like)))
     found = session.scalars(stmt).all()
     audit.record(session, actor, "search", "client", "search", None, now)
-    return [client_view(c, []) for c in found]
+    return [client_view(c, [], now.date()) for c in found]
 
 
 def case_row(session: Session, case_id) -> Case:

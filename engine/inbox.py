@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, case as sql_case, or_, select, update
+from sqlalchemy import and_, case as sql_case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -38,12 +38,24 @@ def _visible(actor: Actor):
                and_(HumanTask.assignee_id.is_(None), HumanTask.role.in_(sorted(actor.roles))))
 
 
+VIEWS = ("mine", "team", "all")
+
+
+def _in_view(actor: Actor, view: str):
+    """`mine`: assigned to me; `team`: unassigned tasks of my roles; `all`: everything I may see."""
+    if view == "mine":
+        return HumanTask.assignee_id == actor.id
+    if view == "team":
+        return and_(HumanTask.assignee_id.is_(None), HumanTask.role.in_(sorted(actor.roles)))
+    return _visible(actor)
+
+
 def list_tasks(session: Session, actor: Actor, now: datetime, case_id: int | None = None, role: str | None = None,
                mine: bool = False, pathway: str | None = None, client_id: int | None = None,
-               limit: int = 500) -> list[dict]:
+               view: str = "all", limit: int = 500) -> list[dict]:
     """Open tasks the caller may see, most urgent first (overdue, then by due time, then oldest)."""
     stmt = (select(HumanTask, Client).join(Client, Client.id == HumanTask.client_id)
-            .where(HumanTask.status == "open", _visible(actor)))
+            .where(HumanTask.status == "open", _visible(actor), _in_view(actor, view)))
     if mine:
         stmt = stmt.where(HumanTask.assignee_id == actor.id)
     if case_id is not None:
@@ -57,6 +69,29 @@ def list_tasks(session: Session, actor: Actor, now: datetime, case_id: int | Non
     no_due_last = sql_case((HumanTask.due_at.is_(None), 1), else_=0)
     stmt = stmt.order_by(no_due_last, HumanTask.due_at, HumanTask.created_at, HumanTask.id).limit(limit)
     return [task_view(ht, now, client) for ht, client in session.execute(stmt).all()]
+
+
+def task_counts(session: Session, actor: Actor, now: datetime) -> dict[str, dict[str, int]]:
+    """How many open tasks, and how many overdue, in each inbox view (counted in the database)."""
+    counts = {}
+    for view in VIEWS:
+        total, overdue = session.execute(
+            select(func.count(), func.count(sql_case((HumanTask.due_at < now, 1))))
+            .where(HumanTask.status == "open", _visible(actor), _in_view(actor, view))).one()
+        counts[view] = {"open": total, "overdue": overdue}
+    return counts
+
+
+def completion_of(session: Session, task_id: int) -> dict | None:
+    """Who completed a closed task, when, and what they submitted (for the page a latecomer sees)."""
+    row = session.execute(select(HumanTask.completed_at, User.display_name, User.username, FormSubmission.data)
+                          .outerjoin(User, User.id == HumanTask.completed_by)
+                          .outerjoin(FormSubmission, FormSubmission.human_task_id == HumanTask.id)
+                          .where(HumanTask.id == task_id)).first()
+    if row is None:
+        return None
+    return {"at": row.completed_at.isoformat() if row.completed_at else None,
+            "by": row.display_name or row.username, "data": row.data}
 
 
 def _task(session: Session, task_id) -> HumanTask:
@@ -100,7 +135,7 @@ def read_task(session: Session, specs: SpecCache, actor: Actor, task_id, now: da
         "form": {"id": ht.form_id, "schema": schema, "ui_schema": ui},
         "data": prefill,
         "documentation": getattr(spec, "documentation", None) if spec else None,
-        "instructions": (spec.extensions or {}).get("instructionsForEndUser") if spec else None,
+        "instructions": ht.instructions,
         "may_complete": ht.status == "open" and may_work_task(actor, ht.role, ht.assignee_id),
     })
     return view

@@ -233,6 +233,17 @@ def sync_library(db: sessionmaker[Session], files: pf.FileSet, now: datetime) ->
     return []
 
 
+def list_versions(session: Session) -> list[dict]:
+    """Every published version, oldest first per pathway, with which one is current."""
+    rows = session.execute(select(PathwayVersion.process_id, PathwayVersion.version, PathwayVersion.name,
+                                  PathwayVersion.is_current, PathwayVersion.origin, PathwayVersion.published_at,
+                                  PathwayVersion.start_messages)
+                           .order_by(PathwayVersion.process_id, PathwayVersion.version)).all()
+    return [{"pathway": r.process_id, "version": r.version, "name": r.name, "current": r.is_current,
+             "origin": r.origin, "published_at": r.published_at.isoformat(), "started_by": r.start_messages}
+            for r in rows]
+
+
 @dataclass
 class LoadedPathway:
     """A published version, parsed: shared by every instance of that version (never mutated)."""

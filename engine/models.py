@@ -175,6 +175,8 @@ class HumanTask(Base):
     role: Mapped[str] = mapped_column(String(32))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     form_id: Mapped[str | None] = mapped_column(String(100))
+    # The task's instructions, rendered over its data when it opened (spiffworkflow:instructionsForEndUser).
+    instructions: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | completed | cancelled
     created_at: Mapped[datetime]
     due_at: Mapped[datetime | None]

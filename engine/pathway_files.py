@@ -183,6 +183,12 @@ def check_bpmn(filename: str, root, files: FileSet) -> list[Finding]:
         findings += _compile_check(filename, timer, timer.text or "", "timer expression")
     for payload in root.xpath(".//spiffworkflow:messagePayload", namespaces=NS):
         findings += _compile_check(filename, payload, payload.text or "", "message payload")
+    messages = {m.get("id") for m in root.xpath("bpmn:message", namespaces=NS)}
+    for ref in process.xpath(".//*[@messageRef]", namespaces=NS):
+        if ref.get("messageRef") not in messages:
+            # Checked here: SpiffWorkflow's own parser fails on this with an unreadable TypeError.
+            findings.append(Finding(filename, _line(ref), f"messageRef {ref.get('messageRef')!r} names no "
+                                                          "<bpmn:message> in this file"))
     for task in process.xpath(".//bpmn:serviceTask", namespaces=NS):
         findings.append(Finding(filename, _line(task), "service tasks are not supported; use a script task"))
     return findings

@@ -53,6 +53,24 @@ def add_user(session: Session, username: str, roles: list[str], password: str | 
     return user
 
 
+def actor_by_id(session: Session, user_id: int, channel: str = "web") -> Actor | None:
+    """The active user with that id as an Actor, or None (a disabled account stops at once)."""
+    user = session.get(User, user_id)
+    return actor_of(user, channel) if user is not None and user.active else None
+
+
+def users_by_role(session: Session, roles) -> dict[str, list[dict]]:
+    """Active users holding each role: whom a supervisor may hand a task to, or a client to."""
+    rows = session.execute(select(UserRole.role, User.username, User.display_name)
+                           .join(User, User.id == UserRole.user_id)
+                           .where(UserRole.role.in_(sorted(set(roles))), User.active.is_(True))
+                           .order_by(User.display_name, User.username)).all()
+    found: dict[str, list[dict]] = {}
+    for role, username, display in rows:
+        found.setdefault(role, []).append({"username": username, "name": display or username})
+    return found
+
+
 def user_named(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:

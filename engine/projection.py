@@ -7,19 +7,25 @@ one review behind them as for one with forty.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from jinja2 import ChainableUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from .library import LoadedPathway
 from .models import Event, HumanTask, MessageWait, PathwayInstance, TimerJob
 from .pathway_files import form_id_of, role_of_lane
+
+log = logging.getLogger(__name__)
 
 # SpiffWorkflow adds specs of its own (Root, Start, End, <process>.EndJoin) that are not BPMN elements.
 _INTERNAL = {"Root", "Start", "End"}
@@ -52,8 +58,17 @@ def ready_ids(wf: BpmnWorkflow) -> set[str]:
     return {str(t.id) for t in wf.get_tasks(state=TaskState.READY, manual=True)}
 
 
+def _waiting(wf: BpmnWorkflow):
+    """(task, event definition) for every catch event waiting, with an event-based gateway's or a
+    multiple event's definitions taken one by one (waiting_events() reports those as one, nameless)."""
+    for task in wf.event_manager.tasks.values():
+        definition = task.task_spec.event_definition
+        for one in getattr(definition, "event_definitions", None) or [definition]:
+            yield task, one
+
+
 def message_waits(wf: BpmnWorkflow) -> set[str]:
-    return {e.name for e in wf.waiting_events() if e.event_type == "MessageEventDefinition"}
+    return {d.name for _, d in _waiting(wf) if isinstance(d, MessageEventDefinition)}
 
 
 def all_tasks(wf: BpmnWorkflow):
@@ -61,6 +76,17 @@ def all_tasks(wf: BpmnWorkflow):
     yield from wf.tasks.values()
     for sub in wf.subprocesses.values():
         yield from sub.tasks.values()
+
+
+def find_task(wf: BpmnWorkflow, task_id: str):
+    """A task of the instance or of any of its subprocesses, or None."""
+    uid = UUID(task_id)
+    if uid in wf.tasks:
+        return wf.tasks[uid]
+    for sub in wf.subprocesses.values():
+        if uid in sub.tasks:
+            return sub.tasks[uid]
+    return None
 
 
 def task_states(wf: BpmnWorkflow) -> dict[UUID, int]:
@@ -110,6 +136,23 @@ def task_properties(task) -> dict:
     return (task.task_spec.extensions or {}).get("properties", {}) or {}
 
 
+_INSTRUCTIONS = SandboxedEnvironment(autoescape=False, undefined=ChainableUndefined)
+
+
+def render_instructions(task) -> str | None:
+    """The task's `instructionsForEndUser`, a Jinja template over its data, rendered in Jinja's sandbox
+    (the same escapes RestrictedPython refuses are refused here). The web page escapes the result."""
+    template = (task.task_spec.extensions or {}).get("instructionsForEndUser")
+    if not template:
+        return None
+    try:
+        return _INSTRUCTIONS.from_string(template).render(**task.data).strip() or None
+    except TemplateError as exc:
+        # A broken template must not stop care: show it unrendered, and say why in the log (not the data).
+        log.warning("instructions of %s could not be rendered: %s", task.task_spec.bpmn_id, type(exc).__name__)
+        return template
+
+
 def due_at_for(task, now: datetime) -> datetime | None:
     """The deadline a user task carries: its `dueIn` property, evaluated over the task's data.
 
@@ -141,7 +184,7 @@ def sync_human_tasks(session: Session, live: Live, now: datetime, case_id: int) 
     for row in open_rows:
         if row.spiff_task_id in ready or row.status != "open":
             continue
-        task = live.wf.tasks.get(UUID(row.spiff_task_id))
+        task = find_task(live.wf, row.spiff_task_id)
         close_human_task(session, row, "completed" if task is not None and task.state == TaskState.COMPLETED
                          else "cancelled", now)
     known, live.ready = live.ready, set(ready)
@@ -157,7 +200,7 @@ def sync_human_tasks(session: Session, live: Live, now: datetime, case_id: int) 
             title=(task.task_spec.bpmn_name or task.task_spec.bpmn_id)[:200], role=role,
             assignee_id=live.case_manager_id if role == "case_manager" else None,
             form_id=form_id_of(form_file) if form_file else None, status="open",
-            created_at=now, due_at=due_at_for(task, now))
+            instructions=render_instructions(task), created_at=now, due_at=due_at_for(task, now))
         session.add(row)
         opened.append(row)
         if row.due_at is not None and escalates(task):
@@ -199,12 +242,18 @@ def sync_message_waits(session: Session, live: Live, case_id: int) -> None:
 
 
 def next_timer_due(wf: BpmnWorkflow) -> datetime | None:
+    """The earliest due time among the instance's waiting timers (duration, date and cycle)."""
     dues = []
-    for event in wf.waiting_events():
-        if "Timer" not in event.event_type or event.value is None:
+    for task, definition in _waiting(wf):
+        if not isinstance(definition, TimerEventDefinition):
             continue
-        value = event.value["next"] if isinstance(event.value, dict) else event.value
-        dues.append(TimerEventDefinition.get_datetime(value))
+        value = task._get_internal_data("event_value")
+        if isinstance(value, dict):  # a cycle: its next occurrence, while cycles remain
+            if value.get("cycles") == 0:
+                continue
+            value = value.get("next")
+        if value:
+            dues.append(TimerEventDefinition.get_datetime(value))
     return min(dues) if dues else None
 
 

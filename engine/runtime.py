@@ -30,8 +30,8 @@ from .errors import BadRequest, NotAllowed, NotFound, PathwayFailed, StaleInstan
 from .library import SpecCache
 from .models import (Case, Client, Event, FormSubmission, HumanTask, MessageWait, PathwayInstance, PathwayVersion,
                      Score)
-from .projection import (Live, close_human_task, log_transitions, sync_human_tasks, sync_message_waits, sync_timer_job,
-                         task_properties)
+from .projection import (Live, close_human_task, find_task, log_transitions, message_waits, sync_human_tasks,
+                         sync_message_waits, sync_timer_job, task_properties)
 from .sandbox import StepScriptEngine, reset_step_deadline, set_step_deadline
 from .scripting import SCRIPT_HELPERS, begin_effects, end_effects
 from .serialization import dump_instance, load_instance
@@ -135,7 +135,7 @@ class Runtime:
             case = session.get(Case, ht.case_id)
             step = self._step(session, now, case, actor)
             live = self._load(step, ht.instance_id)
-            task = live.wf.tasks.get(UUID(ht.spiff_task_id))
+            task = find_task(live.wf, ht.spiff_task_id)
             if task is None or task.state != TaskState.READY:
                 raise TaskNotOpen("This task is no longer open; nothing was changed.")
             form_file = task_properties(task).get("formJsonSchemaFilename")
@@ -329,8 +329,7 @@ class Runtime:
             waiting = set(step.session.scalars(self._waiting_instances(step, name)).all())
             # Instances loaded in this step know better than the table, which is written at the end.
             for instance_id, live in step.live.items():
-                waits = {e.name for e in live.wf.waiting_events() if e.event_type == "MessageEventDefinition"}
-                if live.row.status == "running" and name in waits:
+                if live.row.status == "running" and name in message_waits(live.wf):
                     waiting.add(instance_id)
                 else:
                     waiting.discard(instance_id)

@@ -112,6 +112,15 @@ def days_between(start, end) -> int:
     return (_parse(end).date() - _parse(start).date()).days
 
 
+def duration_until(moment) -> str:
+    """An ISO 8601 duration from the step's instant to `moment` ("PT0S" once it has passed).
+
+    Lets a timer fire at a date computed earlier (e.g. 30 days after referrals were sent) while being
+    written as a duration timer: `duration_until(referral_loop_deadline)`."""
+    seconds = int((_parse(moment) - _step_now()).total_seconds())
+    return f"PT{max(seconds, 0)}S"
+
+
 SCRIPT_HELPERS = {
     "record_score": record_score,
     "set_risk_level": set_risk_level,
@@ -122,4 +131,5 @@ SCRIPT_HELPERS = {
     "add_hours": add_hours,
     "add_business_days": add_business_days,
     "days_between": days_between,
+    "duration_until": duration_until,
 }

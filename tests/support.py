@@ -75,6 +75,7 @@ ROUTINE = {
     "phq9": {f"item{i}": 0 for i in range(1, 10)},
     "gad7": {f"item{i}": 0 for i in range(1, 8)},
     "safety_plan": {"client_agrees": True},
+    "assessment_signoff": {"approved": True},
 }
 
 

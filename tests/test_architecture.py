@@ -5,7 +5,8 @@ import ast
 from pathlib import Path
 
 ENGINE = Path(__file__).resolve().parent.parent / "engine"
-FORBIDDEN = ("flask", "flask_wtf", "werkzeug", "jinja2", "web")
+# Jinja2 is allowed: the engine renders task instructions with its sandbox; it is not the web layer.
+FORBIDDEN = ("flask", "flask_wtf", "werkzeug", "web")
 
 
 def _imports(path: Path) -> set[str]:

@@ -113,3 +113,9 @@ def test_an_invalid_form_is_refused_against_the_2020_12_meta_schema():
     fs.files["note.schema.json"] = '{"type": "object", "properties": {"text": {"type": "nonsense"}}}'
     findings = library.validate(fs)
     assert any(f.file == "note.schema.json" and "not a valid JSON Schema" in f.message for f in findings)
+
+
+def test_a_message_reference_to_nothing_is_a_readable_finding():
+    text = bf.pathway("dangling", start_message="go").replace('<bpmn:message id="m_start" name="go"/>', "")
+    findings = library.validate(bf.files(dangling=text))
+    assert any("messageRef 'm_start' names no <bpmn:message>" in f.message and f.line for f in findings), findings

@@ -295,3 +295,74 @@ def _waiting_tasks(cp, instance_id):
     with cp.db() as session:
         return session.scalars(select(HumanTask.bpmn_id).where(HumanTask.instance_id == instance_id,
                                                                HumanTask.status == "open")).all()
+
+
+def test_date_timers_and_event_based_gateways_are_armed_and_fire(cp, driver, actors, clock):
+    """A timeDate timer, and an event-based gateway waiting for a message or a timer, whichever is first."""
+    after = ('<bpmn:intermediateCatchEvent id="x" name="Until the date"><bpmn:timerEventDefinition>'
+             '<bpmn:timeDate>add_days(now(), 3)</bpmn:timeDate></bpmn:timerEventDefinition>'
+             '</bpmn:intermediateCatchEvent>'
+             '<bpmn:eventBasedGateway id="race"/>'
+             '<bpmn:intermediateCatchEvent id="called_back"><bpmn:messageEventDefinition messageRef="m_cb"/>'
+             '</bpmn:intermediateCatchEvent>'
+             '<bpmn:intermediateCatchEvent id="gave_up"><bpmn:timerEventDefinition>'
+             '<bpmn:timeDuration>"P1D"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>'
+             + bf.user_task("after_wait", "Chase the call-back") +
+             '<bpmn:endEvent id="end"/><bpmn:endEvent id="end2"/>'
+             '<bpmn:sequenceFlow id="f2" sourceRef="x" targetRef="race"/>'
+             '<bpmn:sequenceFlow id="f3" sourceRef="race" targetRef="called_back"/>'
+             '<bpmn:sequenceFlow id="f4" sourceRef="race" targetRef="gave_up"/>'
+             '<bpmn:sequenceFlow id="f5" sourceRef="called_back" targetRef="end2"/>'
+             '<bpmn:sequenceFlow id="f6" sourceRef="gave_up" targetRef="after_wait"/>'
+             '<bpmn:sequenceFlow id="f7" sourceRef="after_wait" targetRef="end"/>')
+    text = bf.pathway("dated", after=after, start_message="go_dated").replace(
+        '<bpmn:process id="dated"', '<bpmn:message id="m_cb" name="called_back"/><bpmn:process id="dated"')
+    text = text.replace("<bpmn:flowNodeRef>first</bpmn:flowNodeRef>",
+                        "<bpmn:flowNodeRef>first</bpmn:flowNodeRef><bpmn:flowNodeRef>after_wait</bpmn:flowNodeRef>")
+    bf.publish(cp, bf.files(dated=text))
+    worker = Worker(cp)
+
+    def run_case(reply: bool):
+        case_id = driver.new_case()
+        cp.runtime.deliver_message(actors["case_manager"], case_id, "go_dated", {})
+        driver.complete((case_id, "first"), {"text": "go"})
+        start = clock.now()
+        worker.sweep(start + timedelta(days=3) - timedelta(minutes=1))
+        with cp.db() as session:
+            job = session.scalar(select(TimerJob).where(TimerJob.kind == "bpmn_timer", TimerJob.case_id == case_id,
+                                                        TimerJob.status == "pending"))
+        assert job is not None and job.due_at == start + timedelta(days=3)  # the date timer, armed
+        worker.sweep(start + timedelta(days=3))
+        with cp.db() as session:  # now waiting on the gateway: a message wait and the 1-day timer
+            job = session.scalar(select(TimerJob).where(TimerJob.kind == "bpmn_timer", TimerJob.case_id == case_id,
+                                                        TimerJob.status == "pending"))
+        assert job is not None and job.due_at > start + timedelta(days=3)
+        if reply:
+            cp.runtime.deliver_message(actors["case_manager"], case_id, "called_back", {})
+        worker.sweep(start + timedelta(days=5))
+        return [t.bpmn_id for t in _open(cp, case_id, "dated")]
+
+    assert run_case(reply=True) == []  # the call-back came first: done
+    assert run_case(reply=False) == ["after_wait"]  # the timer came first: chase it
+
+
+def test_a_user_task_inside_a_subprocess_can_be_completed(cp, driver, actors):
+    inner = ('<bpmn:subProcess id="x" name="Follow-up visit">'
+             '<bpmn:startEvent id="sub_start"/>' + bf.user_task("visit", "Home visit") +
+             '<bpmn:endEvent id="sub_end"/>'
+             '<bpmn:sequenceFlow id="s1" sourceRef="sub_start" targetRef="visit"/>'
+             '<bpmn:sequenceFlow id="s2" sourceRef="visit" targetRef="sub_end"/></bpmn:subProcess>'
+             '<bpmn:endEvent id="end"/><bpmn:sequenceFlow id="f2" sourceRef="x" targetRef="end"/>')
+    text = bf.pathway("nested", after=inner, start_message="go_nested").replace(
+        "<bpmn:flowNodeRef>first</bpmn:flowNodeRef>",
+        "<bpmn:flowNodeRef>first</bpmn:flowNodeRef><bpmn:flowNodeRef>visit</bpmn:flowNodeRef>")
+    bf.publish(cp, bf.files(nested=text))
+    case_id = driver.new_case()
+    cp.runtime.deliver_message(actors["case_manager"], case_id, "go_nested", {})
+    driver.complete((case_id, "first"), {"text": "go"})
+    visit = driver.task(case_id, "visit")
+    driver.complete(visit, {"text": "visited"})
+    with cp.db() as session:
+        instance = session.get(PathwayInstance, visit.instance_id)
+        assert instance.status == "completed"
+        assert session.get(HumanTask, visit.id).status == "completed"

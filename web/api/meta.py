@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from flask import g, jsonify
-from sqlalchemy import select
 
-from engine.models import PathwayVersion
+from engine import library
 from engine.timers import list_incidents, retry_incident
 
 from ..openapi import openapi_document
@@ -26,13 +25,7 @@ def openapi():
 @token_required
 def pathways():
     with cp().db() as session:
-        rows = session.execute(select(PathwayVersion.process_id, PathwayVersion.version, PathwayVersion.name,
-                                      PathwayVersion.is_current, PathwayVersion.origin, PathwayVersion.published_at,
-                                      PathwayVersion.start_messages)
-                               .order_by(PathwayVersion.process_id, PathwayVersion.version)).all()
-    return jsonify([{"pathway": r.process_id, "version": r.version, "name": r.name, "current": r.is_current,
-                     "origin": r.origin, "published_at": r.published_at.isoformat(),
-                     "started_by": r.start_messages} for r in rows])
+        return jsonify(library.list_versions(session))
 
 
 @bp.get("/incidents")

@@ -8,7 +8,6 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from engine import people
 from engine.access import Actor
 from engine.errors import NotAllowed, NotAuthenticated, TooManyAttempts
-from engine.models import User
 
 bp = Blueprint("auth", __name__)
 
@@ -25,9 +24,7 @@ def current_actor() -> Actor | None:
     actor = None
     if user_id is not None:
         with _cp().db() as s:
-            user = s.get(User, user_id)
-            if user is not None and user.active:
-                actor = people.actor_of(user, "web")
+            actor = people.actor_by_id(s, user_id)
     g.actor = actor
     return actor
 

@@ -174,6 +174,7 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=32), nullable=False),
     sa.Column('assignee_id', sa.Integer(), nullable=True),
     sa.Column('form_id', sa.String(length=100), nullable=True),
+    sa.Column('instructions', sa.Text(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),

@@ -1,0 +1,181 @@
+"""Clients: search, register (with family and caregiver contacts), the client page, editing details and
+assigning a case manager, and opening a new case. Every view of a record is audited by the engine."""
+from __future__ import annotations
+
+import copy
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from engine import clients, people
+from engine.access import RECORD_READERS, REGISTRARS, TEAM_LEADS
+from engine.errors import InvalidFormData, PathwayFailed
+
+from .. import forms
+from ..auth import current_actor, login_required
+from ..ui import cp, now
+
+bp = Blueprint("clients", __name__)
+
+# Who may choose a client's case manager (engine.clients.update_client enforces the same).
+ASSIGNERS = TEAM_LEADS | {"intake"}
+NULLABLE = ("preferred_language", "phone", "email", "address")
+
+UI = {
+    "ui:order": ["given_name", "family_name", "birth_date", "preferred_language", "phone", "email", "address",
+                 "case_manager", "contacts"],
+    "given_name": {"ui:title": "Given name"},
+    "family_name": {"ui:title": "Family name"},
+    "birth_date": {"ui:title": "Date of birth"},
+    "preferred_language": {"ui:title": "Preferred language", "ui:placeholder": "e.g. Spanish"},
+    "phone": {"ui:title": "Phone"},
+    "email": {"ui:title": "E-mail"},
+    "address": {"ui:title": "Address", "ui:widget": "textarea", "ui:options": {"rows": 3}},
+    "case_manager": {"ui:title": "Case manager", "ui:widget": "select"},
+    "contacts": {
+        "ui:title": "Family, caregivers and other contacts",
+        "ui:help": "Leave a row empty to leave it out.",
+        "items": {"ui:title": "Contact",
+                  "name": {"ui:title": "Name"},
+                  "relationship": {"ui:title": "Relationship", "ui:placeholder": "e.g. mother, caregiver, friend"},
+                  "phone": {"ui:title": "Phone"},
+                  "may_contact": {"ui:title": "May we contact them about the client?"}},
+    },
+}
+
+
+def _schema(session, actor) -> dict:
+    """The client schema as the form shows it: case managers to choose from, for those who may assign."""
+    schema = copy.deepcopy(clients.CLIENT_SCHEMA)
+    if actor.has_any(ASSIGNERS):
+        managers = people.users_by_role(session, ["case_manager"]).get("case_manager", [])
+        schema["properties"]["case_manager"] = {
+            "type": ["string", "null"], "description": "The client's case manager does their case-management tasks.",
+            "oneOf": [{"const": u["username"], "title": u["name"]} for u in managers]}
+    else:
+        del schema["properties"]["case_manager"]
+    return schema
+
+
+def _form_page(template: str, schema: dict, values: dict, errors: dict | None = None, status: int = 200,
+               extra_rows: dict | None = None, **extra):
+    form = forms.build_form(schema, UI, values, errors, extra_rows)
+    for f in form.fields:
+        if f.path == "birth_date":
+            f.attrs["max"] = date.today().isoformat()
+        if f.path in ("given_name", "family_name", "phone"):
+            f.attrs["autocomplete"] = "off"
+    return render_template(template, form=form, **extra), status
+
+
+def _row_action(template: str, schema: dict, answers: dict, **extra):
+    """Without JavaScript, "Add contact" and "Remove" come back to the server: show the form again."""
+    action = forms.action_of(request.form)
+    if action.kind == "add":
+        return _form_page(template, schema, answers, extra_rows={action.path: 1}, **extra)
+    if action.kind == "remove":
+        return _form_page(template, schema, forms.remove_row(answers, action.path), **extra)
+    return None
+
+
+@bp.get("/clients")
+@login_required(RECORD_READERS)
+def search():
+    query = (request.args.get("q") or "").strip()[:100]
+    carepath = cp()
+    with carepath.db.begin() as session:
+        found = clients.search_clients(session, current_actor(), query, now())
+    return render_template("clients/search.html", query=query, found=found,
+                           may_register=current_actor().has_any(REGISTRARS))
+
+
+@bp.route("/clients/new", methods=["GET", "POST"])
+@login_required(REGISTRARS)
+def new():
+    actor = current_actor()
+    carepath = cp()
+    with carepath.db() as session:
+        schema = _schema(session, actor)
+    if request.method == "GET":
+        return _form_page("clients/new.html", schema, {}, open_case=True)
+    answers = forms.parse_form(schema, request.form)
+    open_case = request.form.get("_open_case") == "yes"
+    shown = _row_action("clients/new.html", schema, answers, open_case=open_case)
+    if shown:
+        return shown
+    try:
+        with carepath.db.begin() as session:
+            client = clients.create_client(session, actor, answers, now())
+    except InvalidFormData as exc:
+        return _form_page("clients/new.html", schema, answers, {f.path: f.message for f in exc.fields}, 422,
+                          open_case=open_case)
+    flash(f"{client['given_name']} {client['family_name']} is registered.")
+    if open_case:
+        _start_case(client["id"])
+    return redirect(url_for("clients.show", client_id=client["id"]))
+
+
+def _start_case(client_id: int) -> int | None:
+    try:
+        case_id = cp().runtime.start_case(current_actor(), client_id)
+    except PathwayFailed as exc:
+        flash(f"The case could not be opened: {exc.message}", "warning")
+        return None
+    flash("A case is open and intake has started: the referral is in the intake team's queue.")
+    return case_id
+
+
+@bp.get("/clients/<int:client_id>")
+@login_required(RECORD_READERS)
+def show(client_id: int):
+    actor = current_actor()
+    carepath = cp()
+    with carepath.db.begin() as session:
+        client = clients.read_client(session, actor, client_id, now())
+    has_open = any(c["status"] == "open" for c in client["cases"])
+    return render_template("clients/show.html", client=client, may_edit=actor.has_any(REGISTRARS),
+                           may_open_case=actor.has_any(REGISTRARS) and not has_open)
+
+
+@bp.route("/clients/<int:client_id>/edit", methods=["GET", "POST"])
+@login_required(REGISTRARS)
+def edit(client_id: int):
+    actor = current_actor()
+    carepath = cp()
+    with carepath.db.begin() as session:
+        schema = _schema(session, actor)
+        current = clients.read_client(session, actor, client_id, now())
+    title = f"{current['given_name']} {current['family_name']}"
+    if request.method == "GET":
+        values = {k: v for k, v in current.items() if k in schema["properties"] and v not in (None, "", [])}
+        return _form_page("clients/edit.html", schema, values, client=current, title=title)
+    answers = forms.parse_form(schema, request.form)
+    shown = _row_action("clients/edit.html", schema, answers, client=current, title=title)
+    if shown:
+        return shown
+    # An emptied field clears the value (the engine only changes what it is given).
+    changes = {**{k: None for k in NULLABLE}, "contacts": [], **answers}
+    if "case_manager" in schema["properties"]:
+        changes.setdefault("case_manager", None)
+    try:
+        with carepath.db.begin() as session:
+            clients.update_client(session, actor, client_id, changes, now())
+    except InvalidFormData as exc:
+        return _form_page("clients/edit.html", schema, answers, {f.path: f.message for f in exc.fields}, 422,
+                          client=current, title=title)
+    flash(f"{title}'s details are saved.")
+    return redirect(url_for("clients.show", client_id=client_id))
+
+
+@bp.post("/clients/<int:client_id>/cases")
+@login_required(REGISTRARS)
+def open_case(client_id: int):
+    with cp().db.begin() as session:
+        client = clients.read_client(session, current_actor(), client_id, now(), audited=False)
+    if any(c["status"] == "open" for c in client["cases"]):
+        flash("This client already has an open case.", "warning")
+        return redirect(url_for("clients.show", client_id=client_id))
+    case_id = _start_case(client_id)
+    if case_id is None:
+        return redirect(url_for("clients.show", client_id=client_id))
+    return redirect(url_for("cases.show", case_id=case_id))

@@ -1,0 +1,113 @@
+"""The inbox: my tasks, the team queue of my roles, the whole team's work for supervisors; claiming,
+releasing and reassigning; and "Next task", which takes the most urgent task one may do."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from engine import inbox, people
+from engine.access import TEAM_LEADS
+from engine.errors import NotAllowed, TaskNotOpen
+
+from ..auth import current_actor, login_required
+from ..ui import back, cp, is_team_lead, now
+
+bp = Blueprint("inbox", __name__)
+
+VIEWS = {"mine": "My tasks", "team": "Team queue", "all": "All open work"}
+
+
+def _views_for(actor) -> list[str]:
+    return ["mine", "team", "all"] if is_team_lead(actor) else ["mine", "team"]
+
+
+@bp.get("/inbox")
+@login_required()
+def index():
+    actor = current_actor()
+    views = _views_for(actor)
+    view = request.args.get("view") if request.args.get("view") in views else "mine"
+    filters = {k: (request.args.get(k) or "").strip() for k in ("pathway", "client", "role")}
+    carepath = cp()
+    with carepath.db() as session:
+        in_view = inbox.list_tasks(session, actor, now(), view=view)
+        counts = inbox.task_counts(session, actor, now())
+        assignees = people.users_by_role(session, {t["role"] for t in in_view}) if is_team_lead(actor) else {}
+    options = {
+        "pathway": sorted({t["pathway"] for t in in_view}),
+        "client": sorted({(str(t["client_id"]), t.get("client_name", "")) for t in in_view}, key=lambda c: c[1]),
+        "role": sorted({t["role"] for t in in_view}),
+    }
+    shown = [t for t in in_view
+             if (not filters["pathway"] or t["pathway"] == filters["pathway"])
+             and (not filters["client"] or str(t["client_id"]) == filters["client"])
+             and (not filters["role"] or t["role"] == filters["role"])]
+    for t in shown:
+        t["may_claim"] = t["assignee"] is None and t["role"] in actor.roles
+        t["may_release"] = t["assignee"] == actor.username or (t["assignee"] is not None and is_team_lead(actor))
+    return render_template("inbox/index.html", view=view, views=[(v, VIEWS[v]) for v in views],
+                           counts={v: counts[v]["open"] for v in views},
+                           overdue={v: counts[v]["overdue"] for v in views}, tasks=shown, filters=filters, options=options, people=assignees,
+                           filtered=any(filters.values()), may_reassign=is_team_lead(actor))
+
+
+@bp.post("/inbox/next")
+@login_required()
+def next_task():
+    """Open the most urgent task I may do: mine, or the team queue's (claimed for me on the way)."""
+    actor = current_actor()
+    carepath = cp()
+    with carepath.db() as session:
+        mine = inbox.list_tasks(session, actor, now(), view="mine")
+        team = inbox.list_tasks(session, actor, now(), view="team")
+    workable = sorted(mine + team, key=lambda t: (t["due_at"] is None, t["due_at"] or "", t["created_at"], t["id"]))
+    for task in workable:  # most urgent first, as list_tasks sorts them
+        if task["assignee"] is None:
+            try:
+                with carepath.db.begin() as session:
+                    inbox.claim(session, actor, task["id"], now())
+            except (TaskNotOpen, NotAllowed):
+                continue  # someone took it a moment ago: try the next one
+        return redirect(url_for("tasks.show", task_id=task["id"]))
+    flash("Nothing is waiting for you right now.")
+    return redirect(url_for("inbox.index"))
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+@login_required()
+def claim(task_id: int):
+    carepath = cp()
+    try:
+        with carepath.db.begin() as session:
+            task = inbox.claim(session, current_actor(), task_id, now())
+        flash(f"“{task['title']}” is now yours.")
+    except TaskNotOpen as exc:
+        flash(exc.message, "warning")
+    return back("tasks.show", task_id=task_id)
+
+
+@bp.post("/tasks/<int:task_id>/release")
+@login_required()
+def release(task_id: int):
+    carepath = cp()
+    try:
+        with carepath.db.begin() as session:
+            task = inbox.release(session, current_actor(), task_id, now())
+        flash(f"“{task['title']}” is back in the {task['role'].replace('_', ' ')} team queue.")
+    except TaskNotOpen as exc:
+        flash(exc.message, "warning")
+    return back("inbox.index")
+
+
+@bp.post("/tasks/<int:task_id>/assign")
+@login_required(TEAM_LEADS)
+def assign(task_id: int):
+    username = (request.form.get("username") or "").strip() or None
+    carepath = cp()
+    try:
+        with carepath.db.begin() as session:
+            task = inbox.assign(session, current_actor(), task_id, username, now())
+        flash(f"“{task['title']}” assigned to {username}." if username else f"“{task['title']}” is unassigned.")
+    except TaskNotOpen as exc:
+        flash(exc.message, "warning")
+    return back("inbox.index", view="all")
+

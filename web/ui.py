@@ -1,0 +1,121 @@
+"""What every staff page shares: the engine and its clock, navigation by role, date and label filters."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, current_app, redirect, request, url_for
+
+from engine.access import RECORD_READERS, REGISTRARS, TEAM_LEADS
+
+from .auth import current_actor
+
+bp = Blueprint("ui", __name__)
+
+# (endpoint, label, roles that see it; None = everyone signed in). Routes check the same roles.
+NAV = (
+    ("inbox.index", "Inbox", None),
+    ("clients.search", "Clients", RECORD_READERS),
+    ("clients.new", "Register a client", REGISTRARS),
+)
+INSTRUMENTS = {"phq9": "PHQ-9", "gad7": "GAD-7", "asq": "ASQ", "audit_c": "AUDIT-C", "auditc": "AUDIT-C"}
+
+
+def cp():
+    return current_app.extensions["carepath"]
+
+
+def now() -> datetime:
+    return cp().clock.now()
+
+
+def safe_next(default: str) -> str:
+    """A same-site path from the form's `next` field (where the person came from), else `default`."""
+    target = request.form.get("next") or request.args.get("next") or ""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def back(default_endpoint: str, **values):
+    return redirect(safe_next(url_for(default_endpoint, **values)))
+
+
+def is_team_lead(actor) -> bool:
+    return actor is not None and actor.has_any(TEAM_LEADS)
+
+
+@bp.app_context_processor
+def _navigation():
+    actor = current_actor()
+    items = []
+    if actor is not None:
+        for endpoint, label, roles in NAV:
+            if roles is None or actor.has_any(roles):
+                items.append({"endpoint": endpoint, "label": label, "url": url_for(endpoint),
+                              "current": request.endpoint == endpoint or (
+                                  request.blueprint == endpoint.split(".")[0] and endpoint.endswith(".index"))})
+    return {"nav_items": items}
+
+
+def _as_datetime(value) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+@bp.app_template_filter("when")
+def when(value, with_time: bool = True) -> str:
+    """"Mon 2 Mar 2026, 09:00" (UTC, as everywhere in Carepath)."""
+    at = _as_datetime(value)
+    if at is None:
+        return "—"
+    at = at.astimezone(timezone.utc)
+    text = f"{at:%a} {at.day} {at:%b %Y}"
+    return f"{text}, {at:%H:%M}" if with_time else text
+
+
+@bp.app_template_filter("isodate")
+def isodate(value) -> str:
+    at = _as_datetime(value)
+    return at.astimezone(timezone.utc).isoformat() if at else ""
+
+
+@bp.app_template_filter("relative")
+def relative(value) -> str:
+    """"in 3 days", "2 hours ago": how far an instant is from now."""
+    at = _as_datetime(value)
+    if at is None:
+        return ""
+    seconds = (at - now()).total_seconds()
+    span = abs(seconds)
+    if span < 60:
+        return "now"
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if span >= size:
+            count = int(span // size)
+            text = f"{count} {unit}{'' if count == 1 else 's'}"
+            return f"in {text}" if seconds > 0 else f"{text} ago"
+    return "now"
+
+
+@bp.app_template_filter("overdue_by")
+def overdue_by(value) -> str:
+    return relative(value).removesuffix(" ago")
+
+
+@bp.app_template_filter("label")
+def label(name) -> str:
+    """"safety_planning" -> "Safety planning"; instrument ids get their published names."""
+    if name is None:
+        return ""
+    text = str(name)
+    if text in INSTRUMENTS:
+        return INSTRUMENTS[text]
+    text = text.replace("_", " ")
+    return text[:1].upper() + text[1:]
