@@ -101,3 +101,17 @@ def current_version(cp, process_id: str) -> int:
     with cp.db() as session:
         return session.scalar(select(PathwayVersion.version).where(PathwayVersion.process_id == process_id,
                                                                    PathwayVersion.is_current.is_(True)))
+
+
+def started(cp, driver, process_id: str, after: str = "", *, extra_lane_nodes=(), checked: bool = True,
+            case_id: int | None = None):
+    """Publish a one-lane test pathway, start it in a (new) case, and return (case_id, its first task)."""
+    text = pathway(process_id, after=after, start_message=f"go_{process_id}")
+    for node in extra_lane_nodes:
+        text = text.replace("<bpmn:flowNodeRef>first</bpmn:flowNodeRef>",
+                            f"<bpmn:flowNodeRef>first</bpmn:flowNodeRef><bpmn:flowNodeRef>{node}</bpmn:flowNodeRef>")
+    fs = files(**{process_id: text})
+    publish(cp, fs) if checked else publish_unchecked(cp, fs, process_id)
+    case_id = case_id or driver.new_case()
+    cp.runtime.deliver_message(driver.actors["case_manager"], case_id, f"go_{process_id}", {})
+    return case_id, driver.task(case_id, "first")

@@ -147,3 +147,15 @@ def test_openapi_document(api, path):
     assert status == 200 and doc["openapi"].startswith("3")
     for route in ("/tasks/{task_id}/complete", "/cases/{case_id}/messages", "/clients"):
         assert route in doc["paths"]
+
+
+def test_a_reported_crisis_reaches_the_crisis_team_with_its_reason(api, driver):
+    case_id = driver.new_case()
+    status, body = api.post(f"/api/v1/cases/{case_id}/messages",
+                            {"name": "crisis_reported", "payload": {"reason": "Called saying they are not safe tonight"}},
+                            "case_manager")
+    assert status == 202 and any(r["pathway"] == "crisis_response" and r["started"] for r in body["received_by"])
+    crisis_tasks = api.get(f"/api/v1/tasks?case_id={case_id}&pathway=crisis_response&role=crisis", "crisis")[1]
+    assert crisis_tasks
+    detail = api.get(f"/api/v1/tasks/{crisis_tasks[0]['id']}", "crisis")[1]
+    assert "Called saying they are not safe tonight" in detail["instructions"]

@@ -25,7 +25,7 @@ FLOW_NODES = ("startEvent", "endEvent", "intermediateThrowEvent", "intermediateC
               "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "callActivity",
               "subProcess")
 PATHWAYS = {"intake", "assessment", "planning", "periodic_review", "crisis_response", "discharge",
-            "safety_planning", "overdue_escalation"}
+            "safety_planning", "overdue_escalation", "medication_refill"}
 
 
 def parse(path: Path):

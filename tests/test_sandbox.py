@@ -85,12 +85,8 @@ def test_runtime_sandbox_holds_when_checks_are_bypassed(kind, cp, driver, actors
 
 
 def test_endless_loop_stops_at_the_step_time_limit(cp, driver, actors):
-    case_id = driver.new_case()
-    fs = bf.files(spin=bf.pathway("spin", after=bf.script_then_end("n = 0\nwhile True:\n    n += 1"),
-                                  start_message="go_spin"))
-    bf.publish(cp, fs)  # a loop is legal Python: only the time limit stops it
-    cp.runtime.deliver_message(actors["case_manager"], case_id, "go_spin", {})
-    task = driver.task(case_id, "first")
+    # A loop is legal Python: only the time limit stops it.
+    case_id, task = bf.started(cp, driver, "spin", bf.script_then_end("n = 0\nwhile True:\n    n += 1"))
     with pytest.raises(PathwayFailed) as failed:
         cp.runtime.complete_task(actors["case_manager"], task.id, {"text": "go"})
     assert "time limit" in failed.value.message
@@ -118,16 +114,9 @@ def test_ordinary_scripts_still_work_in_the_sandbox(cp, driver, actors):
 
 
 def test_a_value_that_cannot_be_saved_fails_the_step_cleanly(cp, driver, actors):
-    case_id = driver.new_case()
-    fs = bf.files(odd=bf.pathway("odd", after=bf.script_then_end("odd = max"), start_message="go_odd"))
-    bf.publish(cp, fs)
-    cp.runtime.deliver_message(actors["case_manager"], case_id, "go_odd", {})
-    task = driver.task(case_id, "first")
+    case_id, task = bf.started(cp, driver, "odd", bf.script_then_end("odd = max"))
     cp.runtime.complete_task(actors["case_manager"], task.id, {"text": "go"})  # functions are simply not kept
-    fs = bf.files(odder=bf.pathway("odder", after=bf.script_then_end("odd = range(3)"), start_message="go_odder"))
-    bf.publish(cp, fs)
-    cp.runtime.deliver_message(actors["case_manager"], case_id, "go_odder", {})
-    task = driver.task(case_id, "first")
+    case_id, task = bf.started(cp, driver, "odder", bf.script_then_end("odd = range(3)"), case_id=case_id)
     with pytest.raises(PathwayFailed) as failed:
         cp.runtime.complete_task(actors["case_manager"], task.id, {"text": "go"})
     assert "cannot be saved" in failed.value.message

@@ -22,11 +22,11 @@ WAIT_THEN_TASK = ('<bpmn:intermediateCatchEvent id="x" name="Wait two days"><bpm
                   '<bpmn:sequenceFlow id="f3" sourceRef="after_wait" targetRef="end"/>')
 
 
-def _timer_pathway(cp, process_id="waiting", after=WAIT_THEN_TASK, due=None):
-    text = bf.pathway(process_id, after=after, start_message=f"go_{process_id}", due=due)
-    text = text.replace("<bpmn:flowNodeRef>first</bpmn:flowNodeRef>",
-                        "<bpmn:flowNodeRef>first</bpmn:flowNodeRef><bpmn:flowNodeRef>after_wait</bpmn:flowNodeRef>")
-    bf.publish(cp, bf.files(**{process_id: text}))
+def _waiting_case(cp, driver) -> int:
+    """A case whose `waiting` instance sits on its two-day timer."""
+    case_id, first = bf.started(cp, driver, "waiting", WAIT_THEN_TASK, extra_lane_nodes=["after_wait"])
+    driver.complete(first, {"text": "started"})
+    return case_id
 
 
 def _open(cp, case_id, pathway=None):
@@ -37,11 +37,8 @@ def _open(cp, case_id, pathway=None):
         return list(session.scalars(stmt.order_by(HumanTask.id)))
 
 
-def test_a_bpmn_timer_fires_when_due_and_not_before(cp, driver, actors, clock):
-    _timer_pathway(cp)
-    case_id = driver.new_case()
-    cp.runtime.deliver_message(actors["case_manager"], case_id, "go_waiting", {})
-    driver.complete((case_id, "first"), {"text": "started"})
+def test_a_bpmn_timer_fires_when_due_and_not_before(cp, driver, clock):
+    case_id = _waiting_case(cp, driver)
     started = clock.now()
     worker = Worker(cp)
 
@@ -118,10 +115,8 @@ def test_a_failing_job_is_retried_then_becomes_an_incident_an_admin_can_retry(cp
               '</bpmn:scriptTask><bpmn:endEvent id="end"/>'
               '<bpmn:sequenceFlow id="f2" sourceRef="x" targetRef="broken"/>'
               '<bpmn:sequenceFlow id="f3" sourceRef="broken" targetRef="end"/>')
-    bf.publish(cp, bf.files(fragile=bf.pathway("fragile", after=broken, start_message="go_fragile")))
-    case_id = driver.new_case()
-    cp.runtime.deliver_message(actors["case_manager"], case_id, "go_fragile", {})
-    driver.complete((case_id, "first"), {"text": "go"})
+    case_id, first = bf.started(cp, driver, "fragile", broken)
+    driver.complete(first, {"text": "go"})
     real = [clock.now()]
     worker = Worker(cp, real_now=lambda: real[0])
     when = clock.now() + timedelta(days=2)
@@ -154,12 +149,7 @@ def test_two_workers_racing_over_a_thousand_jobs_fire_each_once(postgres_url, ma
     from support import CaseDriver, actors_of
 
     cp = make_carepath(postgres_url)
-    _timer_pathway(cp)
-    actors = actors_of(cp)
-    driver = CaseDriver(cp, actors)
-    case_id = driver.new_case()
-    cp.runtime.deliver_message(actors["case_manager"], case_id, "go_waiting", {})
-    driver.complete((case_id, "first"), {"text": "go"})
+    _waiting_case(cp, CaseDriver(cp, actors_of(cp)))
     _clone_waiting_instances(cp, count=999)
     with cp.db() as session:
         assert session.scalar(select(func.count()).select_from(TimerJob).where(TimerJob.status == "pending",
@@ -225,12 +215,7 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_after_the_lease(postgres_u
     from support import CaseDriver, actors_of
 
     cp = make_carepath(postgres_url)
-    _timer_pathway(cp)
-    actors = actors_of(cp)
-    driver = CaseDriver(cp, actors)
-    case_id = driver.new_case()
-    cp.runtime.deliver_message(actors["case_manager"], case_id, "go_waiting", {})
-    driver.complete((case_id, "first"), {"text": "go"})
+    _waiting_case(cp, CaseDriver(cp, actors_of(cp)))
     with cp.db() as session:
         instance_id = session.scalar(select(PathwayInstance.id).where(PathwayInstance.process_id == "waiting"))
     when = (cp.clock.now() + timedelta(days=2, hours=1))
