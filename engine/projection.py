@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Callable
 from uuid import UUID
 
 from jinja2 import ChainableUndefined, TemplateError
@@ -41,7 +42,7 @@ class Live:
     wf: BpmnWorkflow
     pathway: LoadedPathway
     client_id: int
-    case_manager_id: int | None
+    case_manager_id: Callable[[], int | None]  # looked up only when a case-manager task opens
     states: dict[UUID, int] = field(default_factory=dict)
     ready: set[str] = field(default_factory=set)
     waits: set[str] = field(default_factory=set)
@@ -198,7 +199,7 @@ def sync_human_tasks(session: Session, live: Live, now: datetime, case_id: int) 
             instance_id=live.row.id, case_id=case_id, client_id=live.client_id, process_id=live.row.process_id,
             spiff_task_id=spiff_id, bpmn_id=task.task_spec.bpmn_id,
             title=(task.task_spec.bpmn_name or task.task_spec.bpmn_id)[:200], role=role,
-            assignee_id=live.case_manager_id if role == "case_manager" else None,
+            assignee_id=live.case_manager_id() if role == "case_manager" else None,
             form_id=form_id_of(form_file) if form_file else None, status="open",
             instructions=render_instructions(task), created_at=now, due_at=due_at_for(task, now))
         session.add(row)
@@ -260,9 +261,16 @@ def next_timer_due(wf: BpmnWorkflow) -> datetime | None:
 def sync_timer_job(session: Session, live: Live, case_id: int, now: datetime) -> None:
     """Keep exactly one pending `bpmn_timer` job per instance, at its earliest waiting timer."""
     due = next_timer_due(live.wf) if live.row.status == "running" else None
-    if due == live.timer_due and not live.force_timer_sync:
+    if live.force_timer_sync:
+        # The worker's guard has just marked this instance's one pending timer job done: arm the next.
+        live.timer_due, live.force_timer_sync = due, False
+        if due is not None:
+            session.add(TimerJob(kind="bpmn_timer", instance_id=live.row.id, case_id=case_id, due_at=due,
+                                 status="pending", attempts=0))
         return
-    live.timer_due, live.force_timer_sync = due, False
+    if due == live.timer_due:
+        return
+    live.timer_due = due
     pending = session.scalars(select(TimerJob).where(TimerJob.instance_id == live.row.id,
                                                      TimerJob.kind == "bpmn_timer",
                                                      TimerJob.status == "pending")).all()

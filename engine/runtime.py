@@ -56,6 +56,14 @@ class _Step:
         self.close_reason: str | None = None
         self.deadline = time.monotonic() + limit
         self.deliveries = 0
+        self._case_manager: tuple[int | None] | None = None
+
+    def case_manager_id(self) -> int | None:
+        """The client's case manager (who gets case_manager tasks), read once per step if needed."""
+        if self._case_manager is None:
+            self._case_manager = (self.session.scalar(select(Client.case_manager_id)
+                                                      .where(Client.id == self.case.client_id)),)
+        return self._case_manager[0]
 
 
 class Runtime:
@@ -240,9 +248,6 @@ class Runtime:
         return session.scalar(select(PathwayVersion).where(PathwayVersion.process_id == process_id,
                                                            PathwayVersion.is_current.is_(True)))
 
-    def _case_people(self, step: _Step) -> tuple[int, int | None]:
-        client = step.session.get(Client, step.case.client_id)
-        return client.id, client.case_manager_id
 
     def _start_instance(self, step: _Step, version: PathwayVersion, message: tuple[str, dict] | None) -> Live:
         pathway = self.specs.get(version)
@@ -251,8 +256,7 @@ class Runtime:
                               status="running", state={}, started_at=step.now)
         step.session.add(row)
         step.session.flush()
-        client_id, cm = self._case_people(step)
-        live = Live(row, wf, pathway, client_id, cm, states={})
+        live = Live(row, wf, pathway, step.case.client_id, step.case_manager_id, states={})
         step.live[row.id] = live
 
         def begin():
@@ -273,8 +277,7 @@ class Runtime:
         wf = load_instance(row.state, pathway.spec, pathway.subprocess_specs)
         # Deserializing restores SpiffWorkflow's unsafe default environment: always put ours back.
         wf.script_engine = self.script_engine
-        client_id, cm = self._case_people(step)
-        live = Live.loaded(row, wf, pathway, client_id, cm)
+        live = Live.loaded(row, wf, pathway, step.case.client_id, step.case_manager_id)
         step.live[instance_id] = live
         return live
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from .errors import CarepathError, NotFound
@@ -99,14 +99,14 @@ class Worker:
 
     def _guard(self, job_id: int, now: datetime):
         def still_mine(session: Session) -> bool:
-            stmt = select(TimerJob).where(TimerJob.id == job_id)
-            if session.bind.dialect.name == "postgresql":
-                stmt = stmt.with_for_update()
-            job = session.scalar(stmt)
-            if job is None or job.status != "pending" or job.locked_by != self.worker_id:
-                return False
-            job.status, job.fired_at, job.locked_until = "done", now, None
-            return True
+            # One statement: mark the job done only if this worker still holds it. The row stays locked
+            # until the step commits, so no other worker can take it meanwhile.
+            done = session.execute(
+                update(TimerJob).where(TimerJob.id == job_id, TimerJob.status == "pending",
+                                       TimerJob.locked_by == self.worker_id)
+                .values(status="done", fired_at=now, locked_until=None)
+                .execution_options(synchronize_session=False)).rowcount
+            return done == 1
         return still_mine
 
     # ---------- firing ----------

@@ -116,3 +116,20 @@ def test_a_discharge_requested_while_waiting_ends_the_cycle(care):
     assert care.open(case, "discharge") == ["discharge_reason"]
     care.sweep(days=120)
     assert review_tasks(care, case) == []
+
+
+def test_a_year_at_moderate_risk_brings_six_reviews_on_schedule(care):
+    """Reviewed the day each falls due, a moderate-risk client has a review every 60 days: six in a year."""
+    case = scheduled(care, "moderate")
+    start = care.now()
+    opened = []
+    for day in range(1, 366):
+        care.sweep(days=1)
+        if "review_phq9" in review_tasks(care, case):
+            opened.append((care.now() - start).days)
+            care.do(case, "review_phq9", phq9_items(12))  # still moderate
+            for step in REVIEW_TASKS[1:]:
+                care.do(case, step)
+    assert opened == [60, 120, 180, 240, 300, 360]
+    cycles = care.statuses(case, "periodic_review")
+    assert cycles == [("periodic_review", "completed")] * 6 + [("periodic_review", "running")]
