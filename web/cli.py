@@ -28,9 +28,11 @@ class _Group(click.Group):
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except PathwayInvalid as exc:
+            # The findings are the report (stdout, one per line, file:line: message); stderr gets one line.
             for finding in exc.findings:
-                click.echo(str(finding), err=True)
-            raise click.ClickException(f"{len(exc.findings)} problem(s) found") from None
+                click.echo(str(finding))
+            first = exc.findings[0] if exc.findings else "the pathway files are not valid"
+            raise click.ClickException(f"{len(exc.findings)} problem(s) in the pathway files, first: {first}") from None
         except CarepathError as exc:
             raise click.ClickException(exc.message) from None
         except Exception as exc:  # noqa: BLE001 - the contract: one line, no traceback
@@ -277,7 +279,18 @@ def export_events(fmt, output):
 
 
 def main():
-    cli(prog_name="carepath")
+    """Run the CLI; a usage mistake is one line on stderr (exit 2), like every other error (exit 1)."""
+    try:
+        cli.main(prog_name="carepath", standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        click.echo(f"Error: {exc.format_message()} (see carepath --help)", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        click.echo(f"Error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
