@@ -5,6 +5,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,6 +28,8 @@ class Settings:
     signin_max_failures: int = 5
     signin_window: int = 900
     sync_library_on_start: bool = True
+    # The agency's time zone, for showing times to staff (IANA name). Everything is stored in UTC.
+    display_timezone: str = "UTC"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -42,8 +45,19 @@ class Settings:
             values["step_time_limit"] = float(env["CAREPATH_STEP_TIME_LIMIT"])
         if env.get("CAREPATH_SECURE_COOKIES"):
             values["secure_cookies"] = env["CAREPATH_SECURE_COOKIES"].lower() in ("1", "true", "yes")
+        if env.get("CAREPATH_TIMEZONE"):
+            values["display_timezone"] = env["CAREPATH_TIMEZONE"]
         values["secret_key"] = env.get("CAREPATH_SECRET_KEY", "")
-        return cls(**values)
+        settings = cls(**values)
+        settings.zone()  # fail fast on a misspelt time zone
+        return settings
+
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.display_timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"CAREPATH_TIMEZONE {self.display_timezone!r} is not a known time zone "
+                             "(use an IANA name such as America/Chicago)") from None
 
     def session_secret(self) -> str:
         """The key that signs session cookies and CSRF tokens.

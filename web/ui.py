@@ -71,11 +71,11 @@ def _as_datetime(value) -> datetime | None:
 
 @bp.app_template_filter("when")
 def when(value, with_time: bool = True) -> str:
-    """"Mon 2 Mar 2026, 09:00" (UTC, as everywhere in Carepath)."""
+    """"Mon 2 Mar 2026, 09:00" in the agency's time zone (CAREPATH_TIMEZONE; stored times are UTC)."""
     at = _as_datetime(value)
     if at is None:
         return "—"
-    at = at.astimezone(timezone.utc)
+    at = at.astimezone(cp().settings.zone())
     text = f"{at:%a} {at.day} {at:%b %Y}"
     return f"{text}, {at:%H:%M}" if with_time else text
 

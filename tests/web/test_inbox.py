@@ -116,3 +116,12 @@ def test_next_task_claims_and_opens_the_most_urgent(staff, driver, clock, cp):
 def test_next_task_with_nothing_to_do_says_so(staff):
     resp = staff("quality").post("/inbox/next", follow_redirects=True)
     assert "Nothing is waiting for you right now." in resp.get_data(as_text=True)
+
+
+def test_times_are_shown_in_the_agencys_time_zone(staff, referral, cp, monkeypatch):
+    import dataclasses
+
+    monkeypatch.setattr(cp, "settings", dataclasses.replace(cp.settings, display_timezone="America/Chicago"))
+    html = staff("intake").text("/inbox?view=team")
+    # T0 is Monday 2 March 2026 09:00 UTC; the referral is due a day later: 03:00 in Chicago (UTC-6).
+    assert "Tue 3 Mar 2026, 03:00" in html and "Tue 3 Mar 2026, 09:00" not in html
