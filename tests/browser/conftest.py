@@ -10,6 +10,7 @@ import re
 import shutil
 import threading
 from datetime import datetime, timezone
+import os
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,10 @@ TIMEOUT_MS = 10_000
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install -y chromium; `make test` does)")
+        reason = f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install -y chromium; `make test` does)"
+        if os.environ.get("CAREPATH_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)  # CI: a missing browser is a failure, never a quiet skip
+        pytest.skip(reason)
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
