@@ -20,19 +20,18 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
 
-from engine import clients, library, people  # noqa: E402
-from engine.app import Carepath  # noqa: E402
-from engine.clock import FixedClock  # noqa: E402
-from engine.form_samples import valid_sample  # noqa: E402
-from engine.migrate import upgrade  # noqa: E402
-from engine.models import HumanTask  # noqa: E402
-from engine.pathway_files import FileSet  # noqa: E402
-from engine.settings import Settings  # noqa: E402
+from carepath.engine import clients, library, people
+from carepath.engine.app import Carepath
+from carepath.engine.clock import FixedClock
+from carepath.engine.form_samples import valid_sample
+from carepath.engine.migrate import upgrade
+from carepath.engine.models import HumanTask
+from carepath.engine.pathway_files import FileSet
+from carepath.engine.settings import Settings
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 REFERRAL = {"referral_date": "2026-03-02", "source": "self", "reason": "Low mood for months.", "urgency": "routine"}

@@ -18,16 +18,14 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy.engine import make_url
 
-from bench.engine import T0, new_client, setup  # noqa: E402
-from engine import library  # noqa: E402
-from engine.models import Event, PathwayInstance, TimerJob  # noqa: E402
-from engine.pathway_files import FileSet  # noqa: E402
+from bench.engine import T0, new_client, setup
+from carepath.engine import library
+from carepath.engine.models import Event, PathwayInstance, TimerJob
+from carepath.engine.pathway_files import FileSet
 
 WAITING = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -77,8 +75,8 @@ def prepare(url: str, jobs: int):
 def run_workers(url: str, count: int, when) -> float:
     env = dict(os.environ, CAREPATH_DATABASE_URL=url)
     start = time.perf_counter()
-    procs = [subprocess.Popen([sys.executable, "-m", "web.cli", "worker", "--once", "--now", when.isoformat()],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    procs = [subprocess.Popen([sys.executable, "-m", "carepath.web.cli", "worker", "--once", "--now", when.isoformat()],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
              for _ in range(count)]
     for p in procs:
         _, err = p.communicate()

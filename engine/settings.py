@@ -7,18 +7,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The installed `carepath` package (the source tree in a development install): the bundled pathway library
+# lives beside the engine, in carepath/workflows and carepath/forms.
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _default_database_url() -> str:
-    return f"sqlite:///{PROJECT_ROOT / 'instance' / 'carepath.db'}"
+def _default_instance_dir() -> Path:
+    return Path("instance").resolve()
 
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = field(default_factory=_default_database_url)
-    workflows_dir: Path = PROJECT_ROOT / "workflows"
-    forms_dir: Path = PROJECT_ROOT / "forms"
+    # Where this installation keeps its own files: the SQLite database by default, the generated secret key.
+    instance_dir: Path = field(default_factory=_default_instance_dir)
+    database_url: str = ""
+    workflows_dir: Path = PACKAGE_ROOT / "workflows"
+    forms_dir: Path = PACKAGE_ROOT / "forms"
     secret_key: str = ""
     # Seconds one engine step (scripts, conditions, DMN, timer expressions) may run before it is stopped.
     step_time_limit: float = 2.0
@@ -35,6 +39,8 @@ class Settings:
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
         env = os.environ if environ is None else environ
         values: dict = {}
+        if env.get("CAREPATH_INSTANCE_DIR"):
+            values["instance_dir"] = Path(env["CAREPATH_INSTANCE_DIR"]).resolve()
         if env.get("CAREPATH_DATABASE_URL"):
             values["database_url"] = env["CAREPATH_DATABASE_URL"]
         if env.get("CAREPATH_WORKFLOWS_DIR"):
@@ -52,6 +58,10 @@ class Settings:
         settings.zone()  # fail fast on a misspelt time zone
         return settings
 
+    def __post_init__(self):
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.instance_dir / 'carepath.db'}")
+
     def zone(self) -> ZoneInfo:
         try:
             return ZoneInfo(self.display_timezone)
@@ -62,17 +72,13 @@ class Settings:
     def session_secret(self) -> str:
         """The key that signs session cookies and CSRF tokens.
 
-        Without CAREPATH_SECRET_KEY a random key is kept under instance/, which suits one host; several
-        hosts behind a load balancer must share CAREPATH_SECRET_KEY."""
+        Without CAREPATH_SECRET_KEY a random key is kept in the instance directory, which suits one host;
+        several hosts behind a load balancer must share CAREPATH_SECRET_KEY."""
         if self.secret_key:
             return self.secret_key
-        path = PROJECT_ROOT / "instance" / "secret_key"
+        path = self.instance_dir / "secret_key"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(secrets.token_hex(32))
             path.chmod(0o600)
         return path.read_text().strip()
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")

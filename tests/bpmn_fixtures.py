@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from engine import library
-from engine.models import PathwayVersion
-from engine.pathway_files import FileSet
+from carepath.engine import library
+from carepath.engine.models import PathwayVersion
+from carepath.engine.pathway_files import FileSet
 
 NOTE_FORM = """{
   "$schema": "https://json-schema.org/draft/2020-12/schema",

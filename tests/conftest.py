@@ -19,11 +19,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from engine.app import Carepath
-from engine.clock import FixedClock
-from engine.migrate import upgrade
-from engine.models import ROLES
-from engine.settings import Settings
+from carepath.engine.app import Carepath
+from carepath.engine.clock import FixedClock
+from carepath.engine.migrate import upgrade
+from carepath.engine.models import ROLES
+from carepath.engine.settings import Settings
 
 from support import ApiClient, CaseDriver, actors_of, seed
 
@@ -155,7 +155,7 @@ def driver(cp, actors) -> CaseDriver:
 
 @pytest.fixture
 def app(cp):
-    from web import create_app
+    from carepath.web import create_app
     app = create_app(carepath=cp)
     app.config.update(TESTING=True)
     return app

@@ -8,10 +8,10 @@ from functools import lru_cache
 
 from sqlalchemy import select
 
-from engine import inbox, people
-from engine.form_samples import valid_sample
-from engine.models import ROLES, HumanTask, User, UserRole
-from engine.people import hash_password
+from carepath.engine import inbox, people
+from carepath.engine.form_samples import valid_sample
+from carepath.engine.models import ROLES, HumanTask, User, UserRole
+from carepath.engine.people import hash_password
 
 
 @lru_cache(maxsize=1)
@@ -87,7 +87,7 @@ class CaseDriver:
 
     def new_case(self, given: str = "Test", family: str = "Client", birth_date: str = "1990-05-17",
                  case_manager: str | None = None) -> int:
-        from engine import clients
+        from carepath.engine import clients
         with self.cp.db.begin() as session:
             client = clients.create_client(session, self.actors["intake"], {
                 "given_name": given, "family_name": family, "birth_date": birth_date,
@@ -146,10 +146,10 @@ class CaseDriver:
 
     def pathways(self, case_id: int) -> list[str]:
         with self.cp.db() as session:
-            from engine.clients import case_row, case_view
+            from carepath.engine.clients import case_row, case_view
             return [p["pathway"] for p in case_view(session, case_row(session, case_id))["pathways"]]
 
     def case(self, case_id: int) -> dict:
         with self.cp.db() as session:
-            from engine.clients import case_row, case_view
+            from carepath.engine.clients import case_row, case_view
             return case_view(session, case_row(session, case_id))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.form_samples import valid_sample
-from engine.models import AuditEntry
+from carepath.engine.form_samples import valid_sample
+from carepath.engine.models import AuditEntry
 
 from support import ROUTINE, ApiClient
 
@@ -40,7 +40,7 @@ def _complete_oldest(api: ApiClient, case_id: int, roles) -> dict:
 
 
 def test_case_over_the_api_hands_over_and_survives_a_restart(any_database_url, make_carepath, roles):
-    from web import create_app
+    from carepath.web import create_app
 
     def start_app():
         cp = make_carepath(any_database_url)

@@ -17,7 +17,7 @@ from xml.etree import ElementTree
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CAREPATH = [sys.executable, "-m", "web.cli"]
+CAREPATH = [sys.executable, "-m", "carepath.web.cli"]
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from engine.form_samples import valid_sample
-from engine.models import Event, HumanTask
+from carepath.engine.form_samples import valid_sample
+from carepath.engine.models import Event, HumanTask
 
 from support import ApiClient
 
@@ -40,7 +40,7 @@ def _race(app, cp, task_id: int, data: dict, user: str) -> list[tuple[int, dict]
 
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres), "sqlite"])
 def test_twenty_people_complete_one_task(backend, request, make_carepath):
-    from web import create_app
+    from carepath.web import create_app
     from support import CaseDriver, actors_of
 
     url = request.getfixturevalue("postgres_url" if backend == "postgres" else "sqlite_url")

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from engine.errors import InvalidFormData
+from carepath.engine.errors import InvalidFormData
 
 PHQ9_BANDS = [(0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"), (14, "moderate"),
               (15, "moderately_severe"), (19, "moderately_severe"), (20, "severe"), (27, "severe")]

@@ -7,10 +7,10 @@ import dataclasses
 import pytest
 from sqlalchemy import select
 
-from engine import library
-from engine.errors import PathwayInvalid
-from engine.models import PathwayInstance, PathwayVersion
-from engine.pathway_files import FileSet
+from carepath.engine import library
+from carepath.engine.errors import PathwayInvalid
+from carepath.engine.models import PathwayInstance, PathwayVersion
+from carepath.engine.pathway_files import FileSet
 
 import bpmn_fixtures as bf
 

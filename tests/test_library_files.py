@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 from lxml import etree
 
-from engine.pathway_files import NS
-from web.cli import cli
+from carepath.engine.pathway_files import NS
+from carepath.web.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "workflows"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from engine.errors import StaleInstance
-from engine.form_samples import valid_sample
-from engine.models import Event, FormSubmission, HumanTask, PathwayInstance
-from engine.runtime import Runtime
+from carepath.engine.errors import StaleInstance
+from carepath.engine.form_samples import valid_sample
+from carepath.engine.models import Event, FormSubmission, HumanTask, PathwayInstance
+from carepath.engine.runtime import Runtime
 
 
 @pytest.mark.postgres

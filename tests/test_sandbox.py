@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import library
-from engine.errors import PathwayFailed, PathwayInvalid
-from engine.models import Event, PathwayInstance
+from carepath.engine import library
+from carepath.engine.errors import PathwayFailed, PathwayInvalid
+from carepath.engine.models import Event, PathwayInstance
 
 import bpmn_fixtures as bf
 

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from engine.models import Event, HumanTask, PathwayInstance, TimerJob
-from engine.timers import MAX_ATTEMPTS, Worker, list_incidents, retry_incident
+from carepath.engine.models import Event, HumanTask, PathwayInstance, TimerJob
+from carepath.engine.timers import MAX_ATTEMPTS, Worker, list_incidents, retry_incident
 
 import bpmn_fixtures as bf
 
@@ -93,7 +93,7 @@ def test_completing_a_task_drops_its_escalation(cp, driver, clock):
 
 
 def test_worker_cli_fires_once_for_the_same_instant(cp, driver, monkeypatch):
-    from web.cli import cli
+    from carepath.web.cli import cli
     case_id = driver.new_case()
     due = driver.task(case_id, "record_referral").due_at
     monkeypatch.setenv("CAREPATH_DATABASE_URL", cp.settings.database_url)
@@ -226,7 +226,7 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_after_the_lease(postgres_u
     blocker.execute(text("SELECT id FROM pathway_instances WHERE id = :id FOR UPDATE"), {"id": instance_id})
     env = dict(os.environ, CAREPATH_DATABASE_URL=postgres_url)
     watcher = create_engine(postgres_url, isolation_level="AUTOCOMMIT")  # stats are per transaction
-    proc = subprocess.Popen([sys.executable, "-m", "web.cli", "worker", "--once", "--now", when.isoformat()],
+    proc = subprocess.Popen([sys.executable, "-m", "carepath.web.cli", "worker", "--once", "--now", when.isoformat()],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
         deadline = time.time() + 60

@@ -10,9 +10,9 @@ from pathlib import Path
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from engine import library, people
-from engine.models import AuditEntry, PathwayVersion
-from engine.pathway_files import FileSet
+from carepath.engine import library, people
+from carepath.engine.models import AuditEntry, PathwayVersion
+from carepath.engine.pathway_files import FileSet
 
 HERE = Path(__file__).resolve().parent
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -172,7 +172,7 @@ def form_data(html: str, form_id: str | None = None) -> MultiDict:
 
 def posted(schema: dict, data: dict) -> MultiDict:
     """`data` as the task form's fields would post it (the naming web/forms uses)."""
-    from web.forms.schema import choices, resolve, type_of, wire
+    from carepath.web.forms.schema import choices, resolve, type_of, wire
 
     out = MultiDict()
 

@@ -6,8 +6,8 @@ import logging
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from engine.app import Carepath
-from engine.settings import Settings
+from carepath.engine.app import Carepath
+from carepath.engine.settings import Settings
 
 csrf = CSRFProtect()
 
@@ -19,7 +19,8 @@ def create_app(settings: Settings | None = None, carepath: Carepath | None = Non
     if settings.sync_library_on_start:
         cp.sync_library()
 
-    app = Flask(__name__)
+    # The instance folder is ours to name (CAREPATH_INSTANCE_DIR): Flask cannot guess it for a namespace package.
+    app = Flask(__name__, instance_path=str(settings.instance_dir))
     app.config.update(
         SECRET_KEY=settings.session_secret(),
         SESSION_COOKIE_HTTPONLY=True,

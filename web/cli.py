@@ -14,9 +14,9 @@ from pathlib import Path
 
 import click
 
-from engine.app import Carepath
-from engine.errors import CarepathError, PathwayInvalid
-from engine.settings import Settings
+from carepath.engine.app import Carepath
+from carepath.engine.errors import CarepathError, PathwayInvalid
+from carepath.engine.settings import Settings
 
 
 class _Group(click.Group):
@@ -62,7 +62,7 @@ def db():
 @db.command("upgrade")
 def db_upgrade():
     """Create or migrate the database (CAREPATH_DATABASE_URL; default SQLite under instance/)."""
-    from engine.migrate import upgrade
+    from carepath.engine.migrate import upgrade
     settings = Settings.from_env()
     upgrade(settings.database_url)
     click.echo("database is up to date")
@@ -71,7 +71,7 @@ def db_upgrade():
 @cli.command()
 def demo():
     """Load the demo agency (idempotent): a user per role (password `demo`) and a few clients."""
-    from engine import demo as demo_data
+    from carepath.engine import demo as demo_data
     cp = _carepath()
     cp.sync_library()
     created = demo_data.load(cp)
@@ -93,10 +93,10 @@ def serve(host, port, workers, dev, with_worker):
     cp.close()
     timer_worker = None
     if with_worker:
-        timer_worker = subprocess.Popen([sys.executable, "-m", "web.cli", "worker"])
+        timer_worker = subprocess.Popen([sys.executable, "-m", "carepath.web.cli", "worker"])
     try:
         if dev:
-            from web import create_app
+            from carepath.web import create_app
             create_app().run(host=host, port=port)
         else:
             _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread", "threads": 4,
@@ -125,7 +125,7 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from web import create_app
+        from carepath.web import create_app
         return create_app()
 
 
@@ -135,7 +135,7 @@ class _Gunicorn(BaseApplication):
 @click.option("--interval", default=15.0, show_default=True, help="seconds between sweeps")
 def worker(once, now_text, interval):
     """Fire due timers and jobs (escalations, review cycles, follow-ups)."""
-    from engine.timers import Worker
+    from carepath.engine.timers import Worker
     now = _parse_instant(now_text) if now_text else None
     cp = _carepath()
     w = Worker(cp)
@@ -178,7 +178,7 @@ def user():
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
 def user_add(name, roles, password_stdin):
     """Create a user."""
-    from engine import people
+    from carepath.engine import people
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     if password_stdin and not password:
         raise click.ClickException("no password on standard input")
@@ -192,7 +192,7 @@ def user_add(name, roles, password_stdin):
 @click.argument("name")
 def user_token(name):
     """Print a new API token for the user (the last line is the token alone)."""
-    from engine import people
+    from carepath.engine import people
     cp = _carepath()
     with cp.db.begin() as session:
         token = people.issue_token(session, name, cp.clock.now())
@@ -208,7 +208,7 @@ def pathways():
 
 
 def _files(paths):
-    from engine.pathway_files import FileSet
+    from carepath.engine.pathway_files import FileSet
     files, findings = FileSet.from_paths([Path(p) for p in paths])
     if findings:
         raise PathwayInvalid(findings)
@@ -223,13 +223,13 @@ def _files(paths):
 @click.argument("paths", nargs=-1, required=True)
 def pathways_validate(paths):
     """Check pathway files; print each problem with its file and line."""
-    from engine import library
+    from carepath.engine import library
     given, files = _files(paths)
     only = {n[:-5] for n in given.files if n.endswith(".bpmn")}
     built = library.build(files, only=only)
     forms = [n for n in given.files if n.endswith(".json")]
     for name in forms:
-        from engine.pathway_files import check_form
+        from carepath.engine.pathway_files import check_form
         _, findings = check_form(name, given.files[name])
         if findings:
             raise PathwayInvalid(findings)
@@ -240,7 +240,7 @@ def pathways_validate(paths):
 @click.argument("paths", nargs=-1, required=True)
 def pathways_publish(paths):
     """Publish pathway files as new versions (running instances keep theirs)."""
-    from engine import library
+    from carepath.engine import library
     given, files = _files(paths)
     only = {n[:-5] for n in given.files if n.endswith(".bpmn")}
     if not only:
@@ -265,8 +265,8 @@ def export():
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), help="file to write (default: stdout)")
 def export_events(fmt, output):
     """The event log, for adherence review and process mining."""
-    from engine import audit
-    from engine.export import events_csv, events_xes
+    from carepath.engine import audit
+    from carepath.engine.export import events_csv, events_xes
     cp = _carepath()
     with cp.db.begin() as session:
         text = events_csv(session) if fmt == "csv" else events_xes(session)

@@ -7,7 +7,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import (BadRequest, CarepathError, InvalidFormData, NotAllowed, NotAuthenticated, NotFound,
+from carepath.engine.errors import (BadRequest, CarepathError, InvalidFormData, NotAllowed, NotAuthenticated, NotFound,
                            PathwayFailed, PathwayInvalid, StaleInstance, TaskNotOpen, TooManyAttempts)
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document of the JSON API (served at /api/v1/openapi.json)."""
 from __future__ import annotations
 
-from engine.clients import CLIENT_SCHEMA
+from carepath.engine.clients import CLIENT_SCHEMA
 
 
 def _ref(name: str) -> dict:

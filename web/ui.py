@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, redirect, request, url_for
 
-from engine.access import RECORD_READERS, REGISTRARS, TEAM_LEADS
+from carepath.engine.access import RECORD_READERS, REGISTRARS, TEAM_LEADS
 
 from .auth import current_actor
 

@@ -1,8 +1,8 @@
 """Alembic environment: runs migrations against the URL Carepath gives it (engine/migrate.py)."""
 from alembic import context
 
-from engine.db import make_engine
-from engine.models import Base
+from carepath.engine.db import make_engine
+from carepath.engine.models import Base
 
 config = context.config
 target_metadata = Base.metadata

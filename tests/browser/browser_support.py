@@ -1,7 +1,7 @@
 """What the browser tests do as people do it: sign in, answer a task's form."""
 from __future__ import annotations
 
-from engine.form_samples import valid_sample
+from carepath.engine.form_samples import valid_sample
 
 from ui_support import posted
 

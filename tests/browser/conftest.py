@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from engine.app import Carepath
-from engine.clock import FixedClock
-from engine.settings import Settings
+from carepath.engine.app import Carepath
+from carepath.engine.clock import FixedClock
+from carepath.engine.settings import Settings
 
 from support import CaseDriver, actors_of
 from ui_support import add_user, ensure_crisis_pathway
@@ -61,7 +61,7 @@ class Live:
         return next(t for t in d.open_tasks(case_id) if t.form_id == form_id)
 
     def task(self, task_id: int):
-        from engine.models import HumanTask
+        from carepath.engine.models import HumanTask
         with self.cp.db() as session:
             return session.get(HumanTask, task_id)
 
@@ -74,7 +74,7 @@ def live(sqlite_template, tmp_path_factory):
                            sync_library_on_start=False), FixedClock(T0))
     ensure_crisis_pathway(cp)
     add_user(cp, "intake2", ["intake"])
-    from web import create_app
+    from carepath.web import create_app
     app = create_app(carepath=cp)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="carepath-live", daemon=True)

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from engine.models import HumanTask, PathwayInstance
-from engine.timers import Worker
+from carepath.engine.models import HumanTask, PathwayInstance
+from carepath.engine.timers import Worker
 
 # The ordinary path: attestations and approvals given, nothing positive. Laid over each form's routine
 # sample (required fields, first options, zeros), so only what must differ from that is named here.
@@ -112,7 +112,7 @@ class Care:
 
     def data(self, case_id: int, pathway: str) -> dict:
         """The live data of the case's latest instance of `pathway` (for checking hand-overs)."""
-        from engine.serialization import load_instance
+        from carepath.engine.serialization import load_instance
         with self.cp.db() as session:
             row = session.scalars(select(PathwayInstance).where(PathwayInstance.case_id == case_id,
                                                                 PathwayInstance.process_id == pathway)

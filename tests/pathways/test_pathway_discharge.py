@@ -1,7 +1,7 @@
 """Discharge: reason, final scores, summary, aftercare, client informed, supervisor closes the case."""
 import pytest
 
-from engine.errors import InvalidFormData
+from carepath.engine.errors import InvalidFormData
 from pathway_support import phq9_items
 
 DISCHARGE_STEPS = ["discharge_reason", "final_phq9", "final_gad7", "discharge_summary", "aftercare_plan",

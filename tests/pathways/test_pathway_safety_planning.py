@@ -1,7 +1,7 @@
 """Safety planning: who writes the plan, the brief suicide safety assessment, prefill from the current plan."""
 from datetime import timedelta
 
-from engine import inbox
+from carepath.engine import inbox
 from pathway_support import due
 
 PLAN = {

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.models import ROLES
+from carepath.engine.models import ROLES
 
 READERS = {"intake", "case_manager", "clinician", "supervisor", "crisis", "quality"}
 REGISTRARS = {"intake", "case_manager", "supervisor"}

@@ -40,7 +40,7 @@ def test_registering_editing_and_completing_are_audited_too(staff, referral, cp,
     intake = staff("intake")
     intake.post("/clients/new", {"given_name": "Audit", "family_name": "Me", "birth_date": "1990-01-01"})
     schema = driver.form_schema(driver.task(referral["case_id"], "record_referral"))
-    from engine.form_samples import valid_sample
+    from carepath.engine.form_samples import valid_sample
     intake.post(f"/tasks/{referral['task_id']}", posted(schema, valid_sample(schema)))
     actions = {(e.action, e.record_type) for e in audit_entries(cp, username="intake")}
     assert {("create", "client"), ("complete", "task"), ("read", "task")} <= actions

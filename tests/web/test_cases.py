@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy import select
 
-from engine.models import Event, HumanTask
+from carepath.engine.models import Event, HumanTask
 
 from ui_support import POSITIVE_ASQ
 
@@ -89,7 +89,7 @@ def test_unknown_case_is_a_friendly_404(staff):
 
 
 def test_chart_places_points_by_time_and_labels_the_axis():
-    from web.cases.chart import score_chart
+    from carepath.web.cases.chart import score_chart
     scores = {"phq9": [{"total": 20, "severity": "severe", "at": "2026-03-02T09:00:00+00:00"},
                        {"total": 8, "severity": "mild", "at": "2026-05-02T09:00:00+00:00"}],
               "gad7": [{"total": 12, "severity": "moderate", "at": "2026-04-01T09:00:00+00:00"}]}

@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy import select
 
-from engine.models import Case, Client, HumanTask
+from carepath.engine.models import Case, Client, HumanTask
 
 from ui_support import form_data
 
@@ -95,7 +95,7 @@ def test_edit_details_and_assign_a_case_manager(staff, driver, cp):
 
 
 def test_open_a_new_case_when_none_is_open(staff, driver, cp):
-    from engine import clients
+    from carepath.engine import clients
     with cp.db.begin() as session:
         client = clients.create_client(session, driver.actors["intake"], {
             "given_name": "No", "family_name": "Case", "birth_date": "1980-01-01"}, cp.clock.now())

@@ -8,8 +8,8 @@ import pytest
 from flask import render_template_string
 from werkzeug.datastructures import MultiDict
 
-from engine.form_samples import valid_sample
-from web.forms import MISSING, action_of, build_form, describe, parse_form, prune, remove_row
+from carepath.engine.form_samples import valid_sample
+from carepath.web.forms import MISSING, action_of, build_form, describe, parse_form, prune, remove_row
 
 from ui_support import form_data
 

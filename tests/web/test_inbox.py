@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from engine.models import Event, HumanTask
+from carepath.engine.models import Event, HumanTask
 
 from ui_support import add_user
 

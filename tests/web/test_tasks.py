@@ -5,8 +5,8 @@ import re
 
 from sqlalchemy import select
 
-from engine.form_samples import valid_sample
-from engine.models import FormSubmission, HumanTask
+from carepath.engine.form_samples import valid_sample
+from carepath.engine.models import FormSubmission, HumanTask
 
 from ui_support import POSITIVE_ASQ, add_user, form_data, posted
 
@@ -157,7 +157,7 @@ def _status(driver, task_id: int) -> str:
 
 
 def test_a_pathway_failure_keeps_the_answers_editable_with_a_plain_message(staff, referral, cp, monkeypatch):
-    from engine.errors import PathwayFailed
+    from carepath.engine.errors import PathwayFailed
 
     def fail(*_args, **_kw):
         raise PathwayFailed("The intake pathway failed at eligible_gw: name 'x' is not defined. Nothing was saved.")
@@ -172,7 +172,7 @@ def test_instructions_are_rendered_over_the_tasks_data(staff, referral, driver, 
     """The supervisor's overdue review says which task is overdue (a template over the task's data)."""
     from datetime import timedelta
 
-    from engine.timers import Worker
+    from carepath.engine.timers import Worker
 
     overdue = driver.task(referral["case_id"], "record_referral")
     Worker(cp).sweep(overdue.due_at + timedelta(minutes=1))

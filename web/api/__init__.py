@@ -5,8 +5,8 @@ from functools import wraps
 
 from flask import Blueprint, current_app, g, request
 
-from engine.errors import BadRequest, NotAuthenticated
-from engine.people import actor_for_token
+from carepath.engine.errors import BadRequest, NotAuthenticated
+from carepath.engine.people import actor_for_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

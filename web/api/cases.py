@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
-from engine import clients
-from engine.errors import BadRequest
+from carepath.engine import clients
+from carepath.engine.errors import BadRequest
 
 from . import bp, cp, json_body, token_required
 

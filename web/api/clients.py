@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
-from engine import clients
+from carepath.engine import clients
 
 from . import bp, cp, json_body, token_required
 

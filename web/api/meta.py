@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
-from engine import library
-from engine.timers import list_incidents, retry_incident
+from carepath.engine import library
+from carepath.engine.timers import list_incidents, retry_incident
 
 from ..openapi import openapi_document
 from . import bp, cp, token_required

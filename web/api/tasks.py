@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
-from engine import inbox
-from engine.errors import BadRequest
+from carepath.engine import inbox
+from carepath.engine.errors import BadRequest
 
 from . import bp, cp, int_arg, json_body, token_required
 

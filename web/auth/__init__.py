@@ -5,9 +5,9 @@ from functools import wraps
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 
-from engine import people
-from engine.access import Actor
-from engine.errors import NotAllowed, NotAuthenticated, TooManyAttempts
+from carepath.engine import people
+from carepath.engine.access import Actor
+from carepath.engine.errors import NotAllowed, NotAuthenticated, TooManyAttempts
 
 bp = Blueprint("auth", __name__)
 

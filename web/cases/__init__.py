@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from engine import casefile
-from engine.access import MESSENGERS, RECORD_READERS, REGISTRARS
-from engine.errors import NotFound, TaskNotOpen
+from carepath.engine import casefile
+from carepath.engine.access import MESSENGERS, RECORD_READERS, REGISTRARS
+from carepath.engine.errors import NotFound, TaskNotOpen
 
 from .. import forms
 from ..auth import current_actor, login_required

@@ -7,9 +7,9 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from engine import clients, people
-from engine.access import RECORD_READERS, REGISTRARS, TEAM_LEADS
-from engine.errors import InvalidFormData, PathwayFailed
+from carepath.engine import clients, people
+from carepath.engine.access import RECORD_READERS, REGISTRARS, TEAM_LEADS
+from carepath.engine.errors import InvalidFormData, PathwayFailed
 
 from .. import forms
 from ..auth import current_actor, login_required

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from engine import inbox, people
-from engine.access import TEAM_LEADS
-from engine.errors import NotAllowed, TaskNotOpen
+from carepath.engine import inbox, people
+from carepath.engine.access import TEAM_LEADS
+from carepath.engine.errors import NotAllowed, TaskNotOpen
 
 from ..auth import current_actor, login_required
 from ..ui import back, cp, is_team_lead, now

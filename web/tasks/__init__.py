@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from engine import casefile, inbox, people
-from engine.errors import InvalidFormData, NotAllowed, PathwayFailed, StaleInstance, TaskNotOpen
+from carepath.engine import casefile, inbox, people
+from carepath.engine.errors import InvalidFormData, NotAllowed, PathwayFailed, StaleInstance, TaskNotOpen
 
 from .. import forms
 from ..auth import current_actor, login_required
