@@ -107,7 +107,7 @@ def run(url: str, label: str, runs: int) -> None:
     for _ in range(runs):
         client_id = new_client(cp, intake)
         t = time.perf_counter()
-        case_id = cp.runtime.start_case(intake, client_id)
+        case_id = cp.start_case(intake, client_id)["id"]
         open_task(cp, case_id)
         starts.append((time.perf_counter() - t) * 1000)
         case_ids.append(case_id)
@@ -119,20 +119,20 @@ def run(url: str, label: str, runs: int) -> None:
     for case_id in case_ids:
         task_id = open_task(cp, case_id, "record_referral")
         t = time.perf_counter()
-        cp.runtime.complete_task(intake, task_id, referral)
+        cp.complete_task(intake, task_id, referral)
         completes.append((time.perf_counter() - t) * 1000)
     line("complete one task (validate, step, commit)", completes)
 
     for history in (1, 40):
-        case_id = cp.runtime.start_case(intake, new_client(cp, intake))
-        cp.runtime.deliver_message(cm, case_id, "bench_review_due", {})
+        case_id = cp.start_case(intake, new_client(cp, intake))["id"]
+        cp.deliver_message(cm, case_id, "bench_review_due", {})
         for _ in range(history):  # each completion hands over to a new review instance
-            cp.runtime.complete_task(cm, open_task(cp, case_id, "review"), {"note": "Seen; plan continues."})
+            cp.complete_task(cm, open_task(cp, case_id, "review"), {"note": "Seen; plan continues."})
         times = []
         for _ in range(max(20, runs // 4)):
             task_id = open_task(cp, case_id, "review")
             t = time.perf_counter()
-            cp.runtime.complete_task(cm, task_id, {"note": "Seen; plan continues."})
+            cp.complete_task(cm, task_id, {"note": "Seen; plan continues."})
             times.append((time.perf_counter() - t) * 1000)
         line(f"complete a review task after {history} earlier hand-over(s)", times)
         if history == 1:

@@ -56,8 +56,8 @@ def prepare(url: str, jobs: int):
     built = library.build(FileSet({"bench_wait.bpmn": WAITING, "bench_note.schema.json": NOTE}))
     with cp.db.begin() as session:
         library.publish(session, built, T0, origin="publish")
-    case_id = cp.runtime.start_case(actors["intake"], new_client(cp, actors["intake"]))
-    cp.runtime.deliver_message(actors["case_manager"], case_id, "bench_wait", {})
+    case_id = cp.start_case(actors["intake"], new_client(cp, actors["intake"]))["id"]
+    cp.deliver_message(actors["case_manager"], case_id, "bench_wait", {})
     with cp.db.begin() as session:
         # Leave only the timers in the queue (the intake's overdue job would be fired too otherwise).
         session.execute(TimerJob.__table__.delete().where(TimerJob.kind == "task_overdue"))

@@ -1,13 +1,54 @@
-"""`Carepath`: the engine assembled from settings. The web app, the CLI, the worker and tests all use it."""
+"""`Carepath`: the engine assembled from settings, and its facade. The web app, the API, the CLI, the worker
+and the tests all go through it.
+
+Every public method is one unit of work: it opens a transaction, does one thing a person (or the worker)
+asked for, and commits, or rolls everything back and raises one of the engine's errors (errors.py), which
+the callers turn into answers at their own edge. Callers never open sessions themselves.
+"""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from . import audit, casefile, clients, export, inbox, library, people
+from .access import Actor
 from .clock import Clock
-from .db import make_engine, make_sessionmaker
+from .db import make_engine, make_sessionmaker, unit_of_work
+from .errors import CaseAlreadyOpen, NotAuthenticated, PathwayInvalid
 from .library import SpecCache, sync_library
 from .pathway_files import FileSet
-from .errors import PathwayInvalid
-from .runtime import Runtime
+from .runtime import FormAnswers, Runtime
 from .settings import Settings
+from .timers import list_incidents, retry_incident
+from .views import CaseView, ClientView, EventView, TaskView
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A completed task and the tasks its completion opened (for "next for this client")."""
+    task: TaskView
+    next_tasks: list[TaskView]
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    tasks: list[TaskView]
+    counts: dict[str, dict[str, int]]
+    assignees: dict[str, list[dict]]  # role -> people a supervisor may hand tasks to
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    task: dict
+    context: dict | None  # the client's context beside the form, for those who read records
+    people: list[dict]  # who a supervisor may hand the task to
+    done: dict | None  # for a closed task: who completed it, when, and what they submitted
 
 
 class Carepath:
@@ -19,7 +60,16 @@ class Carepath:
         self.engine = make_engine(settings.database_url)
         self.db = make_sessionmaker(self.engine)
         self.specs = SpecCache()
-        self.runtime = Runtime(self.db, self.specs, self.clock, settings.step_time_limit)
+        self.runtime = Runtime(self.specs, settings.step_time_limit)
+
+    def _do(self, work: Callable[[Session, datetime], T], now: datetime | None = None) -> T:
+        with unit_of_work(self.db) as session:
+            return work(session, now or self.clock.now())
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---------- the pathway library ----------
 
     def library_files(self) -> FileSet:
         files, findings = FileSet.from_library(self.settings.workflows_dir, self.settings.forms_dir)
@@ -27,9 +77,154 @@ class Carepath:
             raise PathwayInvalid(findings)
         return files
 
-    def sync_library(self):
-        """Publish workflows/ and forms/ as new versions where they changed. Returns the new versions."""
+    def sync_library(self) -> list:
+        """Publish the library folders as new versions where they changed. Returns the new versions."""
         return sync_library(self.db, self.library_files(), self.clock.now())
 
-    def close(self) -> None:
-        self.engine.dispose()
+    def publish(self, built: list[library.BuiltPathway], by: str | None) -> list[tuple[str, int]]:
+        """Make built pathways current. Returns (pathway, version) for each."""
+        return self._do(lambda s, now: [(r.process_id, r.version) for r in
+                                        library.publish(s, built, now, origin="publish", by=by)])
+
+    def pathway_versions(self) -> list[dict]:
+        return self._do(lambda s, now: library.list_versions(s))
+
+    # ---------- people ----------
+
+    def sign_in(self, username: str, password: str) -> Actor:
+        """Check a password. Raises NotAuthenticated or TooManyAttempts; a failure is kept (it counts)."""
+        failed: list[NotAuthenticated] = []
+
+        def work(session: Session, now: datetime) -> Actor | None:
+            try:
+                return people.sign_in(session, username, password, now, self.settings.signin_max_failures,
+                                      self.settings.signin_window)
+            except NotAuthenticated as exc:
+                failed.append(exc)  # commit the recorded failure, then raise
+                return None
+        actor = self._do(work)
+        if actor is None:
+            raise failed[0]
+        return actor
+
+    def actor_by_id(self, user_id: int, channel: str = "web") -> Actor | None:
+        return self._do(lambda s, now: people.actor_by_id(s, user_id, channel))
+
+    def actor_for_token(self, token: str) -> Actor:
+        return self._do(lambda s, now: people.actor_for_token(s, token, now))
+
+    def add_user(self, username: str, roles: list[str], password: str | None, display_name: str = "") -> None:
+        self._do(lambda s, now: people.add_user(s, username, roles, password, now, display_name))
+
+    def issue_token(self, username: str) -> str:
+        return self._do(lambda s, now: people.issue_token(s, username, now))
+
+    def users_by_role(self, roles: Iterable[str]) -> dict[str, list[dict]]:
+        return self._do(lambda s, now: people.users_by_role(s, roles))
+
+    # ---------- clients and cases ----------
+
+    def register_client(self, actor: Actor, data: Any) -> ClientView:
+        return self._do(lambda s, now: clients.create_client(s, actor, data, now))
+
+    def update_client(self, actor: Actor, client_id: int, data: Any) -> ClientView:
+        return self._do(lambda s, now: clients.update_client(s, actor, client_id, data, now))
+
+    def read_client(self, actor: Actor, client_id: int) -> ClientView:
+        return self._do(lambda s, now: clients.read_client(s, actor, client_id, now))
+
+    def search_clients(self, actor: Actor, query: str) -> list[ClientView]:
+        return self._do(lambda s, now: clients.search_clients(s, actor, query, now))
+
+    def start_case(self, actor: Actor, client_id: int, now: datetime | None = None,
+                   unless_open: bool = False) -> CaseView:
+        """Open a case and start intake. With `unless_open`, a client who already has an open case gets
+        CaseAlreadyOpen instead (the staff page's rule; the API allows several).
+        Raises NotAllowed, NotFound, CaseAlreadyOpen, PathwayFailed."""
+        def work(session: Session, now: datetime) -> CaseView:
+            if unless_open and clients.has_open_case(session, client_id):
+                raise CaseAlreadyOpen("This client already has an open case.")
+            return clients.case_view(session, self.runtime.start_case(session, now, actor, client_id))
+        return self._do(work, now)
+
+    def read_case(self, actor: Actor, case_id: int) -> CaseView:
+        return self._do(lambda s, now: clients.read_case(s, actor, case_id, now))
+
+    def read_case_events(self, actor: Actor, case_id: int) -> list[EventView]:
+        return self._do(lambda s, now: clients.read_case_events(s, actor, case_id, now))
+
+    def read_case_file(self, actor: Actor, case_id: int) -> dict:
+        return self._do(lambda s, now: casefile.read_case_file(s, self.specs, actor, case_id, now))
+
+    def deliver_message(self, actor: Actor | None, case_id: int, name: str, payload: dict | None,
+                        now: datetime | None = None) -> dict:
+        """Send a message into a case (a crisis report, a discharge request, …). Returns who received it."""
+        return self._do(lambda s, now: self.runtime.deliver_message(s, now, actor, case_id, name, payload), now)
+
+    # ---------- tasks ----------
+
+    def list_tasks(self, actor: Actor, **filters: Any) -> list[TaskView]:
+        return self._do(lambda s, now: inbox.list_tasks(s, actor, now, **filters))
+
+    def inbox_page(self, actor: Actor, view: str, team_lead: bool) -> InboxPage:
+        def work(session: Session, now: datetime) -> InboxPage:
+            tasks = inbox.list_tasks(session, actor, now, view=view)
+            assignees = people.users_by_role(session, {t["role"] for t in tasks}) if team_lead else {}
+            return InboxPage(tasks, inbox.task_counts(session, actor, now), assignees)
+        return self._do(work)
+
+    def read_task(self, actor: Actor, task_id: int) -> dict:
+        return self._do(lambda s, now: inbox.read_task(s, self.specs, actor, task_id, now))
+
+    def task_page(self, actor: Actor, task_id: int, team_lead: bool) -> TaskPage:
+        """The task (an audited read), the client's context and, for a closed task, what was submitted."""
+        def work(session: Session, now: datetime) -> TaskPage:
+            task = inbox.read_task(session, self.specs, actor, task_id, now)
+            return TaskPage(
+                task, casefile.task_context(session, self.specs, actor, task["case_id"], now),
+                people.users_by_role(session, [task["role"]]).get(task["role"], []) if team_lead else [],
+                (inbox.completion_of(session, task_id) or {}) if task["status"] != "open" else None)
+        return self._do(work)
+
+    def claim(self, actor: Actor, task_id: int) -> TaskView:
+        return self._do(lambda s, now: inbox.claim(s, actor, task_id, now))
+
+    def release(self, actor: Actor, task_id: int) -> TaskView:
+        return self._do(lambda s, now: inbox.release(s, actor, task_id, now))
+
+    def assign(self, actor: Actor, task_id: int, username: str | None) -> TaskView:
+        return self._do(lambda s, now: inbox.assign(s, actor, task_id, username, now))
+
+    def take_next_task(self, actor: Actor) -> TaskView | None:
+        """The most urgent task the person may do: theirs, else the team queue's (claimed for them)."""
+        return self._do(lambda s, now: inbox.take_next(s, actor, now))
+
+    def complete_task(self, actor: Actor, task_id: int, data: FormAnswers, now: datetime | None = None) -> Completion:
+        """Complete a task with the form's answers (or a function from the form's schema to them), in one
+        transaction. Raises NotFound, TaskNotOpen, NotAllowed, InvalidFormData, StaleInstance, PathwayFailed."""
+        def work(session: Session, now: datetime) -> Completion:
+            opened = self.runtime.complete_task(session, now, actor, task_id, data)
+            done = inbox.tasks_by_id(session, [task_id], now)[0]
+            return Completion(done, inbox.tasks_by_id(session, [t.id for t in opened], now))
+        return self._do(work, now)
+
+    def fire_timers(self, instance_id: int, now: datetime) -> None:
+        """Fire an instance's timers due at `now` (the worker's job, for the demo and tests)."""
+        self._do(lambda s, now: self.runtime.fire_timers(s, now, instance_id), now)
+
+    # ---------- administration and exports ----------
+
+    def incidents(self, actor: Actor) -> list[dict]:
+        actor.require({"admin"}, "see worker incidents")
+        return self._do(lambda s, now: list_incidents(s))
+
+    def retry_incident(self, actor: Actor, job_id: int) -> dict:
+        actor.require({"admin"}, "retry worker incidents")
+        return self._do(lambda s, now: retry_incident(s, job_id))
+
+    def export_events(self, fmt: str, out: IO[str], by: Actor | None = None) -> None:
+        """Write the event log as CSV or XES to `out`. The export is audited."""
+        def work(session: Session, now: datetime) -> None:
+            out.write(export.events_csv(session) if fmt == "csv" else export.events_xes(session))
+            audit.record(session, by, "export", "events", fmt, None, now)
+        self._do(work)

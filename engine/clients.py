@@ -10,6 +10,8 @@ from . import audit, forms
 from .access import RECORD_READERS, REGISTRARS, TEAM_LEADS, Actor
 from .errors import BadRequest, FieldError, InvalidFormData, NotAllowed, NotFound
 from .models import Case, Client, Event, PathwayInstance, PathwayVersion, Score, User
+from .states import CaseStatus
+from .views import CaseView, ClientView, EventView
 
 CLIENT_SCHEMA = {
     "type": "object",
@@ -43,12 +45,12 @@ CLIENT_SCHEMA = {
 _EDITABLE = ("given_name", "family_name", "preferred_language", "phone", "email", "address", "contacts")
 
 
-def _birth_date(text: str) -> date:
+def _birth_date(text: str, today: date) -> date:
     try:
         born = date.fromisoformat(text)
     except ValueError:
         raise BadRequest("birth_date must be a date, YYYY-MM-DD.") from None
-    if born > date.today():
+    if born > today:
         raise InvalidFormData("1 field(s) need attention.", [FieldError("birth_date", "A birth date cannot be in the future.")])
     return born
 
@@ -63,12 +65,12 @@ def _case_manager_id(session: Session, username: str | None) -> int | None:
     return user.id
 
 
-def create_client(session: Session, actor: Actor, data, now: datetime) -> dict:
+def create_client(session: Session, actor: Actor, data, now: datetime) -> ClientView:
     """Register a client. Raises NotAllowed, InvalidFormData (with the wrong fields)."""
     actor.require(REGISTRARS, "register clients")
     forms.check(CLIENT_SCHEMA, data)
     client = Client(given_name=data["given_name"].strip(), family_name=data["family_name"].strip(),
-                    birth_date=_birth_date(data["birth_date"]), contacts=data.get("contacts") or [],
+                    birth_date=_birth_date(data["birth_date"], now.date()), contacts=data.get("contacts") or [],
                     created_at=now, case_manager_id=_case_manager_id(session, data.get("case_manager")),
                     **{k: data.get(k) for k in ("preferred_language", "phone", "email", "address")})
     session.add(client)
@@ -77,18 +79,18 @@ def create_client(session: Session, actor: Actor, data, now: datetime) -> dict:
     return client_view(client, [], now.date())
 
 
-def update_client(session: Session, actor: Actor, client_id: int, data, now: datetime) -> dict:
+def update_client(session: Session, actor: Actor, client_id: int, data, now: datetime) -> ClientView:
     """Change contact details or the case manager. Raises NotFound, NotAllowed, InvalidFormData."""
     actor.require(REGISTRARS, "change client records")
     client = client_row(session, client_id)
-    merged = {**client_view(client, []), **(data or {})}
+    merged = {**client_view(client, [], now.date()), **(data or {})}
     merged = {k: v for k, v in merged.items() if k in CLIENT_SCHEMA["properties"]}
     forms.check(CLIENT_SCHEMA, merged)
     for key in _EDITABLE:
         if key in (data or {}):
             setattr(client, key, data[key])
     if "birth_date" in (data or {}):
-        client.birth_date = _birth_date(data["birth_date"])
+        client.birth_date = _birth_date(data["birth_date"], now.date())
     if "case_manager" in (data or {}):
         if not actor.has_any(TEAM_LEADS | {"intake"}):
             raise NotAllowed("Only supervisors and intake staff assign case managers.")
@@ -108,10 +110,10 @@ def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-def client_view(client: Client, cases: list[Case], today: date | None = None) -> dict:
+def client_view(client: Client, cases: list[Case], today: date) -> ClientView:
     return {
         "id": client.id, "given_name": client.given_name, "family_name": client.family_name,
-        "birth_date": client.birth_date.isoformat(), "age": age_on(client.birth_date, today or date.today()),
+        "birth_date": client.birth_date.isoformat(), "age": age_on(client.birth_date, today),
         "preferred_language": client.preferred_language, "phone": client.phone, "email": client.email,
         "address": client.address, "contacts": client.contacts or [],
         "case_manager": client.case_manager.username if client.case_manager else None,
@@ -121,7 +123,7 @@ def client_view(client: Client, cases: list[Case], today: date | None = None) ->
     }
 
 
-def read_client(session: Session, actor: Actor, client_id, now: datetime, audited: bool = True) -> dict:
+def read_client(session: Session, actor: Actor, client_id, now: datetime, audited: bool = True) -> ClientView:
     """The client record with its cases. Every read is audited. Raises NotFound, NotAllowed."""
     actor.require(RECORD_READERS, "read client records")
     client = client_row(session, client_id)
@@ -131,7 +133,7 @@ def read_client(session: Session, actor: Actor, client_id, now: datetime, audite
     return client_view(client, list(cases), now.date())
 
 
-def search_clients(session: Session, actor: Actor, query: str, now: datetime, limit: int = 50) -> list[dict]:
+def search_clients(session: Session, actor: Actor, query: str, now: datetime, limit: int = 50) -> list[ClientView]:
     """Clients whose name matches `query` (or the most recent, without one). The search is audited."""
     actor.require(RECORD_READERS, "search client records")
     stmt = select(Client).order_by(Client.family_name, Client.given_name).limit(limit)
@@ -145,6 +147,11 @@ def search_clients(session: Session, actor: Actor, query: str, now: datetime, li
     return [client_view(c, [], now.date()) for c in found]
 
 
+def has_open_case(session: Session, client_id: int) -> bool:
+    return session.scalar(select(Case.id).where(Case.client_id == client_id, Case.status == CaseStatus.OPEN)
+                          .limit(1)) is not None
+
+
 def case_row(session: Session, case_id) -> Case:
     case = session.get(Case, case_id) if isinstance(case_id, int) else None
     if case is None:
@@ -152,7 +159,7 @@ def case_row(session: Session, case_id) -> Case:
     return case
 
 
-def case_view(session: Session, case: Case) -> dict:
+def case_view(session: Session, case: Case) -> CaseView:
     rows = session.execute(
         select(PathwayInstance.id, PathwayInstance.process_id, PathwayVersion.version, PathwayInstance.status,
                PathwayInstance.started_at, PathwayInstance.ended_at)
@@ -171,7 +178,7 @@ def case_view(session: Session, case: Case) -> dict:
     }
 
 
-def read_case(session: Session, actor: Actor, case_id, now: datetime) -> dict:
+def read_case(session: Session, actor: Actor, case_id, now: datetime) -> CaseView:
     """The case with its pathway instances and scores. Audited. Raises NotFound, NotAllowed."""
     actor.require(RECORD_READERS, "read case records")
     case = case_row(session, case_id)
@@ -179,14 +186,14 @@ def read_case(session: Session, actor: Actor, case_id, now: datetime) -> dict:
     return case_view(session, case)
 
 
-def event_view(e: Event) -> dict:
+def event_view(e: Event) -> EventView:
     return {"id": e.id, "at": e.at.isoformat(), "case_id": e.case_id, "client_id": e.client_id,
             "instance_id": e.instance_id, "pathway": e.process_id, "pathway_version": e.pathway_version,
             "activity": e.activity, "activity_name": e.activity_name, "lifecycle": e.lifecycle,
             "role": e.role, "user": e.username}
 
 
-def read_case_events(session: Session, actor: Actor, case_id, now: datetime) -> list[dict]:
+def read_case_events(session: Session, actor: Actor, case_id, now: datetime) -> list[EventView]:
     """The case's event log, oldest first. Audited. Raises NotFound, NotAllowed."""
     actor.require(RECORD_READERS, "read case records")
     case = case_row(session, case_id)

@@ -1,34 +1,15 @@
-"""The engine's clock, and the one place SpiffWorkflow's timers are made to read it.
-
-SpiffWorkflow computes and checks timer due times with `datetime.now(timezone.utc)` inside its timer
-module and offers no hook. We give that module a `datetime` whose `now()` reads a context variable:
-unset, it is real time; the runtime sets it around each step to the step's instant. So tests, the
-pathway simulator and `carepath worker --now T` move time for one step without touching other threads.
+"""The engine's clock: real UTC time in production, a clock that tests and the worker's `--now` can move,
+and the instant of the step being run (read by SpiffWorkflow's timers through spiff.py, and by scripts'
+`now()`), set per step in a context variable so other threads keep their own time.
 """
 from __future__ import annotations
 
 import contextlib
 from contextvars import ContextVar
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterator
-
-from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
+from typing import Iterator
 
 _step_now: ContextVar[datetime | None] = ContextVar("carepath_step_now", default=None)
-
-
-class _StepDatetime(datetime):
-    """`datetime` as SpiffWorkflow's timer module sees it: `now()` answers the step's instant."""
-
-    @classmethod
-    def now(cls, tz=None):
-        instant = _step_now.get()
-        if instant is None:
-            return datetime.now(tz)
-        return instant.astimezone(tz) if tz else instant.astimezone(timezone.utc).replace(tzinfo=None)
-
-
-_spiff_timer.datetime = _StepDatetime
 
 
 @contextlib.contextmanager
@@ -64,12 +45,10 @@ class FixedClock(Clock):
     def now(self) -> datetime:
         return self.instant
 
-    def advance(self, **delta) -> datetime:
+    def advance(self, **delta: float) -> datetime:
         self.instant = self.instant + timedelta(**delta)
         return self.instant
 
     def set(self, instant: datetime) -> None:
         self.instant = instant
 
-
-NowSource = Callable[[], datetime]

@@ -1,11 +1,18 @@
-"""Database connection: one SQLAlchemy engine and session factory per Carepath, tuned per backend."""
+"""Database connection: one SQLAlchemy engine and session factory per Carepath, tuned per backend, and the
+unit of work every engine operation runs in."""
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from .errors import PathwayFailed, StaleInstance
 
 
 def make_engine(url: str) -> Engine:
@@ -40,3 +47,31 @@ def _sqlite_tuning(engine: Engine) -> None:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextlib.contextmanager
+def unit_of_work(db: sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction: commit at the end, roll back on any error.
+
+    Losing a race to another step (the optimistic version guard, a unique row written at the same moment,
+    a deadlock) becomes StaleInstance: the caller is told plainly that nothing of theirs was saved."""
+    try:
+        with db.begin() as session:
+            yield session
+    except StaleDataError:
+        raise StaleInstance("Someone else changed this pathway at the same moment; "
+                            "nothing of yours was saved. Reload and try again.") from None
+    except IntegrityError:
+        # A unique row written by a simultaneous step (same task, same job): the other one won.
+        raise StaleInstance("A simultaneous change got there first; nothing of yours was saved.") from None
+    except OperationalError as exc:
+        text = str(exc).lower()
+        if "deadlock" in text or "could not serialize" in text:
+            raise StaleInstance("A simultaneous change got in the way; nothing was saved. Try again.") from None
+        raise
+    except StatementError as exc:
+        if isinstance(exc.orig, (TypeError, ValueError)):
+            # Task data that JSON cannot hold (a set, an object) written by a pathway script.
+            raise PathwayFailed("A pathway script stored a value that cannot be saved (only text, numbers, "
+                                "true/false, lists and objects can be); nothing was saved.") from None
+        raise

@@ -13,7 +13,7 @@ from typing import Callable
 
 from sqlalchemy import select
 
-from . import clients, inbox, people
+from . import clients, people
 from .access import Actor
 from .errors import NotFound
 from .form_samples import valid_sample
@@ -115,7 +115,7 @@ def load(cp, now: datetime | None = None) -> dict:
                 "preferred_language": demo_client.language, "case_manager": "case_manager",
                 "contacts": [{"name": f"{demo_client.family} family", "relationship": "family",
                               "may_contact": True}]}, start)
-        case_id = cp.runtime.start_case(actors["intake"], client["id"], now=start)
+        case_id = cp.start_case(actors["intake"], client["id"], now=start)["id"]
         _Walk(cp, actors, case_id, {**ANSWERS, **demo_client.answers}, start, now).to(demo_client.stage)
         created["clients"] += 1
     return created
@@ -146,7 +146,7 @@ class _Walk:
         elif stage == "crisis":
             self.until(lambda: started("assessment"))
             try:
-                self.cp.runtime.deliver_message(
+                self.cp.deliver_message(
                     self.actors["case_manager"], self.case_id, "crisis_reported",
                     {"reason": "Client called saying they cannot keep themselves safe tonight."},
                     now=min(self.at + timedelta(hours=1), self.now))
@@ -185,11 +185,8 @@ class _Walk:
     def complete(self, task: HumanTask) -> None:
         self.at = min(self.at + timedelta(hours=3), self.now)
         actor = self.actors.get(task.role, self.actors["case_manager"])
-        with self.cp.db.begin() as session:
-            detail = inbox.read_task(session, self.cp.specs, actor, task.id, self.at)
-        schema = detail["form"]["schema"] or {"type": "object"}
-        data = valid_sample(schema, self.answers.get(task.form_id, {}))
-        self.cp.runtime.complete_task(actor, task.id, data, now=self.at)
+        answers = self.answers.get(task.form_id, {})
+        self.cp.complete_task(actor, task.id, lambda schema: valid_sample(schema, answers), now=self.at)
 
     def fire_timers(self, pathway: str) -> None:
         """Fire the pathway's timers that are due by now (what the worker would have done)."""
@@ -198,4 +195,4 @@ class _Walk:
                 PathwayInstance.case_id == self.case_id, PathwayInstance.process_id == pathway,
                 PathwayInstance.status == "running"))
         if instance_id is not None:
-            self.cp.runtime.fire_timers(instance_id, self.now)
+            self.cp.fire_timers(instance_id, self.now)

@@ -39,6 +39,11 @@ class TaskNotOpen(CarepathError):
     code = "task_not_open"
 
 
+class CaseAlreadyOpen(CarepathError):
+    """The client already has an open case (staff open one case at a time)."""
+    code = "case_already_open"
+
+
 class StaleInstance(CarepathError):
     """Someone else changed the pathway instance between our read and our write."""
     code = "conflict"

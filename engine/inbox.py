@@ -14,10 +14,12 @@ from .access import TEAM_LEADS, Actor, may_see_task, may_work_task
 from .errors import BadRequest, NotAllowed, NotFound, TaskNotOpen
 from .library import SpecCache
 from .models import Client, Event, FormSubmission, HumanTask, PathwayInstance, User
+from .states import Lifecycle
+from .views import TaskView
 
 
-def task_view(ht: HumanTask, now: datetime, client: Client | None = None) -> dict:
-    view = {
+def task_view(ht: HumanTask, now: datetime, client: Client | None = None) -> TaskView:
+    view: TaskView = {
         "id": ht.id, "case_id": ht.case_id, "client_id": ht.client_id, "pathway": ht.process_id,
         "task": ht.bpmn_id, "title": ht.title, "role": ht.role,
         "assignee": ht.assignee.username if ht.assignee else None,
@@ -52,7 +54,7 @@ def _in_view(actor: Actor, view: str):
 
 def list_tasks(session: Session, actor: Actor, now: datetime, case_id: int | None = None, role: str | None = None,
                mine: bool = False, pathway: str | None = None, client_id: int | None = None,
-               view: str = "all", limit: int = 500) -> list[dict]:
+               view: str = "all", limit: int = 500) -> list[TaskView]:
     """Open tasks the caller may see, most urgent first (overdue, then by due time, then oldest)."""
     stmt = (select(HumanTask, Client).join(Client, Client.id == HumanTask.client_id)
             .where(HumanTask.status == "open", _visible(actor), _in_view(actor, view)))
@@ -155,11 +157,15 @@ def claim(session: Session, actor: Actor, task_id, now: datetime) -> dict:
                            .values(assignee_id=actor.id)).rowcount
     if not done:
         raise TaskNotOpen("Someone else took this task meanwhile.")
-    session.add(Event(at=now, case_id=ht.case_id, client_id=ht.client_id, instance_id=ht.instance_id,
-                      process_id=ht.process_id, activity=ht.bpmn_id, activity_name=ht.title, lifecycle="claimed",
-                      role=ht.role, username=actor.username, human_task_id=ht.id))
+    _log_claim(session, actor, ht, now)
     session.refresh(ht)
     return task_view(ht, now)
+
+
+def _log_claim(session: Session, actor: Actor, ht: HumanTask, now: datetime) -> None:
+    session.add(Event(at=now, case_id=ht.case_id, client_id=ht.client_id, instance_id=ht.instance_id,
+                      process_id=ht.process_id, activity=ht.bpmn_id, activity_name=ht.title,
+                      lifecycle=Lifecycle.CLAIMED, role=ht.role, username=actor.username, human_task_id=ht.id))
 
 
 def release(session: Session, actor: Actor, task_id, now: datetime) -> dict:
@@ -195,8 +201,27 @@ def assign(session: Session, actor: Actor, task_id, username: str | None, now: d
     return task_view(ht, now)
 
 
-def tasks_by_id(session: Session, ids: list[int], now: datetime) -> list[dict]:
+def take_next(session: Session, actor: Actor, now: datetime) -> TaskView | None:
+    """The most urgent open task the person may do: one assigned to them, else the oldest-due unassigned
+    task of their roles, which is claimed for them. None when nothing waits."""
+    candidates = list_tasks(session, actor, now, view="mine", limit=1) + list_tasks(session, actor, now, view="team",
+                                                                                      limit=50)
+    candidates.sort(key=lambda t: (t["due_at"] is None, t["due_at"] or "", t["created_at"], t["id"]))
+    for task in candidates:
+        if task["assignee"] is not None:
+            return task
+        taken = session.execute(update(HumanTask).where(HumanTask.id == task["id"], HumanTask.status == "open",
+                                                        HumanTask.assignee_id.is_(None))
+                                .values(assignee_id=actor.id)).rowcount
+        if taken:  # else someone took it a moment ago: try the next one
+            _log_claim(session, actor, _task(session, task["id"]), now)
+            return {**task, "assignee": actor.username}
+    return None
+
+
+def tasks_by_id(session: Session, ids: list[int], now: datetime) -> list[TaskView]:
     if not ids:
         return []
-    rows = session.scalars(select(HumanTask).where(HumanTask.id.in_(ids)).order_by(HumanTask.id)).all()
-    return [task_view(r, now) for r in rows]
+    rows = session.execute(select(HumanTask, Client).join(Client, Client.id == HumanTask.client_id)
+                           .where(HumanTask.id.in_(ids)).order_by(HumanTask.id)).all()
+    return [task_view(ht, now, client) for ht, client in rows]

@@ -23,7 +23,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from . import pathway_files as pf
 from .errors import Finding, PathwayInvalid
 from .models import PathwayVersion
-from .serialization import dump_spec, load_spec
+from .spiff import dump_spec, load_spec
 
 
 @dataclass

@@ -138,13 +138,12 @@ class PathwayInstance(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     pathway_version_id: Mapped[int] = mapped_column(ForeignKey("pathway_versions.id"))
     process_id: Mapped[str] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running | completed | cancelled | error
+    status: Mapped[str] = mapped_column(String(16), default="running")  # states.InstanceStatus
     state: Mapped[dict]
     # Optimistic lock: every write says which version it read; a stale write is a conflict.
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
-    error: Mapped[str | None] = mapped_column(Text)
     pathway_version: Mapped[PathwayVersion] = relationship(lazy="joined")
     __mapper_args__ = {"version_id_col": version}
 

@@ -17,14 +17,14 @@ from jinja2 import ChainableUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from SpiffWorkflow import TaskState
-from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from .library import LoadedPathway
 from .models import Event, HumanTask, MessageWait, PathwayInstance, TimerJob
 from .pathway_files import form_id_of, role_of_lane
+from .spiff import (BpmnWorkflow, TaskState, all_tasks, find_task, is_timer_event, iso_duration_after,
+                    message_waits, next_timer_due, parse_datetime, ready_user_tasks)
+from .spiff import task_properties as _spec_properties
+from .states import InstanceStatus, JobKind, JobStatus, Lifecycle, TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -56,38 +56,7 @@ class Live:
 
 
 def ready_ids(wf: BpmnWorkflow) -> set[str]:
-    return {str(t.id) for t in wf.get_tasks(state=TaskState.READY, manual=True)}
-
-
-def _waiting(wf: BpmnWorkflow):
-    """(task, event definition) for every catch event waiting, with an event-based gateway's or a
-    multiple event's definitions taken one by one (waiting_events() reports those as one, nameless)."""
-    for task in wf.event_manager.tasks.values():
-        definition = task.task_spec.event_definition
-        for one in getattr(definition, "event_definitions", None) or [definition]:
-            yield task, one
-
-
-def message_waits(wf: BpmnWorkflow) -> set[str]:
-    return {d.name for _, d in _waiting(wf) if isinstance(d, MessageEventDefinition)}
-
-
-def all_tasks(wf: BpmnWorkflow):
-    """Every task of the instance and its subprocesses (a plain walk: no iterator depth limit)."""
-    yield from wf.tasks.values()
-    for sub in wf.subprocesses.values():
-        yield from sub.tasks.values()
-
-
-def find_task(wf: BpmnWorkflow, task_id: str):
-    """A task of the instance or of any of its subprocesses, or None."""
-    uid = UUID(task_id)
-    if uid in wf.tasks:
-        return wf.tasks[uid]
-    for sub in wf.subprocesses.values():
-        if uid in sub.tasks:
-            return sub.tasks[uid]
-    return None
+    return {str(t.id) for t in ready_user_tasks(wf)}
 
 
 def task_states(wf: BpmnWorkflow) -> dict[UUID, int]:
@@ -103,11 +72,6 @@ def _is_gateway(task) -> bool:
     return "Gateway" in type(task.task_spec).__name__
 
 
-def _is_timer(task) -> bool:
-    ev = getattr(task.task_spec, "event_definition", None)
-    return isinstance(ev, TimerEventDefinition)
-
-
 def log_transitions(session: Session, live: Live, now: datetime, case_id: int,
                     done_by: dict[UUID, str]) -> None:
     """Event-log rows for every task whose state changed since `live.states`, then remember the new ones."""
@@ -117,11 +81,12 @@ def log_transitions(session: Session, live: Live, now: datetime, case_id: int,
         if old == new or not _is_element(task) or _is_gateway(task):
             continue
         if new == TaskState.READY and task.task_spec.manual:
-            lifecycle = "ready"
+            lifecycle = Lifecycle.READY
         elif new == TaskState.COMPLETED:
-            lifecycle = "timer_fired" if _is_timer(task) and old == TaskState.WAITING else "completed"
+            lifecycle = (Lifecycle.TIMER_FIRED if is_timer_event(task) and old == TaskState.WAITING
+                         else Lifecycle.COMPLETED)
         elif new == TaskState.CANCELLED and old in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
-            lifecycle = "cancelled"
+            lifecycle = Lifecycle.CANCELLED
         else:
             continue
         session.add(Event(
@@ -129,12 +94,12 @@ def log_transitions(session: Session, live: Live, now: datetime, case_id: int,
             process_id=live.row.process_id, pathway_version=live.pathway.version,
             activity=task.task_spec.bpmn_id, activity_name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
             lifecycle=lifecycle, role=role_of_lane(task.task_spec.lane),
-            username=done_by.get(task.id) if lifecycle == "completed" else None))
+            username=done_by.get(task.id) if lifecycle == Lifecycle.COMPLETED else None))
     live.states = after
 
 
 def task_properties(task) -> dict:
-    return (task.task_spec.extensions or {}).get("properties", {}) or {}
+    return _spec_properties(task.task_spec)
 
 
 _INSTRUCTIONS = SandboxedEnvironment(autoescape=False, undefined=ChainableUndefined)
@@ -165,29 +130,28 @@ def due_at_for(task, now: datetime) -> datetime | None:
     value = task.workflow.script_engine.evaluate(task, expression)
     text = str(value).strip()
     if text.upper().startswith("P"):
-        parsed = TimerEventDefinition.parse_iso_duration(text)
-        return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
-    return TimerEventDefinition.get_datetime(text)
+        return iso_duration_after(text, now)
+    return parse_datetime(text)
 
 
 def sync_human_tasks(session: Session, live: Live, now: datetime, case_id: int) -> list[HumanTask]:
     """Open a row for each newly ready user task; close rows whose task is no longer ready.
 
     Returns the rows opened. A closed task's pending overdue job is dropped with it."""
-    ready = {str(t.id): t for t in live.wf.get_tasks(state=TaskState.READY, manual=True)}
+    ready = {str(t.id): t for t in ready_user_tasks(live.wf)}
     if set(ready) == live.ready:
         return []
     if live.ready - set(ready):
         open_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == live.row.id,
-                                                            HumanTask.status == "open")).all()
+                                                            HumanTask.status == TaskStatus.OPEN)).all()
     else:
         open_rows = []
     for row in open_rows:
-        if row.spiff_task_id in ready or row.status != "open":
+        if row.spiff_task_id in ready or row.status != TaskStatus.OPEN:
             continue
         task = find_task(live.wf, row.spiff_task_id)
-        close_human_task(session, row, "completed" if task is not None and task.state == TaskState.COMPLETED
-                         else "cancelled", now)
+        close_human_task(session, row, TaskStatus.COMPLETED if task is not None and task.state == TaskState.COMPLETED
+                         else TaskStatus.CANCELLED, now)
     known, live.ready = live.ready, set(ready)
     opened = []
     for spiff_id, task in ready.items():
@@ -200,13 +164,13 @@ def sync_human_tasks(session: Session, live: Live, now: datetime, case_id: int) 
             spiff_task_id=spiff_id, bpmn_id=task.task_spec.bpmn_id,
             title=(task.task_spec.bpmn_name or task.task_spec.bpmn_id)[:200], role=role,
             assignee_id=live.case_manager_id() if role == "case_manager" else None,
-            form_id=form_id_of(form_file) if form_file else None, status="open",
+            form_id=form_id_of(form_file) if form_file else None, status=TaskStatus.OPEN,
             instructions=render_instructions(task), created_at=now, due_at=due_at_for(task, now))
         session.add(row)
         opened.append(row)
         if row.due_at is not None and escalates(task):
-            session.add(TimerJob(kind="task_overdue", human_task=row, case_id=case_id, due_at=row.due_at,
-                                 status="pending", attempts=0))
+            session.add(TimerJob(kind=JobKind.TASK_OVERDUE, human_task=row, case_id=case_id, due_at=row.due_at,
+                                 status=JobStatus.PENDING, attempts=0))
     return opened
 
 
@@ -217,8 +181,8 @@ def close_human_task(session: Session, row: HumanTask, status: str, now: datetim
     if user_id is not None:
         row.completed_by = user_id
     with session.no_autoflush:
-        session.execute(update(TimerJob).where(TimerJob.human_task_id == row.id, TimerJob.status == "pending")
-                        .values(status="dropped").execution_options(synchronize_session=False))
+        session.execute(update(TimerJob).where(TimerJob.human_task_id == row.id, TimerJob.status == JobStatus.PENDING)
+                        .values(status=JobStatus.DROPPED).execution_options(synchronize_session=False))
 
 
 def escalates(task) -> bool:
@@ -228,7 +192,7 @@ def escalates(task) -> bool:
 
 
 def sync_message_waits(session: Session, live: Live, case_id: int) -> None:
-    now_waiting = message_waits(live.wf) if live.row.status == "running" else set()
+    now_waiting = message_waits(live.wf) if live.row.status == InstanceStatus.RUNNING else set()
     if now_waiting == live.waits:
         return
     live.waits = now_waiting
@@ -242,45 +206,29 @@ def sync_message_waits(session: Session, live: Live, case_id: int) -> None:
         session.add(MessageWait(instance_id=live.row.id, case_id=case_id, message_name=name))
 
 
-def next_timer_due(wf: BpmnWorkflow) -> datetime | None:
-    """The earliest due time among the instance's waiting timers (duration, date and cycle)."""
-    dues = []
-    for task, definition in _waiting(wf):
-        if not isinstance(definition, TimerEventDefinition):
-            continue
-        value = task._get_internal_data("event_value")
-        if isinstance(value, dict):  # a cycle: its next occurrence, while cycles remain
-            if value.get("cycles") == 0:
-                continue
-            value = value.get("next")
-        if value:
-            dues.append(TimerEventDefinition.get_datetime(value))
-    return min(dues) if dues else None
-
-
 def sync_timer_job(session: Session, live: Live, case_id: int, now: datetime) -> None:
     """Keep exactly one pending `bpmn_timer` job per instance, at its earliest waiting timer."""
-    due = next_timer_due(live.wf) if live.row.status == "running" else None
+    due = next_timer_due(live.wf) if live.row.status == InstanceStatus.RUNNING else None
     if live.force_timer_sync:
         # The worker's guard has just marked this instance's one pending timer job done: arm the next.
         live.timer_due, live.force_timer_sync = due, False
         if due is not None:
-            session.add(TimerJob(kind="bpmn_timer", instance_id=live.row.id, case_id=case_id, due_at=due,
-                                 status="pending", attempts=0))
+            session.add(TimerJob(kind=JobKind.BPMN_TIMER, instance_id=live.row.id, case_id=case_id, due_at=due,
+                                 status=JobStatus.PENDING, attempts=0))
         return
     if due == live.timer_due:
         return
     live.timer_due = due
     pending = session.scalars(select(TimerJob).where(TimerJob.instance_id == live.row.id,
-                                                     TimerJob.kind == "bpmn_timer",
-                                                     TimerJob.status == "pending")).all()
+                                                     TimerJob.kind == JobKind.BPMN_TIMER,
+                                                     TimerJob.status == JobStatus.PENDING)).all()
     keep = None
     for job in pending:
         if due is not None and keep is None and job.due_at == due:
             keep = job
         else:
-            job.status = "done" if job.due_at <= now + timedelta(microseconds=1) else "dropped"
-            job.fired_at = job.fired_at or (now if job.status == "done" else None)
+            job.status = JobStatus.DONE if job.due_at <= now + timedelta(microseconds=1) else JobStatus.DROPPED
+            job.fired_at = job.fired_at or (now if job.status == JobStatus.DONE else None)
     if due is not None and keep is None:
-        session.add(TimerJob(kind="bpmn_timer", instance_id=live.row.id, case_id=case_id, due_at=due,
-                             status="pending", attempts=0))
+        session.add(TimerJob(kind=JobKind.BPMN_TIMER, instance_id=live.row.id, case_id=case_id, due_at=due,
+                             status=JobStatus.PENDING, attempts=0))

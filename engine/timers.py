@@ -20,8 +20,10 @@ from typing import Callable
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from .db import unit_of_work
 from .errors import CarepathError, NotFound
 from .models import TimerJob
+from .states import JobKind, JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ class Worker:
             if not jobs:
                 break
             for job_id, kind, instance_id, human_task_id, due_at in jobs:
-                if kind == "bpmn_timer" and (instance_id, due_at) in fired_timers:
+                if kind == JobKind.BPMN_TIMER and (instance_id, due_at) in fired_timers:
                     # The same timer came due again after firing: the engine did not move it on.
                     self._give_up(job_id, "the timer did not fire when due")
                     result.incidents += 1
@@ -71,7 +73,7 @@ class Worker:
                 outcome = self._fire(job_id, kind, instance_id, human_task_id, now)
                 if outcome == "fired":
                     result.fired += 1
-                    if kind == "bpmn_timer":
+                    if kind == JobKind.BPMN_TIMER:
                         fired_timers.add((instance_id, due_at))
                 elif outcome == "skipped":
                     result.skipped += 1
@@ -87,7 +89,7 @@ class Worker:
     def _claim(self, now: datetime) -> list[tuple]:
         real = self.real_now()
         with self.cp.db.begin() as session:
-            stmt = (select(TimerJob).where(TimerJob.status == "pending", TimerJob.due_at <= now,
+            stmt = (select(TimerJob).where(TimerJob.status == JobStatus.PENDING, TimerJob.due_at <= now,
                                            or_(TimerJob.locked_until.is_(None), TimerJob.locked_until < real))
                     .order_by(TimerJob.due_at, TimerJob.id).limit(self.batch))
             if session.bind.dialect.name == "postgresql":
@@ -97,39 +99,35 @@ class Worker:
                 job.locked_by, job.locked_until = self.worker_id, real + self.lease
             return [(j.id, j.kind, j.instance_id, j.human_task_id, j.due_at) for j in jobs]
 
-    def _guard(self, job_id: int, now: datetime):
-        def still_mine(session: Session) -> bool:
-            # One statement: mark the job done only if this worker still holds it. The row stays locked
-            # until the step commits, so no other worker can take it meanwhile.
-            done = session.execute(
-                update(TimerJob).where(TimerJob.id == job_id, TimerJob.status == "pending",
-                                       TimerJob.locked_by == self.worker_id)
-                .values(status="done", fired_at=now, locked_until=None)
-                .execution_options(synchronize_session=False)).rowcount
-            return done == 1
-        return still_mine
+    def _still_mine(self, session: Session, job_id: int, now: datetime) -> bool:
+        # One statement: mark the job done only if this worker still holds it. The row stays locked until
+        # the step commits, so no other worker can take it meanwhile.
+        done = session.execute(
+            update(TimerJob).where(TimerJob.id == job_id, TimerJob.status == JobStatus.PENDING,
+                                   TimerJob.locked_by == self.worker_id)
+            .values(status=JobStatus.DONE, fired_at=now, locked_until=None)
+            .execution_options(synchronize_session=False)).rowcount
+        return done == 1
 
     # ---------- firing ----------
 
     def _fire(self, job_id: int, kind: str, instance_id: int | None, human_task_id: int | None,
               now: datetime) -> str:
-        guard_ran = {"ok": False}
-        guard = self._guard(job_id, now)
-
-        def tracked(session):
-            guard_ran["ok"] = guard(session)
-            return guard_ran["ok"]
         try:
-            if kind == "bpmn_timer":
-                self.cp.runtime.fire_timers(instance_id, now, guard=tracked)
-            elif kind == "task_overdue":
-                self.cp.runtime.escalate_overdue(human_task_id, now, guard=tracked)
-            else:
-                raise CarepathError(f"unknown job kind {kind!r}")
+            # The job is marked done in the transaction of the step it causes: both commit, or neither.
+            with unit_of_work(self.cp.db) as session:
+                if not self._still_mine(session, job_id, now):
+                    return "skipped"
+                if kind == JobKind.BPMN_TIMER:
+                    self.cp.runtime.fire_timers(session, now, instance_id)
+                elif kind == JobKind.TASK_OVERDUE:
+                    self.cp.runtime.escalate_overdue(session, now, human_task_id)
+                else:
+                    raise CarepathError(f"unknown job kind {kind!r}")
         except Exception as exc:  # noqa: BLE001 - a failing job must not stop the sweep
             log.warning("job %s (%s) failed: %s", job_id, kind, type(exc).__name__)
             return self._failed(job_id, f"{type(exc).__name__}: {exc}")
-        return "fired" if guard_ran["ok"] else "skipped"
+        return "fired"
 
     def _failed(self, job_id: int, error: str) -> str:
         with self.cp.db.begin() as session:
@@ -140,7 +138,7 @@ class Worker:
             job.last_error = error[:2000]
             job.locked_by = None
             if job.attempts >= MAX_ATTEMPTS:
-                job.status, job.locked_until = "incident", None
+                job.status, job.locked_until = JobStatus.INCIDENT, None
                 return f"incident: job {job_id}: {error[:200]}"
             # Retry later, on real time: 30 s, 1 min, 2 min, 4 min …
             job.locked_until = self.real_now() + timedelta(seconds=30 * 2 ** (job.attempts - 1))
@@ -149,8 +147,8 @@ class Worker:
     def _give_up(self, job_id: int, error: str) -> None:
         with self.cp.db.begin() as session:
             job = session.get(TimerJob, job_id)
-            if job is not None and job.status == "pending":
-                job.status, job.last_error, job.locked_by, job.locked_until = "incident", error, None, None
+            if job is not None and job.status == JobStatus.PENDING:
+                job.status, job.last_error, job.locked_by, job.locked_until = JobStatus.INCIDENT, error, None, None
 
 
 # ---------- incidents (admin) ----------
@@ -162,14 +160,14 @@ def incident_view(job: TimerJob) -> dict:
 
 
 def list_incidents(session: Session) -> list[dict]:
-    jobs = session.scalars(select(TimerJob).where(TimerJob.status == "incident").order_by(TimerJob.id)).all()
+    jobs = session.scalars(select(TimerJob).where(TimerJob.status == JobStatus.INCIDENT).order_by(TimerJob.id)).all()
     return [incident_view(j) for j in jobs]
 
 
 def retry_incident(session: Session, job_id: int) -> dict:
     """Put an incident back in the queue, due now. Raises NotFound."""
     job = session.get(TimerJob, job_id)
-    if job is None or job.status != "incident":
+    if job is None or job.status != JobStatus.INCIDENT:
         raise NotFound(f"No incident {job_id}.")
-    job.status, job.attempts, job.locked_by, job.locked_until = "pending", 0, None, None
+    job.status, job.attempts, job.locked_by, job.locked_until = JobStatus.PENDING, 0, None, None
     return incident_view(job)

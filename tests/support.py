@@ -92,7 +92,7 @@ class CaseDriver:
             client = clients.create_client(session, self.actors["intake"], {
                 "given_name": given, "family_name": family, "birth_date": birth_date,
                 **({"case_manager": case_manager} if case_manager else {})}, self.cp.clock.now())
-        return self.cp.runtime.start_case(self.actors["intake"], client["id"])
+        return self.cp.start_case(self.actors["intake"], client["id"])["id"]
 
     def open_tasks(self, case_id: int) -> list[HumanTask]:
         with self.cp.db() as session:
@@ -122,8 +122,9 @@ class CaseDriver:
         """Complete a task (or (case_id, bpmn_id)) with valid answers laid over routine ones."""
         if isinstance(task, tuple):
             task = self.task(*task)
-        data = valid_sample(self.form_schema(task), {**ROUTINE.get(task.form_id, {}), **(answers or {})})
-        return self.cp.runtime.complete_task(self.actor_for(task), task.id, data)
+        given = {**ROUTINE.get(task.form_id, {}), **(answers or {})}
+        done = self.cp.complete_task(self.actor_for(task), task.id, lambda schema: valid_sample(schema, given))
+        return [t["id"] for t in done.next_tasks]
 
     def walk(self, case_id: int, until, answers: dict | None = None, max_steps: int = 60,
              skip: tuple[str, ...] = (), advance: timedelta | None = None) -> list[str]:

@@ -44,7 +44,7 @@ def assessment(driver, cp, actors):
     def start() -> int:
         case_id = driver.new_case()
         due = (cp.clock.now() + timedelta(days=14)).isoformat()
-        cp.runtime.deliver_message(actors["intake"], case_id, "intake_completed", {"assessment_due": due})
+        cp.deliver_message(actors["intake"], case_id, "intake_completed", {"assessment_due": due})
         complete(driver, case_id, "needs_assessment")
         return case_id
     return start
@@ -55,7 +55,7 @@ def discharge(driver, cp, actors):
     """A case whose discharge has just started, with its reason recorded (final PHQ-9 next)."""
     def start() -> int:
         case_id = driver.new_case()
-        cp.runtime.deliver_message(actors["case_manager"], case_id, "discharge_requested", {"reason": "test"})
+        cp.deliver_message(actors["case_manager"], case_id, "discharge_requested", {"reason": "test"})
         complete(driver, case_id, "discharge_reason")
         return case_id
     return start
@@ -97,8 +97,8 @@ def test_final_scores_at_discharge_use_the_same_bands(driver, discharge, phq9_to
 def test_scores_at_a_periodic_review_use_the_same_bands(driver, cp, actors, phq9_total, phq9_band, gad7_total,
                                                         gad7_band):
     case_id = driver.new_case()
-    cp.runtime.deliver_message(actors["supervisor"], case_id, "review_scheduled", {"risk_level": "low"})
-    cp.runtime.deliver_message(actors["supervisor"], case_id, "review_brought_forward", {})
+    cp.deliver_message(actors["supervisor"], case_id, "review_scheduled", {"risk_level": "low"})
+    cp.deliver_message(actors["supervisor"], case_id, "review_brought_forward", {})
     complete(driver, case_id, "review_phq9", phq9(phq9_total))
     complete(driver, case_id, "review_gad7", items(gad7_total, 7))
     assert last_score(driver, case_id, "phq9") == (phq9_total, phq9_band)
@@ -132,7 +132,7 @@ def test_asq_question_5_is_required_after_any_yes(driver):
     complete(driver, case_id, "record_referral")
     task = driver.task(case_id, "asq_screen")
     with pytest.raises(InvalidFormData) as err:
-        driver.cp.runtime.complete_task(driver.actor_for(task), task.id,
+        driver.cp.complete_task(driver.actor_for(task), task.id,
                                         {"q1": False, "q2": True, "q3": False, "q4": False})
     assert [f.path for f in err.value.fields] == ["q5"]
 
@@ -158,7 +158,7 @@ def test_audit_c_questions_2_and_3_are_required_unless_the_client_never_drinks(d
     case_id = assessment()
     task = driver.task(case_id, "audit_c_screen")
     with pytest.raises(InvalidFormData) as err:
-        driver.cp.runtime.complete_task(driver.actor_for(task), task.id, {"item1": 2, "scoring_sex": "male"})
+        driver.cp.complete_task(driver.actor_for(task), task.id, {"item1": 2, "scoring_sex": "male"})
     assert sorted(f.path for f in err.value.fields) == ["item2", "item3"]
 
 

@@ -57,12 +57,12 @@ def test_running_instances_keep_their_version_and_new_ones_start_on_the_newest(c
     fs = bf.files(note_flow=bf.pathway("note_flow", start_message="go_note"))
     bf.publish(cp, fs)
     first_case = driver.new_case()
-    cp.runtime.deliver_message(actors["case_manager"], first_case, "go_note", {})
+    cp.deliver_message(actors["case_manager"], first_case, "go_note", {})
 
     fs.files["note_flow.bpmn"] = fs.files["note_flow.bpmn"].replace('name="First step"', 'name="First step, revised"')
     assert bf.publish(cp, fs) == [("note_flow", 2)]
     second_case = driver.new_case()
-    cp.runtime.deliver_message(actors["case_manager"], second_case, "go_note", {})
+    cp.deliver_message(actors["case_manager"], second_case, "go_note", {})
 
     old, new = driver.task(first_case, "first"), driver.task(second_case, "first")
     assert (old.title, new.title) == ("First step", "First step, revised")

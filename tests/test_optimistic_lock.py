@@ -34,7 +34,7 @@ def test_a_stale_instance_write_is_a_conflict_and_writes_nothing(postgres_url, m
     monkeypatch.setattr(Runtime, "_load", load_then_someone_else_writes)
     try:
         with pytest.raises(StaleInstance):
-            cp.runtime.complete_task(driver.actors["intake"], task.id, data)
+            cp.complete_task(driver.actors["intake"], task.id, data)
     finally:
         other.dispose()
     with cp.db() as session:

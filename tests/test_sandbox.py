@@ -69,13 +69,13 @@ def test_runtime_sandbox_holds_when_checks_are_bypassed(kind, cp, driver, actors
         process_id = f"hostile_{kind}_{abs(hash(label)) % 10**6}"
         fs = bf.files(**{process_id: bf.pathway(process_id, after=_wrap(kind, code), start_message=f"go_{process_id}")})
         bf.publish_unchecked(cp, fs, process_id)
-        cp.runtime.deliver_message(actors["case_manager"], case_id, f"go_{process_id}", {})
+        cp.deliver_message(actors["case_manager"], case_id, f"go_{process_id}", {})
         task = driver.task(case_id, "first")
         with cp.db() as session:
             before = session.get(PathwayInstance, task.instance_id).state
             events_before = session.query(Event).count()
         with pytest.raises(PathwayFailed) as failed:
-            cp.runtime.complete_task(actors["case_manager"], task.id, {"text": "go on"})
+            cp.complete_task(actors["case_manager"], task.id, {"text": "go on"})
         assert "Nothing was saved" in failed.value.message
         assert not marker.exists(), f"{kind}/{label} escaped the sandbox"
         with cp.db() as session:
@@ -88,7 +88,7 @@ def test_endless_loop_stops_at_the_step_time_limit(cp, driver, actors):
     # A loop is legal Python: only the time limit stops it.
     case_id, task = bf.started(cp, driver, "spin", bf.script_then_end("n = 0\nwhile True:\n    n += 1"))
     with pytest.raises(PathwayFailed) as failed:
-        cp.runtime.complete_task(actors["case_manager"], task.id, {"text": "go"})
+        cp.complete_task(actors["case_manager"], task.id, {"text": "go"})
     assert "time limit" in failed.value.message
     assert driver.task(case_id, "first").id == task.id
 
@@ -102,9 +102,9 @@ def test_ordinary_scripts_still_work_in_the_sandbox(cp, driver, actors):
     fs.files["calc.bpmn"] = fs.files["calc.bpmn"].replace(
         'value="note.schema.json"/>', 'value="note.schema.json"/><spiffworkflow:property name="dataKey" value="first_step"/>')
     bf.publish(cp, fs)
-    cp.runtime.deliver_message(actors["case_manager"], case_id, "go_calc", {})
+    cp.deliver_message(actors["case_manager"], case_id, "go_calc", {})
     task = driver.task(case_id, "first")
-    cp.runtime.complete_task(actors["case_manager"], task.id, {"text": "a"})
+    cp.complete_task(actors["case_manager"], task.id, {"text": "a"})
     with cp.db() as session:
         instance = session.get(PathwayInstance, task.instance_id)
         assert instance.status == "completed"
@@ -115,9 +115,9 @@ def test_ordinary_scripts_still_work_in_the_sandbox(cp, driver, actors):
 
 def test_a_value_that_cannot_be_saved_fails_the_step_cleanly(cp, driver, actors):
     case_id, task = bf.started(cp, driver, "odd", bf.script_then_end("odd = max"))
-    cp.runtime.complete_task(actors["case_manager"], task.id, {"text": "go"})  # functions are simply not kept
+    cp.complete_task(actors["case_manager"], task.id, {"text": "go"})  # functions are simply not kept
     case_id, task = bf.started(cp, driver, "odder", bf.script_then_end("odd = range(3)"), case_id=case_id)
     with pytest.raises(PathwayFailed) as failed:
-        cp.runtime.complete_task(actors["case_manager"], task.id, {"text": "go"})
+        cp.complete_task(actors["case_manager"], task.id, {"text": "go"})
     assert "cannot be saved" in failed.value.message
     assert driver.task(case_id, "first").id == task.id

@@ -309,7 +309,7 @@ def test_date_timers_and_event_based_gateways_are_armed_and_fire(cp, driver, act
 
     def run_case(reply: bool):
         case_id = driver.new_case()
-        cp.runtime.deliver_message(actors["case_manager"], case_id, "go_dated", {})
+        cp.deliver_message(actors["case_manager"], case_id, "go_dated", {})
         driver.complete((case_id, "first"), {"text": "go"})
         start = clock.now()
         worker.sweep(start + timedelta(days=3) - timedelta(minutes=1))
@@ -323,7 +323,7 @@ def test_date_timers_and_event_based_gateways_are_armed_and_fire(cp, driver, act
                                                         TimerJob.status == "pending"))
         assert job is not None and job.due_at > start + timedelta(days=3)
         if reply:
-            cp.runtime.deliver_message(actors["case_manager"], case_id, "called_back", {})
+            cp.deliver_message(actors["case_manager"], case_id, "called_back", {})
         worker.sweep(start + timedelta(days=5))
         return [t.bpmn_id for t in _open(cp, case_id, "dated")]
 
@@ -343,7 +343,7 @@ def test_a_user_task_inside_a_subprocess_can_be_completed(cp, driver, actors):
         "<bpmn:flowNodeRef>first</bpmn:flowNodeRef><bpmn:flowNodeRef>visit</bpmn:flowNodeRef>")
     bf.publish(cp, bf.files(nested=text))
     case_id = driver.new_case()
-    cp.runtime.deliver_message(actors["case_manager"], case_id, "go_nested", {})
+    cp.deliver_message(actors["case_manager"], case_id, "go_nested", {})
     driver.complete((case_id, "first"), {"text": "go"})
     visit = driver.task(case_id, "visit")
     driver.complete(visit, {"text": "visited"})

@@ -66,7 +66,3 @@ def create_app(settings: Settings | None = None, carepath: Carepath | None = Non
     # Request logs carry paths and statuses only; bodies (health records) are never logged.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return app
-
-
-def carepath_of(app: Flask) -> Carepath:
-    return app.extensions["carepath"]

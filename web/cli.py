@@ -178,13 +178,10 @@ def user():
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
 def user_add(name, roles, password_stdin):
     """Create a user."""
-    from carepath.engine import people
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     if password_stdin and not password:
         raise click.ClickException("no password on standard input")
-    cp = _carepath()
-    with cp.db.begin() as session:
-        people.add_user(session, name, list(roles), password, cp.clock.now())
+    _carepath().add_user(name, list(roles), password)
     click.echo(f"user {name} added with role(s) {', '.join(roles)}")
 
 
@@ -192,10 +189,7 @@ def user_add(name, roles, password_stdin):
 @click.argument("name")
 def user_token(name):
     """Print a new API token for the user (the last line is the token alone)."""
-    from carepath.engine import people
-    cp = _carepath()
-    with cp.db.begin() as session:
-        token = people.issue_token(session, name, cp.clock.now())
+    token = _carepath().issue_token(name)
     click.echo(f"API token for {name} (shown once; keep it secret):")
     click.echo(token)
 
@@ -215,8 +209,8 @@ def _files(paths):
     settings = Settings.from_env()
     library, _ = FileSet.from_library(settings.workflows_dir, settings.forms_dir)
     # Forms and decision tables not given on the command line come from the library folders.
-    support = {n: t for n, t in library.files.items() if not n.endswith(".bpmn")}
-    return files, FileSet({**support, **files.files})
+    support = FileSet({n: t for n, t in library.files.items() if not n.endswith(".bpmn")})
+    return files, files.with_fallback(support)
 
 
 @pathways.command("validate")
@@ -246,11 +240,8 @@ def pathways_publish(paths):
     if not only:
         raise click.ClickException("give at least one .bpmn file to publish")
     built = library.build(files, only=only)
-    cp = _carepath()
-    with cp.db.begin() as session:
-        rows = library.publish(session, built, cp.clock.now(), origin="publish", by="cli")
-        for row in rows:
-            click.echo(f"published {row.process_id} version {row.version}")
+    for pathway, version in _carepath().publish(built, by="cli"):
+        click.echo(f"published {pathway} version {version}")
 
 
 # ---------- exports ----------
@@ -265,17 +256,13 @@ def export():
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), help="file to write (default: stdout)")
 def export_events(fmt, output):
     """The event log, for adherence review and process mining."""
-    from carepath.engine import audit
-    from carepath.engine.export import events_csv, events_xes
     cp = _carepath()
-    with cp.db.begin() as session:
-        text = events_csv(session) if fmt == "csv" else events_xes(session)
-        audit.record(session, None, "export", "events", fmt, None, cp.clock.now())
     if output:
-        Path(output).write_text(text)
+        with open(output, "w", encoding="utf-8", newline="") as out:
+            cp.export_events(fmt, out)
         click.echo(f"wrote {output}", err=True)
     else:
-        click.echo(text, nl=False)
+        cp.export_events(fmt, click.get_text_stream("stdout"))
 
 
 def main():

@@ -7,13 +7,13 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from carepath.engine.errors import (BadRequest, CarepathError, InvalidFormData, NotAllowed, NotAuthenticated, NotFound,
+from carepath.engine.errors import (BadRequest, CarepathError, CaseAlreadyOpen, InvalidFormData, NotAllowed, NotAuthenticated, NotFound,
                            PathwayFailed, PathwayInvalid, StaleInstance, TaskNotOpen, TooManyAttempts)
 
 log = logging.getLogger(__name__)
 
 STATUS = {
-    BadRequest: 400, NotAuthenticated: 401, NotAllowed: 403, NotFound: 404, TaskNotOpen: 409, StaleInstance: 409,
+    BadRequest: 400, CaseAlreadyOpen: 409, NotAuthenticated: 401, NotAllowed: 403, NotFound: 404, TaskNotOpen: 409, StaleInstance: 409,
     InvalidFormData: 422, PathwayInvalid: 422, PathwayFailed: 500, TooManyAttempts: 429,
 }
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, current_app, redirect, request, url_for
+from flask import Blueprint, redirect, request, url_for
 
 from carepath.engine.access import RECORD_READERS, REGISTRARS, TEAM_LEADS
 
+from .appstate import cp, now
 from .auth import current_actor
 
 bp = Blueprint("ui", __name__)
@@ -18,14 +19,6 @@ NAV = (
     ("clients.new", "Register a client", REGISTRARS),
 )
 INSTRUMENTS = {"phq9": "PHQ-9", "gad7": "GAD-7", "asq": "ASQ", "audit_c": "AUDIT-C", "auditc": "AUDIT-C"}
-
-
-def cp():
-    return current_app.extensions["carepath"]
-
-
-def now() -> datetime:
-    return cp().clock.now()
 
 
 def safe_next(default: str) -> str:

@@ -112,7 +112,7 @@ class Care:
 
     def data(self, case_id: int, pathway: str) -> dict:
         """The live data of the case's latest instance of `pathway` (for checking hand-overs)."""
-        from carepath.engine.serialization import load_instance
+        from carepath.engine.spiff import load_instance
         with self.cp.db() as session:
             row = session.scalars(select(PathwayInstance).where(PathwayInstance.case_id == case_id,
                                                                 PathwayInstance.process_id == pathway)
@@ -125,7 +125,7 @@ class Care:
     # ---------- messages and time ----------
 
     def send(self, case_id: int, name: str, payload: dict | None = None, by: str = "case_manager") -> dict:
-        return self.cp.runtime.deliver_message(self.actors[by], case_id, name, payload or {})
+        return self.cp.deliver_message(self.actors[by], case_id, name, payload or {})
 
     def sweep(self, **delta):
         """Move the clock on by `delta` (days=, hours=) and let the worker fire what is due."""

@@ -88,6 +88,6 @@ def test_a_clinician_can_stop_the_discharge_and_restart_the_review_cycle(care, d
 def test_unplanned_discharge_records_the_attempts_to_re_engage(care, discharging):
     case = discharging
     with pytest.raises(InvalidFormData) as err:
-        care.cp.runtime.complete_task(care.actors["case_manager"], care.task(case, "discharge_reason").id,
+        care.cp.complete_task(care.actors["case_manager"], care.task(case, "discharge_reason").id,
                                       {"reason": "lost_contact", "last_contact_date": "2026-02-01"})
     assert [f.path for f in err.value.fields] == ["engagement_attempts"]

@@ -3,16 +3,13 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, g, request
 
 from carepath.engine.errors import BadRequest, NotAuthenticated
-from carepath.engine.people import actor_for_token
+
+from ..appstate import cp
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def cp():
-    return current_app.extensions["carepath"]
 
 
 def token_required(view):
@@ -23,9 +20,7 @@ def token_required(view):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthenticated("Send an API token: Authorization: Bearer <token>.")
-        carepath = cp()
-        with carepath.db.begin() as session:
-            g.actor = actor_for_token(session, token.strip(), carepath.clock.now())
+        g.actor = cp().actor_for_token(token.strip())
         return view(*args, **kwargs)
     return wrapped
 

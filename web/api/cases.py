@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
-from carepath.engine import clients
 from carepath.engine.errors import BadRequest
 
 from . import bp, cp, json_body, token_required
@@ -18,31 +17,23 @@ def start_case():
         client_id = int(client_id)
     if not isinstance(client_id, int) or isinstance(client_id, bool):
         raise BadRequest("client_id must be a client's id.")
-    carepath = cp()
-    case_id = carepath.runtime.start_case(g.actor, client_id)
-    with carepath.db() as session:
-        return jsonify(clients.case_view(session, clients.case_row(session, case_id))), 201
+    return jsonify(cp().start_case(g.actor, client_id)), 201
 
 
 @bp.get("/cases/<int:case_id>")
 @token_required
 def read_case(case_id: int):
-    carepath = cp()
-    with carepath.db.begin() as session:
-        return jsonify(clients.read_case(session, g.actor, case_id, carepath.clock.now()))
+    return jsonify(cp().read_case(g.actor, case_id))
 
 
 @bp.post("/cases/<int:case_id>/messages")
 @token_required
 def send_message(case_id: int):
     data = json_body()
-    result = cp().runtime.deliver_message(g.actor, case_id, data.get("name"), data.get("payload") or {})
-    return jsonify(result), 202
+    return jsonify(cp().deliver_message(g.actor, case_id, data.get("name"), data.get("payload") or {})), 202
 
 
 @bp.get("/cases/<int:case_id>/events")
 @token_required
 def case_events(case_id: int):
-    carepath = cp()
-    with carepath.db.begin() as session:
-        return jsonify(clients.read_case_events(session, g.actor, case_id, carepath.clock.now()))
+    return jsonify(cp().read_case_events(g.actor, case_id))

@@ -3,9 +3,6 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
-from carepath.engine import library
-from carepath.engine.timers import list_incidents, retry_incident
-
 from ..openapi import openapi_document
 from . import bp, cp, token_required
 
@@ -24,21 +21,16 @@ def openapi():
 @bp.get("/pathways")
 @token_required
 def pathways():
-    with cp().db() as session:
-        return jsonify(library.list_versions(session))
+    return jsonify(cp().pathway_versions())
 
 
 @bp.get("/incidents")
 @token_required
 def incidents():
-    g.actor.require({"admin"}, "see worker incidents")
-    with cp().db() as session:
-        return jsonify(list_incidents(session))
+    return jsonify(cp().incidents(g.actor))
 
 
 @bp.post("/incidents/<int:job_id>/retry")
 @token_required
 def retry(job_id: int):
-    g.actor.require({"admin"}, "retry worker incidents")
-    with cp().db.begin() as session:
-        return jsonify(retry_incident(session, job_id))
+    return jsonify(cp().retry_incident(g.actor, job_id))

@@ -5,15 +5,12 @@ from functools import wraps
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 
-from carepath.engine import people
 from carepath.engine.access import Actor
 from carepath.engine.errors import NotAllowed, NotAuthenticated, TooManyAttempts
 
+from ..appstate import cp
+
 bp = Blueprint("auth", __name__)
-
-
-def _cp():
-    return current_app.extensions["carepath"]
 
 
 def current_actor() -> Actor | None:
@@ -21,10 +18,7 @@ def current_actor() -> Actor | None:
     if "actor" in g:
         return g.actor
     user_id = session.get("user_id")
-    actor = None
-    if user_id is not None:
-        with _cp().db() as s:
-            actor = people.actor_by_id(s, user_id)
+    actor = cp().actor_by_id(user_id) if isinstance(user_id, int) else None
     g.actor = actor
     return actor
 
@@ -67,18 +61,12 @@ def signin():
         return redirect(landing_url())
     status, error = 200, None
     if request.method == "POST":
-        cp = _cp()
-        username = request.form.get("username", "")
-        with cp.db() as s:
-            try:
-                actor = people.sign_in(s, username, request.form.get("password", ""), cp.clock.now(),
-                                       cp.settings.signin_max_failures, cp.settings.signin_window)
-                s.commit()
-            except NotAuthenticated as exc:
-                s.commit()  # keep the failure: it counts towards the slow-down
-                status, error = 401, exc.message
-            except TooManyAttempts as exc:
-                status, error = 429, exc.message
+        try:
+            actor = cp().sign_in(request.form.get("username", ""), request.form.get("password", ""))
+        except NotAuthenticated as exc:
+            status, error = 401, exc.message
+        except TooManyAttempts as exc:
+            status, error = 429, exc.message
         if error is None:
             session.clear()  # a fresh session on sign-in (no fixation)
             session["user_id"] = actor.id

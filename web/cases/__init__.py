@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from carepath.engine import casefile
 from carepath.engine.access import MESSENGERS, RECORD_READERS, REGISTRARS
 from carepath.engine.errors import NotFound, TaskNotOpen
 
 from .. import forms
+from ..appstate import cp
 from ..auth import current_actor, login_required
-from ..ui import cp, now
 from .chart import score_chart
 
 bp = Blueprint("cases", __name__)
@@ -20,9 +19,7 @@ REASON_MAX = 1000
 
 def _page(case_id: int, reason: str = "", reason_error: str | None = None, status: int = 200):
     actor = current_actor()
-    carepath = cp()
-    with carepath.db.begin() as session:
-        file = casefile.read_case_file(session, carepath.specs, actor, case_id, now())
+    file = cp().read_case_file(actor, case_id)
     plans = {kind: {**p, "answers": forms.describe(p["schema"], p["data"], p["ui_schema"])} if p else None
              for kind, p in file["plans"].items()}
     return render_template("cases/show.html", file=file, case=file["case"], client=file["client"], plans=plans,
@@ -47,7 +44,7 @@ def report_crisis(case_id: int):
     if len(reason) > REASON_MAX:
         return _page(case_id, reason, f"Keep the reason to {REASON_MAX} characters; add detail in the crisis task.", 422)
     try:
-        result = cp().runtime.deliver_message(current_actor(), case_id, CRISIS_MESSAGE, {"reason": reason})
+        result = cp().deliver_message(current_actor(), case_id, CRISIS_MESSAGE, {"reason": reason})
     except NotFound:
         flash("No crisis pathway is published for this agency, so nothing was started. Phone the crisis team "
               "and tell your supervisor.", "warning")

@@ -3,17 +3,16 @@ assigning a case manager, and opening a new case. Every view of a record is audi
 from __future__ import annotations
 
 import copy
-from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from carepath.engine import clients, people
 from carepath.engine.access import RECORD_READERS, REGISTRARS, TEAM_LEADS
-from carepath.engine.errors import InvalidFormData, PathwayFailed
+from carepath.engine.clients import CLIENT_SCHEMA
+from carepath.engine.errors import CaseAlreadyOpen, InvalidFormData, PathwayFailed
 
 from .. import forms
+from ..appstate import cp, now
 from ..auth import current_actor, login_required
-from ..ui import cp, now
 
 bp = Blueprint("clients", __name__)
 
@@ -44,11 +43,11 @@ UI = {
 }
 
 
-def _schema(session, actor) -> dict:
+def _schema(actor) -> dict:
     """The client schema as the form shows it: case managers to choose from, for those who may assign."""
-    schema = copy.deepcopy(clients.CLIENT_SCHEMA)
+    schema = copy.deepcopy(CLIENT_SCHEMA)
     if actor.has_any(ASSIGNERS):
-        managers = people.users_by_role(session, ["case_manager"]).get("case_manager", [])
+        managers = cp().users_by_role(["case_manager"]).get("case_manager", [])
         schema["properties"]["case_manager"] = {
             "type": ["string", "null"], "description": "The client's case manager does their case-management tasks.",
             "oneOf": [{"const": u["username"], "title": u["name"]} for u in managers]}
@@ -62,7 +61,7 @@ def _form_page(template: str, schema: dict, values: dict, errors: dict | None = 
     form = forms.build_form(schema, UI, values, errors, extra_rows)
     for f in form.fields:
         if f.path == "birth_date":
-            f.attrs["max"] = date.today().isoformat()
+            f.attrs["max"] = now().date().isoformat()
         if f.path in ("given_name", "family_name", "phone"):
             f.attrs["autocomplete"] = "off"
     return render_template(template, form=form, **extra), status
@@ -82,9 +81,7 @@ def _row_action(template: str, schema: dict, answers: dict, **extra):
 @login_required(RECORD_READERS)
 def search():
     query = (request.args.get("q") or "").strip()[:100]
-    carepath = cp()
-    with carepath.db.begin() as session:
-        found = clients.search_clients(session, current_actor(), query, now())
+    found = cp().search_clients(current_actor(), query)
     return render_template("clients/search.html", query=query, found=found,
                            may_register=current_actor().has_any(REGISTRARS))
 
@@ -93,9 +90,7 @@ def search():
 @login_required(REGISTRARS)
 def new():
     actor = current_actor()
-    carepath = cp()
-    with carepath.db() as session:
-        schema = _schema(session, actor)
+    schema = _schema(actor)
     if request.method == "GET":
         return _form_page("clients/new.html", schema, {}, open_case=True)
     answers = forms.parse_form(schema, request.form)
@@ -104,8 +99,7 @@ def new():
     if shown:
         return shown
     try:
-        with carepath.db.begin() as session:
-            client = clients.create_client(session, actor, answers, now())
+        client = cp().register_client(actor, answers)
     except InvalidFormData as exc:
         return _form_page("clients/new.html", schema, answers, {f.path: f.message for f in exc.fields}, 422,
                           open_case=open_case)
@@ -117,7 +111,10 @@ def new():
 
 def _start_case(client_id: int) -> int | None:
     try:
-        case_id = cp().runtime.start_case(current_actor(), client_id)
+        case_id = cp().start_case(current_actor(), client_id, unless_open=True)["id"]
+    except CaseAlreadyOpen as exc:
+        flash(exc.message, "warning")
+        return None
     except PathwayFailed as exc:
         flash(f"The case could not be opened: {exc.message}", "warning")
         return None
@@ -129,9 +126,7 @@ def _start_case(client_id: int) -> int | None:
 @login_required(RECORD_READERS)
 def show(client_id: int):
     actor = current_actor()
-    carepath = cp()
-    with carepath.db.begin() as session:
-        client = clients.read_client(session, actor, client_id, now())
+    client = cp().read_client(actor, client_id)
     has_open = any(c["status"] == "open" for c in client["cases"])
     return render_template("clients/show.html", client=client, may_edit=actor.has_any(REGISTRARS),
                            may_open_case=actor.has_any(REGISTRARS) and not has_open)
@@ -141,10 +136,8 @@ def show(client_id: int):
 @login_required(REGISTRARS)
 def edit(client_id: int):
     actor = current_actor()
-    carepath = cp()
-    with carepath.db.begin() as session:
-        schema = _schema(session, actor)
-        current = clients.read_client(session, actor, client_id, now())
+    schema = _schema(actor)
+    current = cp().read_client(actor, client_id)
     title = f"{current['given_name']} {current['family_name']}"
     if request.method == "GET":
         values = {k: v for k, v in current.items() if k in schema["properties"] and v not in (None, "", [])}
@@ -158,8 +151,7 @@ def edit(client_id: int):
     if "case_manager" in schema["properties"]:
         changes.setdefault("case_manager", None)
     try:
-        with carepath.db.begin() as session:
-            clients.update_client(session, actor, client_id, changes, now())
+        cp().update_client(actor, client_id, changes)
     except InvalidFormData as exc:
         return _form_page("clients/edit.html", schema, answers, {f.path: f.message for f in exc.fields}, 422,
                           client=current, title=title)
@@ -170,11 +162,6 @@ def edit(client_id: int):
 @bp.post("/clients/<int:client_id>/cases")
 @login_required(REGISTRARS)
 def open_case(client_id: int):
-    with cp().db.begin() as session:
-        client = clients.read_client(session, current_actor(), client_id, now(), audited=False)
-    if any(c["status"] == "open" for c in client["cases"]):
-        flash("This client already has an open case.", "warning")
-        return redirect(url_for("clients.show", client_id=client_id))
     case_id = _start_case(client_id)
     if case_id is None:
         return redirect(url_for("clients.show", client_id=client_id))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from carepath.engine import inbox, people
 from carepath.engine.access import TEAM_LEADS
-from carepath.engine.errors import NotAllowed, TaskNotOpen
+from carepath.engine.errors import TaskNotOpen
 
+from ..appstate import cp
 from ..auth import current_actor, login_required
-from ..ui import back, cp, is_team_lead, now
+from ..ui import back, is_team_lead
 
 bp = Blueprint("inbox", __name__)
 
@@ -27,11 +27,8 @@ def index():
     views = _views_for(actor)
     view = request.args.get("view") if request.args.get("view") in views else "mine"
     filters = {k: (request.args.get(k) or "").strip() for k in ("pathway", "client", "role")}
-    carepath = cp()
-    with carepath.db() as session:
-        in_view = inbox.list_tasks(session, actor, now(), view=view)
-        counts = inbox.task_counts(session, actor, now())
-        assignees = people.users_by_role(session, {t["role"] for t in in_view}) if is_team_lead(actor) else {}
+    page = cp().inbox_page(actor, view, is_team_lead(actor))
+    in_view, counts, assignees = page.tasks, page.counts, page.assignees
     options = {
         "pathway": sorted({t["pathway"] for t in in_view}),
         "client": sorted({(str(t["client_id"]), t.get("client_name", "")) for t in in_view}, key=lambda c: c[1]),
@@ -54,19 +51,8 @@ def index():
 @login_required()
 def next_task():
     """Open the most urgent task I may do: mine, or the team queue's (claimed for me on the way)."""
-    actor = current_actor()
-    carepath = cp()
-    with carepath.db() as session:
-        mine = inbox.list_tasks(session, actor, now(), view="mine")
-        team = inbox.list_tasks(session, actor, now(), view="team")
-    workable = sorted(mine + team, key=lambda t: (t["due_at"] is None, t["due_at"] or "", t["created_at"], t["id"]))
-    for task in workable:  # most urgent first, as list_tasks sorts them
-        if task["assignee"] is None:
-            try:
-                with carepath.db.begin() as session:
-                    inbox.claim(session, actor, task["id"], now())
-            except (TaskNotOpen, NotAllowed):
-                continue  # someone took it a moment ago: try the next one
+    task = cp().take_next_task(current_actor())
+    if task is not None:
         return redirect(url_for("tasks.show", task_id=task["id"]))
     flash("Nothing is waiting for you right now.")
     return redirect(url_for("inbox.index"))
@@ -75,10 +61,8 @@ def next_task():
 @bp.post("/tasks/<int:task_id>/claim")
 @login_required()
 def claim(task_id: int):
-    carepath = cp()
     try:
-        with carepath.db.begin() as session:
-            task = inbox.claim(session, current_actor(), task_id, now())
+        task = cp().claim(current_actor(), task_id)
         flash(f"“{task['title']}” is now yours.")
     except TaskNotOpen as exc:
         flash(exc.message, "warning")
@@ -88,10 +72,8 @@ def claim(task_id: int):
 @bp.post("/tasks/<int:task_id>/release")
 @login_required()
 def release(task_id: int):
-    carepath = cp()
     try:
-        with carepath.db.begin() as session:
-            task = inbox.release(session, current_actor(), task_id, now())
+        task = cp().release(current_actor(), task_id)
         flash(f"“{task['title']}” is back in the {task['role'].replace('_', ' ')} team queue.")
     except TaskNotOpen as exc:
         flash(exc.message, "warning")
@@ -102,10 +84,8 @@ def release(task_id: int):
 @login_required(TEAM_LEADS)
 def assign(task_id: int):
     username = (request.form.get("username") or "").strip() or None
-    carepath = cp()
     try:
-        with carepath.db.begin() as session:
-            task = inbox.assign(session, current_actor(), task_id, username, now())
+        task = cp().assign(current_actor(), task_id, username)
         flash(f"“{task['title']}” assigned to {username}." if username else f"“{task['title']}” is unassigned.")
     except TaskNotOpen as exc:
         flash(exc.message, "warning")

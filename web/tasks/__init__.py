@@ -6,27 +6,20 @@ from dataclasses import dataclass
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from carepath.engine import casefile, inbox, people
+from carepath.engine.app import Completion, TaskPage
 from carepath.engine.errors import InvalidFormData, NotAllowed, PathwayFailed, StaleInstance, TaskNotOpen
 
 from .. import forms
+from ..appstate import cp
 from ..auth import current_actor, login_required
-from ..ui import cp, is_team_lead, now
+from ..ui import is_team_lead
 
 bp = Blueprint("tasks", __name__)
 
 
-def _load(task_id: int) -> dict:
-    """The task (audited read), the client's context and, for a closed task, what was submitted."""
+def _load(task_id: int) -> TaskPage:
     actor = current_actor()
-    carepath = cp()
-    with carepath.db.begin() as session:
-        task = inbox.read_task(session, carepath.specs, actor, task_id, now())
-        page = {"task": task, "context": casefile.task_context(session, carepath.specs, actor, task["case_id"], now()),
-                "people": people.users_by_role(session, [task["role"]]).get(task["role"], [])
-                if is_team_lead(actor) else [],
-                "done": (inbox.completion_of(session, task_id) or {}) if task["status"] != "open" else None}
-    return page
+    return cp().task_page(actor, task_id, is_team_lead(actor))
 
 
 @dataclass(frozen=True)
@@ -37,19 +30,19 @@ class Alert:
     read_only: bool = True
 
 
-def _render(page: dict, values: dict | None = None, errors: dict | None = None, status: int = 200,
+def _render(page: TaskPage, values: dict | None = None, errors: dict | None = None, status: int = 200,
             extra_rows: dict | None = None, alert: Alert | None = None):
-    task = page["task"]
+    task = page.task
     schema, ui = task["form"]["schema"], task["form"]["ui_schema"]
     form = forms.build_form(schema or {"type": "object"}, ui, task["data"] if values is None else values,
                             errors, extra_rows)
     answers = None
-    if page["done"] and page["done"].get("data") is not None:
-        answers = forms.describe(schema, page["done"]["data"], ui)
+    if page.done and page.done.get("data") is not None:
+        answers = forms.describe(schema, page.done["data"], ui)
     plans = {kind: forms.describe(p["schema"], p["data"], p["ui_schema"]) if p else None
-             for kind, p in ((page["context"] or {}).get("plans") or {}).items()}
-    return render_template("tasks/task.html", task=task, form=form, context=page["context"], plans=plans,
-                           people=page["people"], done=page["done"], answers=answers, alert=alert,
+             for kind, p in ((page.context or {}).get("plans") or {}).items()}
+    return render_template("tasks/task.html", task=task, form=form, context=page.context, plans=plans,
+                           people=page.people, done=page.done, answers=answers, alert=alert,
                            may_reassign=is_team_lead(current_actor())), status
 
 
@@ -62,65 +55,69 @@ def show(task_id: int):
 @bp.post("/tasks/<int:task_id>")
 @login_required()
 def submit(task_id: int):
-    page = _load(task_id)
-    task = page["task"]
-    schema = task["form"]["schema"] or {"type": "object"}
-    answers = forms.parse_form(schema, request.form)
+    """Adding or removing a row shows the form again; a submission is one transaction in the engine, which
+    reads the form, parses these fields by its schema and completes the task, or says why not."""
     action = forms.action_of(request.form)
-    if action.kind == "add":
-        return _render(page, answers, extra_rows={action.path: 1})
-    if action.kind == "remove":
+    if action.kind in ("add", "remove"):
+        page = _load(task_id)
+        schema = page.task["form"]["schema"] or {"type": "object"}
+        answers = forms.parse_form(schema, request.form)
+        if action.kind == "add":
+            return _render(page, answers, extra_rows={action.path: 1})
         return _render(page, forms.remove_row(answers, action.path))
-    if task["status"] != "open":
-        return _render(page, answers, status=409, alert=_closed(page))
-    if not task["may_complete"]:
-        return _render(page, answers, status=403, alert=_not_yours(page))
-    actor = current_actor()
-    carepath = cp()
+
+    def answers_of(schema: dict) -> dict:
+        return forms.prune(schema, forms.parse_form(schema, request.form))
     try:
-        opened = carepath.runtime.complete_task(actor, task_id, forms.prune(schema, answers))
+        done = cp().complete_task(current_actor(), task_id, answers_of)
     except InvalidFormData as exc:
-        return _render(page, answers, {f.path: f.message for f in exc.fields}, status=422)
+        page = _load(task_id)
+        return _render(page, _typed_answers(page), {f.path: f.message for f in exc.fields}, status=422)
     except (TaskNotOpen, StaleInstance):
         page = _load(task_id)
-        return _render(page, answers, status=409, alert=_closed(page))
+        return _render(page, _typed_answers(page), status=409, alert=_closed(page))
     except NotAllowed:
         page = _load(task_id)
-        return _render(page, answers, status=403, alert=_not_yours(page))
+        return _render(page, _typed_answers(page), status=403, alert=_not_yours(page))
     except PathwayFailed as exc:
-        return _render(page, answers, status=500, alert=Alert(
+        page = _load(task_id)
+        return _render(page, _typed_answers(page), status=500, alert=Alert(
             "The pathway could not go on", f"{exc.message} Your answers are still below. Tell your supervisor "
             "or administrator: the pathway needs fixing.", read_only=False))
-    return _after_completion(task, opened)
+    return _after_completion(done)
 
 
-def _closed(page: dict) -> Alert:
-    done = page.get("done") or {}
+def _typed_answers(page: TaskPage) -> dict:
+    """The person's answers, parsed by the form, to show again on the page (nothing they typed is lost)."""
+    return forms.parse_form(page.task["form"]["schema"] or {"type": "object"}, request.form)
+
+
+def _closed(page: TaskPage) -> Alert:
+    done = page.done or {}
     who = done.get("by")
-    if page["task"]["status"] == "completed" and who and who != current_actor().username:
+    status = page.task["status"]
+    if status == "completed" and who and who != current_actor().username:
         lead = f"{who} completed this task while you were working on it"
-    elif page["task"]["status"] == "completed":
+    elif status == "completed":
         lead = "This task has already been completed"
     else:
-        lead = f"This task was {page['task']['status']} while you were working on it"
+        lead = f"This task was {status} while you were working on it"
     lead = lead[:1].upper() + lead[1:]
     return Alert("Someone else got there first", f"{lead}. Your answers below were not saved; copy anything you "
                  "need before leaving the page, and check the case file for what was recorded.")
 
 
-def _not_yours(page: dict) -> Alert:
-    holder = page["task"]["assignee"]
-    who = f"with {holder}" if holder else f"in the {page['task']['role'].replace('_', ' ')} team queue"
+def _not_yours(page: TaskPage) -> Alert:
+    holder = page.task["assignee"]
+    who = f"with {holder}" if holder else f"in the {page.task['role'].replace('_', ' ')} team queue"
     return Alert("This task is not yours to complete", f"This task is {who}, so you cannot complete it. Your "
                  "answers below were not saved; copy anything you need before leaving the page.")
 
 
-def _after_completion(task: dict, opened: list[int]):
+def _after_completion(done: Completion):
     """On to the next task this person can do (opened by this one), else back to the inbox."""
     actor = current_actor()
-    carepath = cp()
-    with carepath.db() as session:
-        next_tasks = inbox.tasks_by_id(session, opened, now())
+    task, next_tasks = done.task, done.next_tasks
     mine = [t for t in next_tasks if t["status"] == "open" and (
         t["assignee"] == actor.username or (t["assignee"] is None and t["role"] in actor.roles))]
     who = task.get("client_name") or "the client"
