@@ -1,4 +1,4 @@
-"""Exports of the event log: CSV (columns in CONTRACT.md) and XES for process-mining tools."""
+"""Exports of the event log: CSV (columns in docs/api.md, "Event export") and XES for process-mining tools."""
 from __future__ import annotations
 
 import csv

@@ -28,7 +28,7 @@ MAX_FILE_BYTES = 2_000_000
 
 
 def role_of_lane(lane_name: str | None) -> str | None:
-    """'Case Manager' -> 'case_manager' (CONTRACT.md)."""
+    """A lane's name is a role: 'Case Manager' -> 'case_manager'."""
     if not lane_name:
         return None
     return "_".join(lane_name.strip().lower().split())

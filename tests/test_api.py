@@ -1,4 +1,4 @@
-"""The JSON API as CONTRACT.md states it: a case walked over HTTP (surviving a restart), and bad input
+"""The JSON API as docs/api.md states it: a case walked over HTTP (surviving a restart), and bad input
 answered with the contract's error shape and status, never a 500."""
 from __future__ import annotations
 

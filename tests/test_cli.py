@@ -1,9 +1,11 @@
-"""The `carepath` command as CONTRACT.md gives it, run as a real process on a private database."""
+"""The `carepath` command as the README gives it, on a private database: in-process with Click's runner
+(the same entry point the installed command runs), and `serve` end to end as a real process."""
 from __future__ import annotations
 
 import csv
 import io
 import os
+from dataclasses import dataclass
 import signal
 import socket
 import subprocess
@@ -15,22 +17,34 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+from click.testing import CliRunner
+
+from carepath.web.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 CAREPATH = [sys.executable, "-m", "carepath.web.cli"]
 
 
-@pytest.fixture
-def run(sqlite_url):
-    env = dict(os.environ, CAREPATH_DATABASE_URL=sqlite_url, CAREPATH_SECRET_KEY="cli-test-secret")
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
 
-    def run(*args, stdin: str | None = None, ok: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run([*CAREPATH, *args], cwd=ROOT, env=env, input=stdin, capture_output=True,
-                                text=True, timeout=120)
+
+@pytest.fixture
+def run(sqlite_url, tmp_path):
+    env = {"CAREPATH_DATABASE_URL": sqlite_url, "CAREPATH_SECRET_KEY": "cli-test-secret",
+           "CAREPATH_INSTANCE_DIR": str(tmp_path / "instance")}
+    runner = CliRunner(env=env)
+
+    def run(*args, stdin: str | None = None, ok: bool = True) -> Ran:
+        result = runner.invoke(cli, list(args), input=stdin, catch_exceptions=False)
+        ran = Ran(result.exit_code, result.stdout, result.stderr)
         if ok:
-            assert result.returncode == 0, result.stderr
-        return result
-    run.env = env
+            assert ran.returncode == 0, ran.stderr
+        return ran
+    run.env = dict(os.environ, **env)
     return run
 
 

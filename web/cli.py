@@ -1,4 +1,4 @@
-"""The `carepath` command (CONTRACT.md): database, demo, server, worker, users, pathways, exports.
+"""The `carepath` command (README, "Command line"): database, demo, server, worker, users, pathways, exports.
 
 On bad input every command prints one line on stderr and exits non-zero, never a traceback.
 """
@@ -39,8 +39,26 @@ class _Group(click.Group):
             raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
 
 
+    def main(self, args=None, prog_name=None, **extra):
+        """Run the CLI; a usage mistake is one line on stderr (exit 2), like every other error (exit 1)."""
+        try:
+            return super().main(args, prog_name or "carepath", standalone_mode=False, **extra)
+        except click.exceptions.UsageError as exc:
+            click.echo(f"Error: {exc.format_message()} (see carepath --help)", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+
+
 def _carepath() -> Carepath:
-    return Carepath(Settings.from_env())
+    """The engine for this command, closed (its connections released) when the command ends."""
+    cp = Carepath(Settings.from_env())
+    click.get_current_context().call_on_close(cp.close)
+    return cp
 
 
 @click.group(cls=_Group)
@@ -262,22 +280,11 @@ def export_events(fmt, output):
             cp.export_events(fmt, out)
         click.echo(f"wrote {output}", err=True)
     else:
-        cp.export_events(fmt, click.get_text_stream("stdout"))
+        cp.export_events(fmt, sys.stdout)
 
 
-def main():
-    """Run the CLI; a usage mistake is one line on stderr (exit 2), like every other error (exit 1)."""
-    try:
-        cli.main(prog_name="carepath", standalone_mode=False)
-    except click.exceptions.UsageError as exc:
-        click.echo(f"Error: {exc.format_message()} (see carepath --help)", err=True)
-        sys.exit(2)
-    except click.ClickException as exc:
-        click.echo(f"Error: {exc.format_message()}", err=True)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(1)
+def main() -> None:
+    cli.main()
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ def register(app: Flask) -> None:
         if wants_json():
             body = error_body(exc.code, exc.message, **extra)
             if "fields" in extra:
-                body["fields"] = extra["fields"]  # also at the top level, as CONTRACT.md shows it
+                body["fields"] = extra["fields"]  # also at the top level, where API clients look for it (docs/api.md)
             return jsonify(body), status
         return render_template("error.html", status=status, message=exc.message), status
 

@@ -1,4 +1,4 @@
-"""The JSON API (/api/v1), authenticated with bearer tokens (CONTRACT.md)."""
+"""The JSON API (/api/v1), authenticated with bearer tokens (docs/api.md)."""
 from __future__ import annotations
 
 from functools import wraps
