@@ -18,6 +18,8 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+# `bench.engine` holds the set-up the benchmarks share; run from anywhere, import it from the project root.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
