@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test chromium bench clean
+.PHONY: run test chromium bench vendor clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: $(STAMP) chromium
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
+
+# Rebuild web/static/vendor/ (bpmn-js, bpmn-js-differ, axe-core) from assets-src/package-lock.json. Needs Node 20+
+# and npm; the built files are committed, so `make run` and `make test` never need Node.
+vendor:
+	cd assets-src && npm ci --no-audit --no-fund && npm run build:vendor
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
