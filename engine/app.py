@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, casefile, clients, export, inbox, library, people
 from .access import Actor
+from .authoring.facade import AuthoringFacade
 from .clock import Clock
 from .db import make_engine, make_sessionmaker, unit_of_work
 from .errors import CaseAlreadyOpen, NotAuthenticated, PathwayInvalid
@@ -51,8 +52,10 @@ class TaskPage:
     done: dict | None  # for a closed task: who completed it, when, and what they submitted
 
 
-class Carepath:
-    """One per process (or per test): a database connection pool, the spec cache and the runtime."""
+class Carepath(AuthoringFacade):
+    """One per process (or per test): a database connection pool, the spec cache and the runtime.
+
+    The pathway library's authoring (drafts, review, publishing, roll back) is in authoring/facade.py."""
 
     def __init__(self, settings: Settings, clock: Clock | None = None):
         self.settings = settings

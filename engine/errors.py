@@ -69,13 +69,23 @@ class InvalidFormData(CarepathError):
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem found in a pathway file, with where it is."""
+    """One problem found in a pathway file, with where it is.
+
+    `severity` is `error` (the files cannot be published like this) or `warning` (they can, but something
+    will not behave as a reader of the diagram might expect); `element` is the BPMN/DMN element's id when
+    the finding is about one, so an editor can show it on the diagram."""
     file: str
     line: int | None
     message: str
+    severity: str = "error"
+    element: str | None = None
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "line": self.line, "severity": self.severity, "message": self.message,
+                "element": self.element}
 
 
 class PathwayInvalid(CarepathError):

@@ -143,13 +143,16 @@ def _start_messages(spec) -> list[str]:
     return sorted(names)
 
 
-def build(files: pf.FileSet, only: set[str] | None = None,
-          skip_hashes: dict[str, set[str]] | None = None) -> list[BuiltPathway]:
-    """Check and build every pathway in `files` (or those named in `only`).
+@dataclass
+class Plan:
+    """One pathway's file set in a library: its BPMN and every called process, DMN table and form it uses."""
+    process_id: str
+    names: list[str]
+    sources: dict[str, str]
+    content_hash: str
 
-    A pathway whose content hash is in `skip_hashes[process_id]` is not built again.
-    Raises PathwayInvalid with every finding, so an agency sees all problems at once."""
-    scan = _scan(files)
+
+def _plan(scan: _Scanned, only: set[str] | None) -> tuple[list[Plan], list[Finding]]:
     findings = list(scan.findings)
     plans = []
     for bpmn_name in sorted(scan.bpmn):
@@ -158,28 +161,61 @@ def build(files: pf.FileSet, only: set[str] | None = None,
             continue
         names, errs = _file_set_of(scan, bpmn_name)
         findings += errs
-        sources = {n: files.files[n] for n in names}
-        plans.append((process_id, names, sources, content_hash(sources)))
+        sources = {n: scan.files.files[n] for n in names}
+        plans.append(Plan(process_id, names, sources, content_hash(sources)))
+    return plans, findings
+
+
+def plan(files: pf.FileSet, only: set[str] | None = None) -> list[Plan]:
+    """Each pathway's file set (without checking or building anything): what a change to a file touches."""
+    return _plan(_scan(files), only)[0]
+
+
+def build_report(files: pf.FileSet, only: set[str] | None = None,
+                 skip_hashes: dict[str, set[str]] | None = None
+                 ) -> tuple[list[BuiltPathway], list[Finding], list[Plan]]:
+    """Check and build every pathway in `files` (or those named in `only`), without raising.
+
+    Returns the pathways that built, every finding (sorted, each once), and the plan of every pathway
+    considered, built or not. A pathway whose content hash is in `skip_hashes[process_id]` is planned but
+    neither checked nor built again."""
+    scan = _scan(files)
+    plans, findings = _plan(scan, only)
     checked: set[str] = set()
     built = []
-    for process_id, names, sources, digest in plans:
-        if skip_hashes and digest in skip_hashes.get(process_id, set()):
+    for plan in plans:
+        if skip_hashes and plan.content_hash in skip_hashes.get(plan.process_id, set()):
             continue
-        new_findings = _check_all(scan, [n for n in names if n not in checked])
-        checked.update(names)
+        new_findings = _check_all(scan, [n for n in plan.names if n not in checked])
+        checked.update(plan.names)
         findings += new_findings
         if new_findings:
             continue
         try:
-            spec, subs = _build_spec(scan, process_id, names)
+            spec, subs = _build_spec(scan, plan.process_id, plan.names)
         except ValidationException as exc:
-            findings.append(Finding(getattr(exc, "file_name", "") or f"{process_id}.bpmn",
-                                    getattr(exc, "line_number", None) or None, str(exc)))
+            findings.append(Finding(getattr(exc, "file_name", "") or f"{plan.process_id}.bpmn",
+                                    getattr(exc, "line_number", None) or None, str(exc)[:300]))
             continue
-        built.append(BuiltPathway(process_id, getattr(spec, "description", None) or process_id, sources, digest,
-                                  dump_spec(spec, subs), _start_messages(spec)))
+        except Exception as exc:  # noqa: BLE001
+            # SpiffWorkflow's parser meets diagrams from other tools with whatever error comes first (a
+            # TypeError, a KeyError); an uploaded file must get a finding, never a crash.
+            findings.append(Finding(f"{plan.process_id}.bpmn", None, "the engine cannot read this pathway "
+                                    f"({type(exc).__name__}: {str(exc)[:200]})"))
+            continue
+        built.append(BuiltPathway(plan.process_id, getattr(spec, "description", None) or plan.process_id,
+                                  plan.sources, plan.content_hash, dump_spec(spec, subs), _start_messages(spec)))
+    return built, sorted(set(findings), key=lambda f: (f.file, f.line or 0, f.message)), plans
+
+
+def build(files: pf.FileSet, only: set[str] | None = None,
+          skip_hashes: dict[str, set[str]] | None = None) -> list[BuiltPathway]:
+    """Check and build every pathway in `files` (or those named in `only`); see build_report.
+
+    Raises PathwayInvalid with every finding, so an agency sees all problems at once."""
+    built, findings, _ = build_report(files, only, skip_hashes)
     if findings:
-        raise PathwayInvalid(sorted(set(findings), key=lambda f: (f.file, f.line or 0, f.message)))
+        raise PathwayInvalid(findings)
     return built
 
 
@@ -193,8 +229,8 @@ def validate(files: pf.FileSet) -> list[Finding]:
 
 
 def publish(session: Session, pathways: list[BuiltPathway], now: datetime, origin: str,
-            by: str | None = None) -> list[PathwayVersion]:
-    """Make each pathway the current version of its process (a new version number each)."""
+            by: str | None = None, reason: str | None = None) -> list[PathwayVersion]:
+    """Make each pathway the current version of its process (a new version number each), saying why."""
     published = []
     for p in pathways:
         last = session.scalar(select(PathwayVersion.version).where(PathwayVersion.process_id == p.process_id)
@@ -203,7 +239,7 @@ def publish(session: Session, pathways: list[BuiltPathway], now: datetime, origi
                         .values(is_current=False))
         row = PathwayVersion(process_id=p.process_id, version=last + 1, name=p.name, content_hash=p.content_hash,
                              origin=origin, is_current=True, spec=p.spec, sources=p.sources,
-                             start_messages=p.start_messages, published_at=now, published_by=by)
+                             start_messages=p.start_messages, published_at=now, published_by=by, reason=reason)
         session.add(row)
         published.append(row)
     session.flush()

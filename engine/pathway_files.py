@@ -145,7 +145,9 @@ def check_bpmn(filename: str, root, files: FileSet) -> list[Finding]:
     stem = filename[: -len(".bpmn")]
     processes = root.xpath("bpmn:process[@isExecutable='true']", namespaces=NS)
     if len(processes) != 1:
-        return [Finding(filename, None, "a pathway file holds exactly one executable process")]
+        where = (processes or root.xpath("bpmn:process", namespaces=NS) or [root])[0]
+        return [Finding(filename, _line(where), "a pathway file holds exactly one executable process "
+                                                f"(isExecutable=\"true\"); this one has {len(processes)}")]
     process = processes[0]
     if process.get("id") != stem:
         findings.append(Finding(filename, _line(process),

@@ -7,6 +7,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from carepath.engine.authoring.gate import UnsafeChange
 from carepath.engine.errors import (BadRequest, CarepathError, CaseAlreadyOpen, InvalidFormData, NotAllowed, NotAuthenticated, NotFound,
                            PathwayFailed, PathwayInvalid, StaleInstance, TaskNotOpen, TooManyAttempts)
 
@@ -14,7 +15,7 @@ log = logging.getLogger(__name__)
 
 STATUS = {
     BadRequest: 400, CaseAlreadyOpen: 409, NotAuthenticated: 401, NotAllowed: 403, NotFound: 404, TaskNotOpen: 409, StaleInstance: 409,
-    InvalidFormData: 422, PathwayInvalid: 422, PathwayFailed: 500, TooManyAttempts: 429,
+    InvalidFormData: 422, PathwayInvalid: 422, PathwayFailed: 500, TooManyAttempts: 429, UnsafeChange: 422,
 }
 
 
@@ -41,11 +42,14 @@ def register(app: Flask) -> None:
         if isinstance(exc, InvalidFormData):
             extra["fields"] = [f.as_dict() for f in exc.fields]
         if isinstance(exc, PathwayInvalid):
-            extra["findings"] = [{"file": f.file, "line": f.line, "message": f.message} for f in exc.findings]
+            extra["findings"] = [f.as_dict() for f in exc.findings]
+        if isinstance(exc, UnsafeChange):
+            extra["violations"] = exc.report.as_dict()["violations"]
         if wants_json():
             body = error_body(exc.code, exc.message, **extra)
-            if "fields" in extra:
-                body["fields"] = extra["fields"]  # also at the top level, where API clients look for it (docs/api.md)
+            for key in ("fields", "findings"):
+                if key in extra:
+                    body[key] = extra[key]  # also at the top level, where API clients look for it (docs/api.md)
             return jsonify(body), status
         return render_template("error.html", status=status, message=exc.message), status
 

@@ -50,4 +50,4 @@ def int_arg(name: str) -> int | None:
         raise BadRequest(f"Query parameter {name} must be a whole number.") from None
 
 
-from . import cases, clients, meta, tasks  # noqa: E402,F401  (routes register on bp)
+from . import cases, clients, meta, pathways, tasks  # noqa: E402,F401  (routes register on bp)

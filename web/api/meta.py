@@ -1,4 +1,4 @@
-"""Who am I, the OpenAPI document, pathway versions and worker incidents."""
+"""Who am I, the OpenAPI document and worker incidents."""
 from __future__ import annotations
 
 from flask import g, jsonify
@@ -16,12 +16,6 @@ def me():
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(openapi_document())
-
-
-@bp.get("/pathways")
-@token_required
-def pathways():
-    return jsonify(cp().pathway_versions())
 
 
 @bp.get("/incidents")

@@ -1,0 +1,187 @@
+"""The authoring part of the `Carepath` facade: library pages, drafts, review, publishing, roll back, import and
+export. Each public method is one unit of work (or, for approval and roll back, a short read, the safety
+check outside any transaction, then the publishing transaction), and raises the engine's errors."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carepath.engine import audit
+from carepath.engine import library as lib
+from carepath.engine.access import Actor
+from carepath.engine.errors import NotFound
+from carepath.engine.models import PathwayDraftStep
+from carepath.engine.pathway_files import FileSet
+
+from . import catalog, compare, drafts, gate, uploads
+from .review import Library, Review, current_library
+
+class AuthoringFacade:
+    """Mixed into Carepath, which provides `_do` (one transaction) and `clock`."""
+
+    _do: Callable[..., Any]
+    # The safety gate approval and roll back publish through (gate.py says how the pathway checker plugs in).
+    safety_gate: gate.Gate = staticmethod(gate.default_gate())
+
+    # ---------- reading the library ----------
+
+    def pathway_library(self, actor: Actor) -> dict:
+        return self._do(lambda s, now: catalog.overview(s, actor))
+
+    def pathway_history(self, actor: Actor, pathway: str) -> dict:
+        return self._do(lambda s, now: catalog.history(s, actor, pathway))
+
+    def pathway_version_files(self, actor: Actor, pathway: str, version: int) -> dict[str, str]:
+        return self._do(lambda s, now: catalog.version_sources(s, actor, pathway, version))
+
+    def pathway_versions_with_files(self, actor: Actor, pathway: str) -> list[dict]:
+        return self._do(lambda s, now: catalog.versions_with_files(s, actor, pathway))
+
+    def export_pathway_version(self, actor: Actor, pathway: str, version: int) -> bytes:
+        """The version's files as a zip (an audited export)."""
+        return self._do(lambda s, now: catalog.export_version(s, actor, pathway, version, now))
+
+    def compare_pathway_versions(self, actor: Actor, pathway: str, a: int, b: int) -> dict:
+        def work(session: Session, now: datetime) -> dict:
+            before = catalog.version_sources(session, actor, pathway, a)
+            after = catalog.version_sources(session, actor, pathway, b)
+            return {"before": before, "after": after, "changes": compare.compare(before, after)}
+        return self._do(work)
+
+    # ---------- drafts ----------
+
+    def draft_page(self, actor: Actor, draft_id: int) -> dict:
+        """A draft with its files, findings, history, and per touched pathway what changes against the
+        current version."""
+        def work(session: Session, now: datetime) -> dict:
+            actor.require(drafts.READERS, "read pathway drafts")
+            draft = drafts.load(session, draft_id)
+            steps = session.scalars(select(PathwayDraftStep).where(PathwayDraftStep.draft_id == draft_id)
+                                    .order_by(PathwayDraftStep.id)).all()
+            library = current_library(session)
+            changes = {}
+            for plan in _plans(library, draft.files, draft.pathways):
+                cur = library.current.get(plan.process_id)
+                before = catalog.version_sources(session, actor, plan.process_id, cur.version) if cur else {}
+                changes[plan.process_id] = {"version": cur.version if cur else None, "before": before,
+                                            "after": plan.sources,
+                                            "changes": compare.compare(before, plan.sources)}
+            return {**catalog.draft_row(draft), "files": dict(draft.files), "findings": draft.findings or [],
+                    "base": draft.base, "safety": draft.safety, "accepted_risk": draft.accepted_risk,
+                    "reviewed_at": draft.reviewed_at.isoformat() if draft.reviewed_at else None,
+                    "changes": changes,
+                    "history": [{"at": s.at.isoformat(), "by": s.username, "action": s.action, "comment": s.comment}
+                                for s in steps]}
+        return self._do(work)
+
+    def draft_editor(self, actor: Actor, draft_id: int) -> dict:
+        """The draft's files and what the editor offers (forms, message names) to its author."""
+        def work(session: Session, now: datetime) -> dict:
+            actor.require(drafts.AUTHORS, "edit pathway drafts")
+            draft = drafts.load(session, draft_id)
+            return {**catalog.draft_row(draft), "files": dict(draft.files), "findings": draft.findings or [],
+                    "choices": catalog.editor_choices(session, draft.files)}
+        return self._do(work)
+
+    def create_draft(self, actor: Actor, files: dict[str, str], title: str = "", submitted: bool = False,
+                     allow_errors: bool = False) -> tuple[dict, Review]:
+        """A draft of the given files. Raises DraftRefused (a refused file; nothing written) or PathwayInvalid
+        (errors, unless `allow_errors`)."""
+        def work(session: Session, now: datetime):
+            draft, judged = drafts.create(session, actor, files, title, now, allow_errors, submitted)
+            return catalog.draft_row(draft), judged
+        return self._do(work)
+
+    def start_draft(self, actor: Actor, pathway: str) -> int:
+        return self._do(lambda s, now: drafts.start_from(s, actor, pathway, now).id)
+
+    def save_draft_files(self, actor: Actor, draft_id: int, files: dict[str, str], action: str = "update") -> Review:
+        """Save files into a draft; the review says what was refused (then nothing was written) or found."""
+        return self._do(lambda s, now: drafts.save_files(s, actor, draft_id, files, now, action))
+
+    def import_into_draft(self, actor: Actor, draft_id: int | None, items: list[tuple[str, bytes]],
+                          title: str = "") -> tuple[int | None, Review]:
+        """Uploaded files or a zip into a draft (a new one when `draft_id` is None). A refused upload writes
+        nothing: the review lists why."""
+        actor.require(drafts.AUTHORS, "import pathway files")
+        upload = uploads.read_uploads(items)
+        if upload.refused:
+            return draft_id, Review(refused=upload.refused)
+        if draft_id is None:
+            def work(session: Session, now: datetime):
+                draft, judged = drafts.create(session, actor, upload.files, title, now, allow_errors=True)
+                drafts.record_step(session, draft, actor, "import", now, ", ".join(sorted(upload.files))[:500])
+                return draft.id, judged
+            try:
+                return self._do(work)
+            except drafts.DraftRefused as exc:
+                return None, Review(refused=exc.findings)
+        return draft_id, self.save_draft_files(actor, draft_id, upload.files, action="import")
+
+    def remove_draft_file(self, actor: Actor, draft_id: int, name: str) -> Review:
+        return self._do(lambda s, now: drafts.remove_file(s, actor, draft_id, name, now))
+
+    def set_draft_title(self, actor: Actor, draft_id: int, title: str) -> None:
+        self._do(lambda s, now: drafts.set_title(s, actor, draft_id, title, now))
+
+    def submit_draft(self, actor: Actor, draft_id: int, title: str | None = None) -> dict:
+        return self._do(lambda s, now: catalog.draft_row(drafts.submit(s, actor, draft_id, title, now)))
+
+    def send_back_draft(self, actor: Actor, draft_id: int, comment: str) -> dict:
+        return self._do(lambda s, now: catalog.draft_row(drafts.send_back(s, actor, draft_id, comment, now)))
+
+    def withdraw_draft(self, actor: Actor, draft_id: int) -> dict:
+        return self._do(lambda s, now: catalog.draft_row(drafts.withdraw(s, actor, draft_id, now)))
+
+    def draft_file(self, actor: Actor, draft_id: int, name: str) -> str:
+        def work(session: Session, now: datetime) -> str:
+            actor.require(drafts.READERS, "read pathway drafts")
+            files = drafts.load(session, draft_id).files
+            if name not in files:
+                raise NotFound(f"The draft has no file {name}.")
+            return files[name]
+        return self._do(work)
+
+    def approve_draft(self, actor: Actor, draft_id: int, accept_risk: str | None = None) -> list[dict]:
+        """Publish a submitted draft (a supervisor who did not write it). The safety check runs outside any
+        transaction; publishing re-checks that nothing moved meanwhile. Raises NotAllowed, StaleInstance,
+        PathwayInvalid, UnsafeChange (its report is also kept on the draft), BadRequest."""
+        plan = self._do(lambda s, now: drafts.approval(s, actor, draft_id))
+
+        def publish(session: Session, now: datetime) -> list[dict]:
+            versions, report = gate.publish_checked(self.safety_gate, session, plan.files, plan.only, now, "draft",
+                                                    actor.username, plan.title, accept_risk)
+            drafts.record_approval(session, actor, plan, versions, report,
+                                   accept_risk.strip() if accept_risk and report.violations else None, now)
+            return [{"pathway": v.process_id, "version": v.version} for v in versions]
+        try:
+            return self._do(publish)
+        except gate.UnsafeChange as exc:
+            self._do(lambda s, now: drafts.record_check(s, actor, draft_id, exc.report, now))
+            raise
+
+    # ---------- roll back ----------
+
+    def roll_back_pathway(self, actor: Actor, pathway: str, version: int, reason: str,
+                          accept_risk: str | None = None) -> dict:
+        """Publish an earlier version again as the newest. Running instances keep the version they run;
+        new cases and the next hand-over take this one. Raises NotAllowed, NotFound, BadRequest, UnsafeChange."""
+        reason = gate.check_reason(reason, "Rolling back")
+        files = self._do(lambda s, now: catalog.rollback_files(s, actor, pathway, version))
+
+        def publish(session: Session, now: datetime) -> dict:
+            versions, report = gate.publish_checked(self.safety_gate, session, files, {pathway}, now, "rollback",
+                                                    actor.username, f"Roll back to version {version}: {reason}",
+                                                    accept_risk)
+            row = versions[0]
+            audit.record(session, actor, "rollback", "pathway", f"{pathway}/{row.version}", None, now)
+            return {"pathway": pathway, "version": row.version, "from_version": version, "safety": report.as_dict()}
+        return self._do(publish)
+
+
+def _plans(library: Library, files: dict[str, str], pathways: list[str]) -> list[lib.Plan]:
+    return lib.plan(FileSet({**library.files, **files}), only=set(pathways)) if pathways else []
