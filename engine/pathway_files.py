@@ -131,6 +131,13 @@ def _line(el) -> int | None:
 
 def _compile_check(filename: str, el, source: str, what: str, exec_mode: bool = False) -> list[Finding]:
     try:
+        # Plain Python first: a typing mistake is reported as one, not as something the sandbox refused.
+        compile(source if exec_mode else source.strip(), "<pathway script>", "exec" if exec_mode else "eval")
+    except SyntaxError as exc:
+        return [Finding(filename, _line(el), f"{what} is not valid Python: {exc.msg}")]
+    except ValueError as exc:  # NUL characters
+        return [Finding(filename, _line(el), f"{what} is not valid Python: {exc}")]
+    try:
         (compile_script if exec_mode else compile_expression)(source)
     except ScriptRefused as exc:
         return [Finding(filename, _line(el), f"{what} refused by the sandbox: {exc}")]

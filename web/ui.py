@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, redirect, request, url_for
 
 from carepath.engine.access import RECORD_READERS, REGISTRARS, TEAM_LEADS
+from carepath.engine.authoring.drafts import READERS as LIBRARY_READERS
 
 from .appstate import cp, now
 from .auth import current_actor
@@ -17,6 +18,7 @@ NAV = (
     ("inbox.index", "Inbox", None),
     ("clients.search", "Clients", RECORD_READERS),
     ("clients.new", "Register a client", REGISTRARS),
+    ("pathways.index", "Pathways", LIBRARY_READERS),
 )
 INSTRUMENTS = {"phq9": "PHQ-9", "gad7": "GAD-7", "asq": "ASQ", "audit_c": "AUDIT-C", "auditc": "AUDIT-C"}
 

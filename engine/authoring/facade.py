@@ -55,25 +55,31 @@ class AuthoringFacade:
     # ---------- drafts ----------
 
     def draft_page(self, actor: Actor, draft_id: int) -> dict:
-        """A draft with its files, findings, history, and per touched pathway what changes against the
-        current version."""
+        """A draft with its files, findings and history, and what it changes against the current versions:
+        one comparison over the touched pathways' files (a shared form shows once), and which diagrams changed."""
         def work(session: Session, now: datetime) -> dict:
             actor.require(drafts.READERS, "read pathway drafts")
             draft = drafts.load(session, draft_id)
             steps = session.scalars(select(PathwayDraftStep).where(PathwayDraftStep.draft_id == draft_id)
                                     .order_by(PathwayDraftStep.id)).all()
             library = current_library(session)
-            changes = {}
+            before: dict[str, str] = {}
+            after: dict[str, str] = {}
+            touched = []
             for plan in _plans(library, draft.files, draft.pathways):
                 cur = library.current.get(plan.process_id)
-                before = catalog.version_sources(session, actor, plan.process_id, cur.version) if cur else {}
-                changes[plan.process_id] = {"version": cur.version if cur else None, "before": before,
-                                            "after": plan.sources,
-                                            "changes": compare.compare(before, plan.sources)}
-            return {**catalog.draft_row(draft), "files": dict(draft.files), "findings": draft.findings or [],
-                    "base": draft.base, "safety": draft.safety, "accepted_risk": draft.accepted_risk,
+                if cur:
+                    before.update(catalog.version_sources(session, actor, plan.process_id, cur.version))
+                after.update(plan.sources)
+                bpmn = f"{plan.process_id}.bpmn"
+                touched.append({"pathway": plan.process_id, "version": cur.version if cur else None,
+                                "diagram_changed": before.get(bpmn) != after.get(bpmn)})
+            changed = sorted(n for n, t in draft.files.items() if library.files.get(n) != t)
+            return {**catalog.draft_row(draft), "files": dict(draft.files), "changed_files": changed,
+                    "findings": draft.findings or [], "base": draft.base, "safety": draft.safety,
+                    "accepted_risk": draft.accepted_risk,
                     "reviewed_at": draft.reviewed_at.isoformat() if draft.reviewed_at else None,
-                    "changes": changes,
+                    "touched": touched, "before": before, "after": after, "changes": compare.compare(before, after),
                     "history": [{"at": s.at.isoformat(), "by": s.username, "action": s.action, "comment": s.comment}
                                 for s in steps]}
         return self._do(work)
