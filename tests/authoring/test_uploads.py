@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from carepath.engine.models import PathwayDraft, PathwayVersion
 
-import foreign as F
+import foreign_diagrams as F
 
 LIMIT_SECONDS = 5.0
 

@@ -56,8 +56,8 @@
 
   function label(element, id) {
     var name = element && element.name ? element.name : id;
-    var type = element && element.$type ? element.$type.replace("bpmn:", "") : "";
-    return name + (type ? " (" + type + ")" : "");
+    var type = element && element.$type ? element.$type.replace("bpmn:", "") + ", " : "";
+    return name + " (" + type + id + ")";
   }
 
   function item(kind, text, details) {
