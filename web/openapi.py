@@ -65,6 +65,71 @@ _EVENT = {"type": "object", "properties": {k: {"type": ["string", "integer", "nu
     "lifecycle", "role", "user")}}
 
 
+_FINDING = {"type": "object", "required": ["file", "line", "severity", "message"], "properties": {
+    "file": {"type": "string"}, "line": {"type": ["integer", "null"]},
+    "severity": {"type": "string", "enum": ["error", "warning"]}, "message": {"type": "string"},
+    "element": {"type": ["string", "null"], "description": "BPMN/DMN element id, when known"}}}
+_FINDINGS = {"type": "object", "properties": {"error": {"type": "object"},
+                                              "findings": {"type": "array", "items": _FINDING}}}
+_VERSION = {"type": "object", "properties": {
+    "version": {"type": "integer"}, "published_at": {"type": "string", "format": "date-time"},
+    "published_by": {"type": ["string", "null"]}, "reason": {"type": ["string", "null"]},
+    "origin": {"type": "string"}, "current": {"type": "boolean"}, "running": {"type": "integer"},
+    "draft_id": {"type": ["integer", "null"]}, "draft_author": {"type": ["string", "null"]},
+    "files": {"type": "object", "additionalProperties": {"type": "string"}}}}
+_PUBLISHED = {"type": "array", "items": {"type": "object", "properties": {
+    "pathway": {"type": "string"}, "version": {"type": "integer"}}}}
+
+
+def _pathway_paths() -> dict:
+    """The pathway library: versions with their files, drafts and their four-eyes approval (docs/api.md)."""
+    did, pathway = _id_param("draft_id"), {"name": "pathway", "in": "path", "required": True,
+                                           "schema": {"type": "string"}}
+    return {
+        "/pathways": {"get": _op("Published pathway versions (every version, no files)",
+                                 {"200": _json({"type": "array"})}, errors=(401,))},
+        "/pathways/{pathway}": {"get": _op(
+            "Admin, supervisor, quality: a pathway's versions, oldest first, each with its files",
+            {"200": _json({"type": "object", "properties": {"pathway": {"type": "string"},
+                                                            "versions": {"type": "array", "items": _VERSION}}})},
+            params=[pathway])},
+        "/pathways/drafts": {
+            "post": _op("Admin: a change for review, judged on arrival; 422 with every finding (nothing saved) "
+                        "when any finding is an error",
+                        {"201": _json({"type": "object", "properties": {
+                            "id": {"type": "integer"}, "status": {"type": "string"},
+                            "pathways": {"type": "array", "items": {"type": "string"}},
+                            "findings": {"type": "array", "items": _FINDING}}}, "Created, waiting for review"),
+                         "422": _json(_FINDINGS, "Refused: findings, nothing saved")},
+                        body={"type": "object", "required": ["files"], "properties": {
+                            "files": {"type": "object", "additionalProperties": {"type": "string"}},
+                            "title": {"type": "string", "description": "what changes and why"}}},
+                        errors=(400, 401, 403)),
+            "get": _op("Admin, supervisor, quality: drafts in progress", {"200": _json({"type": "array"})},
+                       errors=(401, 403))},
+        "/pathways/drafts/{draft_id}": {"get": _op("A draft: files, findings, history, safety check",
+                                                   {"200": _json({"type": "object"})}, params=[did])},
+        "/pathways/drafts/{draft_id}/approve": {"post": _op(
+            "A supervisor who is not the author: publish the draft (through the safety gate). With a safety "
+            "violation, 422 `unsafe_pathway` with its violations unless accept_risk gives a reason",
+            {"200": _json({"type": "object", "properties": {"versions": _PUBLISHED}})}, params=[did],
+            body={"type": "object", "properties": {"accept_risk": {"type": "string", "minLength": 10}}},
+            errors=(400, 401, 403, 404, 409, 422))},
+        "/pathways/drafts/{draft_id}/send-back": {"post": _op(
+            "A supervisor who is not the author: return the draft with a comment", {"200": _json({"type": "object"})},
+            params=[did], body={"type": "object", "required": ["comment"], "properties": {
+                "comment": {"type": "string", "minLength": 10}}}, errors=(400, 401, 403, 404, 409))},
+        "/pathways/{pathway}/rollback": {"post": _op(
+            "Admin or supervisor: publish an earlier version again as the newest (running instances keep theirs)",
+            {"201": _json({"type": "object", "properties": {"pathway": {"type": "string"},
+                                                            "version": {"type": "integer"},
+                                                            "from_version": {"type": "integer"}}}, "Published")},
+            params=[pathway], body={"type": "object", "required": ["version", "reason"], "properties": {
+                "version": {"type": "integer"}, "reason": {"type": "string", "minLength": 10},
+                "accept_risk": {"type": "string", "minLength": 10}}}, errors=(400, 401, 403, 404, 422))},
+    }
+
+
 def openapi_document() -> dict:
     tid, cid, kid = _id_param("task_id"), _id_param("case_id"), _id_param("client_id")
     return {
@@ -138,7 +203,7 @@ def openapi_document() -> dict:
                                                                 "next_tasks": {"type": "array", "items": _ref("Task")}}})},
                 params=[tid], body={"type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}},
                 errors=(400, 401, 403, 404, 409, 422, 500))},
-            "/pathways": {"get": _op("Published pathway versions", {"200": _json({"type": "array"})}, errors=(401,))},
+            **_pathway_paths(),
             "/incidents": {"get": _op("Admin: timer jobs that kept failing", {"200": _json({"type": "array"})},
                                       errors=(401, 403))},
             "/incidents/{job_id}/retry": {"post": _op("Admin: queue an incident again", {"200": _json({"type": "object"})},
