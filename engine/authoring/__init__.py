@@ -1,0 +1,1 @@
+"""Pathway authoring: drafts judged on every save, four-eyes review, the safety gate, roll back, import/export."""

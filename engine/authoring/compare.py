@@ -26,6 +26,13 @@ def compare(before: dict[str, str], after: dict[str, str]) -> dict:
         old, new = before.get(name), after.get(name)
         if old == new:
             continue
+        if (old is None or new is None) and not name.endswith(".bpmn"):
+            # A form or table the pathway starts or stops using: one line (the page draws a new form whole).
+            kind = "rules" if name.endswith(".dmn") else "fields"
+            title = _json(old or new).get("title") if name.endswith(".json") else None
+            out[kind].append({"file": name, "id": "(file)", "label": title or name,
+                              "change": ADDED if old is None else REMOVED, "details": []})
+            continue
         if name.endswith(".bpmn"):
             out["elements"] += _facts_diff(name, element_facts(old or "", name) if old else {},
                                            element_facts(new or "", name) if new else {})

@@ -103,6 +103,8 @@ def test_send_back_then_read_the_draft(api):
     assert draft["history"][-1] == {"at": draft["history"][-1]["at"], "by": "supervisor", "action": "send_back",
                                     "comment": "Nine days breaks the CCBHC access standard."}
     assert api.get(f"/api/v1/pathways/drafts/{created['id']}", "case_manager")[0] == 403
+    status, listed = api.get("/api/v1/pathways/drafts", "quality")  # not taken for a pathway called "drafts"
+    assert status == 200 and [d["id"] for d in listed] == [created["id"]]
     assert api.post(f"/api/v1/pathways/drafts/{created['id']}/approve", None, "supervisor")[0] == 409
 
 

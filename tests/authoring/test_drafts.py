@@ -189,3 +189,19 @@ def test_roll_back_needs_a_reason_and_the_right_role(cp, actors):
             cp.roll_back_pathway(actors[role], "intake", 1, "A reason long enough to count")
     result = cp.roll_back_pathway(actors["supervisor"], "intake", 1, "Re-publishing the library version")
     assert result["version"] == 2
+
+
+def test_approve_and_roll_back_on_each_database(make_carepath, any_database_url):
+    cp = make_carepath(any_database_url)
+    from support import actors_of
+    actors = actors_of(cp)
+    draft_id = cp.start_draft(actors["admin"], "intake")
+    bpmn = cp.draft_file(actors["admin"], draft_id, "intake.bpmn")
+    cp.save_draft_files(actors["admin"], draft_id, {"intake.bpmn": with_record_referral_due(bpmn, "P2D")})
+    cp.submit_draft(actors["admin"], draft_id, "Two days to record a referral")
+    assert cp.approve_draft(actors["supervisor"], draft_id) == [{"pathway": "intake", "version": 2}]
+    assert cp.roll_back_pathway(actors["supervisor"], "intake", 1, "Back to the shipped version")["version"] == 3
+    history = cp.pathway_history(actors["quality"], "intake")
+    assert [(v["version"], v["current"], v["origin"]) for v in history["versions"]] == [
+        (3, True, "rollback"), (2, False, "draft"), (1, False, "library")]
+    assert history["versions"][1]["draft_author"] == "admin"

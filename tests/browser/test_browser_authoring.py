@@ -142,3 +142,17 @@ def test_people_without_a_library_role_do_not_see_it(page, live):
     expect(page.get_by_role("link", name="Pathways")).to_have_count(0)
     assert page.request.get("/pathways/").status == 403
     assert page.request.get("/pathways/intake").status == 403
+
+
+def test_library_pages_pass_the_accessibility_checks(page, live):
+    """axe-core on each library page (the diagram canvases, bpmn-js's own SVG, are left out)."""
+    sign_in(page, "admin")
+    page.goto("/pathways/")
+    page.get_by_role("button", name="Change discharge").click()
+    draft = page.url
+    for url in ("/pathways/", "/pathways/discharge", "/pathways/discharge/versions/1", draft, "/pathways/import"):
+        page.goto(url)
+        page.add_script_tag(url="/static/vendor/axe.min.js")
+        found = page.evaluate("() => axe.run({exclude: [['.diagram-canvas']]}).then(r => r.violations.map("
+                              "v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))")
+        assert found == [], f"{url}: {found}"
