@@ -182,6 +182,7 @@ def build_report(files: pf.FileSet, only: set[str] | None = None,
     scan = _scan(files)
     plans, findings = _plan(scan, only)
     checked: set[str] = set()
+    broken: set[str] = set()  # files with findings: no pathway using one is built (one finding, not one each)
     built = []
     for plan in plans:
         if skip_hashes and plan.content_hash in skip_hashes.get(plan.process_id, set()):
@@ -189,7 +190,8 @@ def build_report(files: pf.FileSet, only: set[str] | None = None,
         new_findings = _check_all(scan, [n for n in plan.names if n not in checked])
         checked.update(plan.names)
         findings += new_findings
-        if new_findings:
+        broken.update(f.file for f in new_findings)
+        if new_findings or broken & set(plan.names):
             continue
         try:
             spec, subs = _build_spec(scan, plan.process_id, plan.names)

@@ -138,6 +138,7 @@ def remove_file(session: Session, actor: Actor, draft_id: int, name: str, now: d
 def set_title(session: Session, actor: Actor, draft_id: int, title: str, now: datetime) -> None:
     draft = _editable(session, actor, draft_id)
     draft.title, draft.updated_at = (title or "").strip()[:200], now
+    record_step(session, draft, actor, "title", now, draft.title)
 
 
 def _submit_checks(draft: PathwayDraft, judged: Review) -> None:

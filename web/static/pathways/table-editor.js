@@ -31,8 +31,8 @@
   }
   function touch() { dirty = true; C.status("Unsaved changes."); }
 
-  function cellInput(id, label, value, onChange) {
-    var input = el("input", { id: id, "aria-label": label });
+  function cellInput(id, label, value, onChange, entry) {
+    var input = el("input", { id: id, "aria-label": label, "data-entry": entry ? entry.getAttribute("id") || "" : "" });
     input.value = value;
     input.addEventListener("change", function () { onChange(input.value); touch(); });
     return input;
@@ -71,11 +71,11 @@
       var row = el("tr", { "data-rule": rule.getAttribute("id") || "" }, [el("th", { scope: "row", text: String(r + 1) })]);
       kids(rule, "inputEntry").forEach(function (entry, i) {
         row.appendChild(el("td", {}, [cellInput("t" + n + "-r" + r + "-in" + i, "Row " + (r + 1) + ", when " + (inputs[i] && inputs[i].getAttribute("label") || i + 1),
-          textOf(entry), function (v) { setText(entry, v); })]));
+          textOf(entry), function (v) { setText(entry, v); }, entry)]));
       });
       kids(rule, "outputEntry").forEach(function (entry, i) {
         row.appendChild(el("td", {}, [cellInput("t" + n + "-r" + r + "-out" + i, "Row " + (r + 1) + ", then " + (outputs[i] && outputs[i].getAttribute("name") || i + 1),
-          textOf(entry), function (v) { setText(entry, v); })]));
+          textOf(entry), function (v) { setText(entry, v); }, entry)]));
       });
       var desc = kids(rule, "description")[0];
       row.appendChild(el("td", {}, [cellInput("t" + n + "-r" + r + "-desc", "Row " + (r + 1) + ", description", desc ? desc.textContent : "", function (v) {
@@ -133,6 +133,7 @@
       var data = answer.data || {};
       if (answer.status >= 400 && !data.refused) { C.status((data.error && data.error.message) || "Not saved.", true); return; }
       C.showFindings(findingsBox, data.refused, data.findings);
+      mark((data.refused || []).concat(data.findings || []));
       if (data.saved) { dirty = false; C.status("Saved to the draft at " + new Date().toLocaleTimeString() + "."); }
       else C.status("Not saved: see why below.", true);
     });
@@ -140,7 +141,17 @@
   var saveButton = document.getElementById("save");
   if (saveButton) saveButton.addEventListener("click", save);
   window.addEventListener("beforeunload", function (e) { if (dirty) { e.preventDefault(); e.returnValue = ""; } });
+  // A finding names the cell (its entry's id) or the rule: outline it in the table.
+  function mark(findings) {
+    Array.prototype.forEach.call(box.querySelectorAll(".has-error"), function (n) { n.classList.remove("has-error"); });
+    (findings || []).forEach(function (f) {
+      if (!f.element || f.severity !== "error") return;
+      Array.prototype.forEach.call(box.querySelectorAll('[data-entry="' + f.element + '"], tr[data-rule="' + f.element + '"]'),
+        function (n) { n.classList.add("has-error"); });
+    });
+  }
   draw();
   C.showFindings(findingsBox, [], cfg.findings, null, true);
+  mark(cfg.findings);
   document.body.setAttribute("data-editor-ready", "true");
 })();
