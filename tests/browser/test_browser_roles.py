@@ -13,10 +13,10 @@ SEES = {
     "intake": (["Inbox", "Clients", "Register a client"], True, ["My tasks", "Team queue"]),
     "case_manager": (["Inbox", "Clients", "Register a client"], True, ["My tasks", "Team queue"]),
     "clinician": (["Inbox", "Clients"], True, ["My tasks", "Team queue"]),
-    "supervisor": (["Inbox", "Clients", "Register a client"], True, ["My tasks", "Team queue", "All open work"]),
+    "supervisor": (["Inbox", "Clients", "Register a client", "Pathways"], True, ["My tasks", "Team queue", "All open work"]),
     "crisis": (["Inbox", "Clients"], True, ["My tasks", "Team queue"]),
-    "quality": (["Inbox", "Clients"], True, ["My tasks", "Team queue"]),
-    "admin": (["Inbox"], False, ["My tasks", "Team queue"]),
+    "quality": (["Inbox", "Clients", "Pathways"], True, ["My tasks", "Team queue"]),
+    "admin": (["Inbox", "Pathways"], False, ["My tasks", "Team queue"]),
 }
 
 
