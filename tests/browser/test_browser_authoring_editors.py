@@ -147,3 +147,23 @@ def test_two_versions_compared_on_the_diagram_and_in_the_engine_s_terms(admin, l
     expect(admin.locator("table.changes-elements")).to_contain_text('"P10D"')
     expect(admin.locator(".bjs-powered-by").first).to_be_visible()
     assert admin.evaluate("window.cspViolations") == []
+
+
+def test_a_signavio_export_is_made_runnable_in_the_editor(admin, live, tmp_path):
+    """Kept in a draft with its error; with nothing selected, the panel makes its process the executable one."""
+    upload = tmp_path / "signavio_intake.bpmn"
+    upload.write_text(F.signavio_export())
+    admin.goto("/pathways/import")
+    admin.get_by_label("Files or a zip").set_input_files(str(upload))
+    admin.get_by_role("button", name="Import into a new draft").click()
+    expect(admin.locator("ul.findings li.finding-error")).to_contain_text("exactly one executable process")
+    _show_files(admin)
+    admin.get_by_role("link", name="Edit signavio_intake.bpmn").click()
+    admin.wait_for_selector("body[data-editor-ready='true']")
+    expect(admin.locator("#p-process-0")).to_have_value("signavio_intake")
+    admin.get_by_label("Carepath runs this process (executable)").check()
+    admin.get_by_role("button", name="Save to the draft").click()
+    expect(admin.locator("#findings")).to_contain_text("Saved.")
+    expect(admin.locator("#findings")).not_to_contain_text("exactly one executable process")
+    expect(admin.locator("#findings")).to_contain_text("signavio:")  # its extensions are still there, and said so
+    assert admin.evaluate("window.cspViolations") == []

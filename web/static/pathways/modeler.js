@@ -166,6 +166,8 @@
     if (element && element.type === "label") element = element.labelTarget;
     if (!element) {
       panel.appendChild(el("p", { className: "muted", text: "Select a step, lane, path or event to see what the engine reads of it." }));
+      processFields();
+      disableIfReadOnly();
       return;
     }
     var bo = element.businessObject;
@@ -195,7 +197,33 @@
       if (is(def, "bpmn:MessageEventDefinition")) messageFields(element, def, def, i);
     });
     if (is(bo, "bpmn:ReceiveTask") || is(bo, "bpmn:SendTask")) messageFields(element, bo, null, 0);
+    disableIfReadOnly();
+  }
+
+  function disableIfReadOnly() {
     Array.prototype.forEach.call(panel.querySelectorAll("input, select, textarea"), function (c) { c.disabled = !cfg.editable; });
+  }
+
+  // With nothing selected: the process(es) of the file. Carepath runs the one executable process, whose id is
+  // the file's name; diagrams from other tools often need one of these two set.
+  function processFields() {
+    var root = canvas.getRootElement(), rbo = root && root.businessObject;
+    if (!rbo) return;  // before a diagram is imported the canvas has only an implicit root
+    var processes = is(rbo, "bpmn:Process") ? [rbo] :
+      (rbo.get ? rbo.get("participants") || [] : []).map(function (p) { return p.processRef; }).filter(Boolean);
+    var stem = cfg.file.replace(/\.bpmn$/, "");
+    panel.appendChild(el("h2", { text: "The pathway" }));
+    processes.forEach(function (proc, i) {
+      var group = el("fieldset", { className: "due" }, [el("legend", { text: proc.name || proc.id })]);
+      group.appendChild(field("Process id", input("p-process-" + i, proc.id, function (v) {
+        if (v) modeling.updateModdleProperties(root, proc, { id: v });
+      }), "Carepath runs the process whose id is the file's name: " + stem + ".", "p-process-" + i));
+      var box = el("input", { id: "p-executable-" + i, type: "checkbox" });
+      box.checked = !!proc.isExecutable;
+      box.addEventListener("change", function () { modeling.updateModdleProperties(root, proc, { isExecutable: box.checked }); });
+      group.appendChild(el("div", { className: "choice" }, [box, el("label", { "for": "p-executable-" + i, text: "Carepath runs this process (executable)" })]));
+      panel.appendChild(group);
+    });
   }
 
   function laneFields(element, bo) {
@@ -353,6 +381,7 @@
     document.body.setAttribute("data-editor-ready", "true");
   }).catch(function (error) {
     C.status("This diagram cannot be opened in the editor: " + error.message, true);
+    if (window.console) console.error(error);
     document.body.setAttribute("data-editor-ready", "error");
   });
 
