@@ -23,6 +23,7 @@ ends the session on the server, so a copied cookie stops working.
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -90,8 +91,9 @@ def reserve(session: Session, username: str, address: str, now: datetime, limits
         if row.failures >= limit:
             wait = backoff(row.failures - limit) - (now - row.last_at).total_seconds()
             if wait > 0:
-                raise TooManyAttempts(f"Too many failed sign-ins. Wait {int(wait) + 1} seconds and try again.",
-                                      retry_after=int(wait) + 1)
+                seconds = math.ceil(wait)
+                raise TooManyAttempts(f"Too many failed sign-ins. Wait {seconds} seconds and try again.",
+                                      retry_after=seconds)
     delay = account_delay(rows[keys["account"]].failures, limits)
     for row in rows.values():
         row.failures += 1
