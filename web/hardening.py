@@ -19,16 +19,29 @@ import traceback
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, request
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter
 
 from carepath.engine.access import MAX_ID
 
 
-class IdConverter(IntegerConverter):
-    """`<id:name>`: a record id, 1 to 2^31-1 (the database's integer columns)."""
+# 1 to 2147483647 (2^31-1) written without leading zeros, as a pattern: a larger id does not match the route
+# at all, so every method gets 404 (a converter that refused it after matching would give some methods 405).
+_ID_PATTERN = ("(?:[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}"
+               "|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])")
+assert MAX_ID == 2147483647
 
-    def __init__(self, url_map):
-        super().__init__(url_map, min=1, max=MAX_ID)
+
+class IdConverter(BaseConverter):
+    """`<id:name>`: a record id, 1 to 2^31-1 (the database's integer columns)."""
+    regex = _ID_PATTERN
+    weight = 50
+    part_isolating = True
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value) -> str:
+        return str(int(value))
 
 
 def safe_path(target: str | None) -> str | None:
