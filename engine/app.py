@@ -120,7 +120,7 @@ class Carepath:
             raise NotAuthenticated("Wrong username or password.")
 
         def open_session(session: Session, now: datetime) -> SignedIn:
-            signin.settle(session, username, address, now)
+            signin.settle(session, username, address, now, self.settings.signin_window)
             user = people.user_named(session, username)
             if not user.active:
                 raise NotAuthenticated("Wrong username or password.")

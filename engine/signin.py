@@ -28,7 +28,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -101,12 +101,16 @@ def reserve(session: Session, username: str, address: str, now: datetime, limits
     return delay
 
 
-def settle(session: Session, username: str, address: str, now: datetime) -> None:
-    """A successful sign-in: take back the attempt counted by `reserve`, and clear the account-at-address key."""
+def settle(session: Session, username: str, address: str, now: datetime, window: int) -> None:
+    """A successful sign-in: take back the attempt counted by `reserve`, and clear the account-at-address key.
+    Keys quiet for longer than the window are forgotten on the way (they count nothing any more)."""
     keys = _keys(username, address)
     rows = _locked_rows(session, list(keys.values()), now)
     for kind, row in ((k, rows[v]) for k, v in keys.items()):
         row.failures = 0 if kind == "pair" else max(0, row.failures - 1)
+    session.execute(delete(SigninThrottle).where(SigninThrottle.last_at < now - timedelta(seconds=2 * window),
+                                                 SigninThrottle.key.not_in(list(keys.values())))
+                    .execution_options(synchronize_session=False))
 
 
 # ---------- sessions ----------

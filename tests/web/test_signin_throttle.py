@@ -93,3 +93,15 @@ def test_back_off_and_delay_grow_and_are_bounded():
     assert [backoff(n) for n in range(7)] == [30, 60, 120, 240, 480, 900, 900]
     limits = Limits()
     assert [account_delay(n, limits) for n in (0, 5, 6, 9, 40)] == [0, 0, 0.25, 1.0, 2.0]
+
+
+def test_quiet_keys_are_forgotten(app_cp):
+    from sqlalchemy import select
+    from carepath.engine.models import SigninThrottle
+    app, cp = app_cp
+    Browser(app, STRANGER).signin("intake", "wrong")
+    cp.clock.advance(hours=1)
+    assert Browser(app, COLLEAGUE).signin("intake", "demo").status_code == 302
+    with cp.db() as session:
+        keys = set(session.scalars(select(SigninThrottle.key)))
+    assert not any(STRANGER in k for k in keys) and any(COLLEAGUE in k for k in keys)

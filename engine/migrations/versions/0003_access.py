@@ -77,6 +77,8 @@ def upgrade() -> None:
     sa.Column('last_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
+    with op.batch_alter_table('signin_throttle', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_signin_throttle_last_at'), ['last_at'], unique=False)
     with op.batch_alter_table('signin_failures', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_signin_failures_username'))
     op.drop_table('signin_failures')
@@ -118,6 +120,8 @@ def downgrade() -> None:
     )
     with op.batch_alter_table('signin_failures', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_signin_failures_username'), ['username'], unique=False)
+    with op.batch_alter_table('signin_throttle', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_signin_throttle_last_at'))
     op.drop_table('signin_throttle')
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_sessions_user_id'))
