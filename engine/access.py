@@ -1,4 +1,7 @@
-"""Who may do what: the caller as the engine sees it, and the rules every entry point shares."""
+"""Who may do what: the caller as the engine sees it, and the role rules every entry point shares.
+
+Which client records a person may open (the care team, break the glass) is engine/careteam.py; which
+messages people may send into a case is engine/messages.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,10 +14,19 @@ CLINICAL_ROLES = frozenset({"intake", "case_manager", "clinician", "supervisor",
 RECORD_READERS = CLINICAL_ROLES | {"quality"}
 # Who may register clients and open cases.
 REGISTRARS = frozenset({"intake", "case_manager", "supervisor"})
-# Who may send a message into a case (report a crisis, an admission notice, …).
+# Who may send a message into a case (report a crisis, an admission notice, …); engine/messages.py says which.
 MESSENGERS = CLINICAL_ROLES
 # Who sees and manages every open task, and reassigns work.
 TEAM_LEADS = frozenset({"supervisor"})
+# Who reads every client's record without being on the care team: supervisors, and quality staff (read only).
+READ_EVERY_RECORD = TEAM_LEADS | {"quality"}
+# Largest id a record can have (a 32-bit integer column): anything else names no record.
+MAX_ID = 2**31 - 1
+
+
+def is_record_id(value) -> bool:
+    """An id that can name a row (ids out of range are "not found", never a database error)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
 @dataclass(frozen=True)
@@ -31,11 +43,6 @@ class Actor:
     def require(self, roles, doing: str) -> None:
         if not self.has_any(roles):
             raise NotAllowed(f"Your role does not allow you to {doing}.")
-
-
-def may_see_task(actor: Actor, role: str, assignee_id: int | None) -> bool:
-    """Open tasks of one's roles, tasks assigned to one, and (supervisors) the whole team's."""
-    return role in actor.roles or assignee_id == actor.id or actor.has_any(TEAM_LEADS)
 
 
 def may_work_task(actor: Actor, role: str, assignee_id: int | None) -> bool:

@@ -12,15 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, casefile, clients, export, inbox, library, people
+from . import audit, careteam, casefile, clients, export, inbox, library, people, signin
 from .access import Actor
 from .authoring.facade import AuthoringFacade
 from .clock import Clock
 from .db import make_engine, make_sessionmaker, unit_of_work
 from .errors import CaseAlreadyOpen, NotAuthenticated, PathwayInvalid
 from .library import SpecCache, sync_library
+from .models import User
 from .pathway_files import FileSet
 from .runtime import FormAnswers, Runtime
 from .settings import Settings
@@ -35,6 +37,13 @@ class Completion:
     """A completed task and the tasks its completion opened (for "next for this client")."""
     task: TaskView
     next_tasks: list[TaskView]
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    actor: Actor
+    session_token: str  # what the browser's cookie carries (engine/signin.py)
+    waited: float  # the account delay applied before the password was checked, in seconds
 
 
 @dataclass(frozen=True)
@@ -94,21 +103,42 @@ class Carepath(AuthoringFacade):
 
     # ---------- people ----------
 
-    def sign_in(self, username: str, password: str) -> Actor:
-        """Check a password. Raises NotAuthenticated or TooManyAttempts; a failure is kept (it counts)."""
-        failed: list[NotAuthenticated] = []
+    def sign_in(self, username: str, password: str, address: str = "unknown") -> SignedIn:
+        """Check a password and start a session. Raises NotAuthenticated (same message whether the user exists
+        or not) or TooManyAttempts (engine/signin.py: the attempt was not counted, the password not checked).
 
-        def work(session: Session, now: datetime) -> Actor | None:
-            try:
-                return people.sign_in(session, username, password, now, self.settings.signin_max_failures,
-                                      self.settings.signin_window)
-            except NotAuthenticated as exc:
-                failed.append(exc)  # commit the recorded failure, then raise
-                return None
-        actor = self._do(work)
-        if actor is None:
-            raise failed[0]
-        return actor
+        Three short transactions, none held while the password is checked or the account delay is waited:
+        count the attempt (rows locked, so parallel guesses queue), check, then settle and open the session."""
+        username = (username or "").strip()[:64]
+        address = (address or "unknown")[:100]
+        limits = signin.Limits(self.settings.signin_max_failures, self.settings.signin_address_failures,
+                               self.settings.signin_window, self.settings.signin_account_delay_after,
+                               account_delay_max=self.settings.signin_account_delay_max)
+        delay = self._do(lambda s, now: signin.reserve(s, username, address, now, limits))
+        if delay > 0:
+            self.clock.sleep(delay)
+        stored = self._do(lambda s, now: s.scalar(select(User.password_hash).where(
+            User.username == username, User.active.is_(True))))
+        if not people.password_matches(stored, password or ""):
+            raise NotAuthenticated("Wrong username or password.")
+
+        def open_session(session: Session, now: datetime) -> SignedIn:
+            signin.settle(session, username, address, now, self.settings.signin_window)
+            user = people.user_named(session, username)
+            if not user.active:
+                raise NotAuthenticated("Wrong username or password.")
+            if people.needs_rehash(user.password_hash):
+                user.password_hash = people.hash_password(password)
+            token = signin.start_session(session, user, now, self.settings.session_max_hours)
+            return SignedIn(people.actor_of(user, "web"), token, delay)
+        return self._do(open_session)
+
+    def actor_for_session(self, token: str) -> Actor | None:
+        """The person signed in with this session id, or None (ended, idle too long, expired, disabled)."""
+        return self._do(lambda s, now: signin.actor_for_session(s, token, now, self.settings.session_idle_minutes))
+
+    def sign_out(self, token: str) -> None:
+        self._do(lambda s, now: signin.end_session(s, token, now))
 
     def actor_by_id(self, user_id: int, channel: str = "web") -> Actor | None:
         return self._do(lambda s, now: people.actor_by_id(s, user_id, channel))
@@ -119,8 +149,19 @@ class Carepath(AuthoringFacade):
     def add_user(self, username: str, roles: list[str], password: str | None, display_name: str = "") -> None:
         self._do(lambda s, now: people.add_user(s, username, roles, password, now, display_name))
 
-    def issue_token(self, username: str) -> str:
-        return self._do(lambda s, now: people.issue_token(s, username, now))
+    def issue_token(self, username: str, days: float | None = None) -> tuple[int, str]:
+        """A new API token (id, token) lasting `days` (default CAREPATH_TOKEN_DAYS)."""
+        return self._do(lambda s, now: people.new_token(s, username, now, days or self.settings.token_days))
+
+    def list_tokens(self, username: str) -> list[dict]:
+        return self._do(lambda s, now: people.list_tokens(s, username, now))
+
+    def revoke_token(self, token_id: int) -> dict:
+        return self._do(lambda s, now: people.revoke_token(s, token_id, now))
+
+    def set_user_active(self, username: str, active: bool) -> dict:
+        """Disable (ending every session and token of the user at once) or enable an account."""
+        return self._do(lambda s, now: people.set_active(s, username, active, now))
 
     def users_by_role(self, roles: Iterable[str]) -> dict[str, list[dict]]:
         return self._do(lambda s, now: people.users_by_role(s, roles))
@@ -136,6 +177,18 @@ class Carepath(AuthoringFacade):
     def read_client(self, actor: Actor, client_id: int) -> ClientView:
         return self._do(lambda s, now: clients.read_client(s, actor, client_id, now))
 
+    def break_glass(self, actor: Actor, client_id: int, reason: str) -> dict:
+        """Open a client's record to someone outside the care team for 12 hours (audited, reviewed).
+        Raises NotFound, NotAllowed, InvalidFormData (a reason under 10 characters)."""
+        def work(session: Session, now: datetime) -> dict:
+            client = clients.client_row(session, client_id)
+            return careteam.break_glass(session, actor, client.id, reason, now)
+        return self._do(work)
+
+    def break_glass_log(self, actor: Actor) -> list[dict]:
+        """Recent break-the-glass accesses (supervisors, quality). Raises NotAllowed."""
+        return self._do(lambda s, now: careteam.break_glass_log(s, actor, now))
+
     def search_clients(self, actor: Actor, query: str) -> list[ClientView]:
         return self._do(lambda s, now: clients.search_clients(s, actor, query, now))
 
@@ -145,8 +198,11 @@ class Carepath(AuthoringFacade):
         CaseAlreadyOpen instead (the staff page's rule; the API allows several).
         Raises NotAllowed, NotFound, CaseAlreadyOpen, PathwayFailed."""
         def work(session: Session, now: datetime) -> CaseView:
-            if unless_open and clients.has_open_case(session, client_id):
-                raise CaseAlreadyOpen("This client already has an open case.")
+            if unless_open:
+                # Who may open a case first, so that "already open" tells nothing to someone who may not.
+                careteam.require_client(session, actor, clients.client_row(session, client_id).id, now, write=True)
+                if clients.has_open_case(session, client_id):
+                    raise CaseAlreadyOpen("This client already has an open case.")
             return clients.case_view(session, self.runtime.start_case(session, now, actor, client_id))
         return self._do(work, now)
 
@@ -159,9 +215,17 @@ class Carepath(AuthoringFacade):
     def read_case_file(self, actor: Actor, case_id: int) -> dict:
         return self._do(lambda s, now: casefile.read_case_file(s, self.specs, actor, case_id, now))
 
+    def send_message(self, actor: Actor, case_id: int, name: str, payload) -> dict:
+        """A person sends a message into a case (the API, "Report a crisis"): only the messages people may send,
+        by whom each names, with a valid payload (engine/messages.py). Returns who received it.
+        Raises NotFound, NotAllowed, NotOnCareTeam, InvalidFormData, TaskNotOpen (closed case)."""
+        return self._do(lambda s, now: self.runtime.deliver_message(s, now, actor, case_id, name, payload,
+                                                                    from_person=True))
+
     def deliver_message(self, actor: Actor | None, case_id: int, name: str, payload: dict | None,
                         now: datetime | None = None) -> dict:
-        """Send a message into a case (a crisis report, a discharge request, …). Returns who received it."""
+        """The engine delivers a message into a case, any message (hand-overs, the demo's walk, tests driving
+        pathways), naming `actor` in the event log. Never for what people send: that is `send_message`."""
         return self._do(lambda s, now: self.runtime.deliver_message(s, now, actor, case_id, name, payload), now)
 
     # ---------- tasks ----------
@@ -179,14 +243,17 @@ class Carepath(AuthoringFacade):
     def read_task(self, actor: Actor, task_id: int) -> dict:
         return self._do(lambda s, now: inbox.read_task(s, self.specs, actor, task_id, now))
 
-    def task_page(self, actor: Actor, task_id: int, team_lead: bool) -> TaskPage:
-        """The task (an audited read), the client's context and, for a closed task, what was submitted."""
+    def task_page(self, actor: Actor, task_id: int, team_lead: bool, after_conflict: bool = False) -> TaskPage:
+        """The task (an audited read), the client's context and, for a closed task, what was submitted.
+        `after_conflict`: the page shown again to someone whose submission lost the race (inbox.read_task)."""
         def work(session: Session, now: datetime) -> TaskPage:
-            task = inbox.read_task(session, self.specs, actor, task_id, now)
+            task = inbox.read_task(session, self.specs, actor, task_id, now, after_conflict)
+            done = (inbox.completion_of(session, task_id) or {}) if task["status"] != "open" else None
+            if task["bare"]:
+                return TaskPage(task, None, [], {**(done or {}), "data": None})
             return TaskPage(
                 task, casefile.task_context(session, self.specs, actor, task["case_id"], now),
-                people.users_by_role(session, [task["role"]]).get(task["role"], []) if team_lead else [],
-                (inbox.completion_of(session, task_id) or {}) if task["status"] != "open" else None)
+                people.users_by_role(session, [task["role"]]).get(task["role"], []) if team_lead else [], done)
         return self._do(work)
 
     def claim(self, actor: Actor, task_id: int) -> TaskView:
@@ -225,9 +292,12 @@ class Carepath(AuthoringFacade):
         actor.require({"admin"}, "retry worker incidents")
         return self._do(lambda s, now: retry_incident(s, job_id))
 
-    def export_events(self, fmt: str, out: IO[str], by: Actor | None = None) -> None:
-        """Write the event log as CSV or XES to `out`. The export is audited."""
+    def export_events(self, fmt: str, out: IO[str], by: Actor | None = None, who: str | None = None,
+                      target: str | None = None) -> None:
+        """Write the event log as CSV or XES to `out`. The export is audited: who (`by`, or `who` for the
+        operating-system user of a CLI export) and what (format, where to, how many events, cases, clients)."""
         def work(session: Session, now: datetime) -> None:
             out.write(export.events_csv(session) if fmt == "csv" else export.events_xes(session))
-            audit.record(session, by, "export", "events", fmt, None, now)
+            audit.record(session, by, "export", "events", f"events.{fmt}", None, now, username=who,
+                         detail={"format": fmt, "output": target or "stdout", **export.extent(session)})
         self._do(work)

@@ -10,8 +10,11 @@ from .models import AuditEntry
 
 
 def record(session: Session, actor: Actor | None, action: str, record_type: str, record_id, client_id: int | None,
-           now: datetime) -> None:
-    """Append one entry. Call it in the same transaction as the read or change it records."""
-    session.add(AuditEntry(at=now, username=actor.username if actor else None, action=action,
-                           record_type=record_type, record_id=str(record_id), client_id=client_id,
-                           channel=actor.channel if actor else "system"))
+           now: datetime, detail: dict | None = None, username: str | None = None) -> None:
+    """Append one entry. Call it in the same transaction as the read or change it records.
+
+    `detail` says what (counts, formats, ids), never record contents; `username` names who when there is no
+    signed-in actor (the operating-system user running a CLI export)."""
+    session.add(AuditEntry(at=now, username=actor.username if actor else username, action=action,
+                           record_type=record_type, record_id=str(record_id)[:64], client_id=client_id,
+                           channel=actor.channel if actor else ("cli" if username else "system"), detail=detail))

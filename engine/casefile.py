@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from . import audit
 from .access import RECORD_READERS, Actor
+from .careteam import require_client
 from .clients import case_row, case_view, client_row, client_view, event_view
 from .inbox import task_view
 from .library import SpecCache
@@ -26,9 +27,10 @@ EVENT_LIMIT = 500
 
 
 def read_case_file(session: Session, specs: SpecCache, actor: Actor, case_id, now: datetime) -> dict:
-    """Everything on the case file page. Audited as a read of the case. Raises NotFound, NotAllowed."""
-    actor.require(RECORD_READERS, "read case records")
+    """Everything on the case file page. Audited as a read of the case. Raises NotFound, NotAllowed,
+    NotOnCareTeam."""
     case = case_row(session, case_id)
+    require_client(session, actor, case.client_id, now)
     client = client_row(session, case.client_id)
     audit.record(session, actor, "read", "case", case.id, client.id, now)
     view = case_view(session, case)
@@ -53,7 +55,8 @@ def task_context(session: Session, specs: SpecCache, actor: Actor, case_id: int,
     """The client's context beside a task form: who, care team, risk, latest scores, current plans.
 
     Not audited by itself: call it in the transaction of the audited read it accompanies
-    (`inbox.read_task`). Returns None for a caller whose roles do not read client records."""
+    (`inbox.read_task`, which has checked that the task is open to the caller: offered to them, or theirs to
+    read as the client's care team). Returns None for a caller whose roles do not read client records."""
     if not actor.has_any(RECORD_READERS):
         return None
     case = case_row(session, case_id)

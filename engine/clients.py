@@ -1,13 +1,16 @@
-"""Client and case records: registering, reading (always audited) and the case summary the API shows."""
+"""Client and case records: registering, reading (always audited, care team only) and the case summary the
+API shows."""
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit, forms
-from .access import RECORD_READERS, REGISTRARS, TEAM_LEADS, Actor
+from .access import RECORD_READERS, REGISTRARS, TEAM_LEADS, Actor, is_record_id
+from .careteam import require_client, visible_clients
 from .errors import BadRequest, FieldError, InvalidFormData, NotAllowed, NotFound
 from .models import Case, Client, Event, PathwayInstance, PathwayVersion, Score, User
 from .states import CaseStatus
@@ -72,6 +75,7 @@ def create_client(session: Session, actor: Actor, data, now: datetime) -> Client
     client = Client(given_name=data["given_name"].strip(), family_name=data["family_name"].strip(),
                     birth_date=_birth_date(data["birth_date"], now.date()), contacts=data.get("contacts") or [],
                     created_at=now, case_manager_id=_case_manager_id(session, data.get("case_manager")),
+                    registered_by=actor.id,
                     **{k: data.get(k) for k in ("preferred_language", "phone", "email", "address")})
     session.add(client)
     session.flush()
@@ -83,6 +87,7 @@ def update_client(session: Session, actor: Actor, client_id: int, data, now: dat
     """Change contact details or the case manager. Raises NotFound, NotAllowed, InvalidFormData."""
     actor.require(REGISTRARS, "change client records")
     client = client_row(session, client_id)
+    require_client(session, actor, client.id, now, write=True)
     merged = {**client_view(client, [], now.date()), **(data or {})}
     merged = {k: v for k, v in merged.items() if k in CLIENT_SCHEMA["properties"]}
     forms.check(CLIENT_SCHEMA, merged)
@@ -100,7 +105,7 @@ def update_client(session: Session, actor: Actor, client_id: int, data, now: dat
 
 
 def client_row(session: Session, client_id) -> Client:
-    client = session.get(Client, client_id) if isinstance(client_id, int) else None
+    client = session.get(Client, client_id) if is_record_id(client_id) else None
     if client is None:
         raise NotFound(f"No client {client_id}.")
     return client
@@ -124,9 +129,9 @@ def client_view(client: Client, cases: list[Case], today: date) -> ClientView:
 
 
 def read_client(session: Session, actor: Actor, client_id, now: datetime, audited: bool = True) -> ClientView:
-    """The client record with its cases. Every read is audited. Raises NotFound, NotAllowed."""
-    actor.require(RECORD_READERS, "read client records")
+    """The client record with its cases. Every read is audited. Raises NotFound, NotAllowed, NotOnCareTeam."""
     client = client_row(session, client_id)
+    require_client(session, actor, client.id, now)
     cases = session.scalars(select(Case).where(Case.client_id == client.id).order_by(Case.opened_at)).all()
     if audited:
         audit.record(session, actor, "read", "client", client.id, client.id, now)
@@ -134,17 +139,29 @@ def read_client(session: Session, actor: Actor, client_id, now: datetime, audite
 
 
 def search_clients(session: Session, actor: Actor, query: str, now: datetime, limit: int = 50) -> list[ClientView]:
-    """Clients whose name matches `query` (or the most recent, without one). The search is audited."""
+    """Clients whose name matches `query` (or all, without one), among those the person may open (filtered in
+    the query, never after it). The search is audited: one entry per client found, each with the SHA-256 of
+    the query (never the query: it is a name), or one entry without a client when nothing matched."""
     actor.require(RECORD_READERS, "search client records")
-    stmt = select(Client).order_by(Client.family_name, Client.given_name).limit(limit)
+    stmt = (select(Client).where(visible_clients(actor, now))
+            .order_by(Client.family_name, Client.given_name, Client.id).limit(limit))
     q = (query or "").strip()
     if q:
         like = f"%{q.lower()}%"
         stmt = stmt.where(or_(func.lower(Client.family_name).like(like), func.lower(Client.given_name).like(like),
                               func.lower(Client.given_name + " " + Client.family_name).like(like)))
     found = session.scalars(stmt).all()
-    audit.record(session, actor, "search", "client", "search", None, now)
+    digest = query_hash(q)
+    for client in found or [None]:
+        audit.record(session, actor, "search", "client", digest, client.id if client else None, now,
+                     detail={"results": len(found)})
     return [client_view(c, [], now.date()) for c in found]
+
+
+def query_hash(query: str) -> str:
+    """How a search is audited: the SHA-256 of the query as searched (trimmed, lower case). An auditor asking
+    "who searched for this name?" hashes the name and looks it up."""
+    return hashlib.sha256(query.strip().lower().encode()).hexdigest()
 
 
 def has_open_case(session: Session, client_id: int) -> bool:
@@ -153,7 +170,7 @@ def has_open_case(session: Session, client_id: int) -> bool:
 
 
 def case_row(session: Session, case_id) -> Case:
-    case = session.get(Case, case_id) if isinstance(case_id, int) else None
+    case = session.get(Case, case_id) if is_record_id(case_id) else None
     if case is None:
         raise NotFound(f"No case {case_id}.")
     return case
@@ -179,9 +196,9 @@ def case_view(session: Session, case: Case) -> CaseView:
 
 
 def read_case(session: Session, actor: Actor, case_id, now: datetime) -> CaseView:
-    """The case with its pathway instances and scores. Audited. Raises NotFound, NotAllowed."""
-    actor.require(RECORD_READERS, "read case records")
+    """The case with its pathway instances and scores. Audited. Raises NotFound, NotAllowed, NotOnCareTeam."""
     case = case_row(session, case_id)
+    require_client(session, actor, case.client_id, now)
     audit.record(session, actor, "read", "case", case.id, case.client_id, now)
     return case_view(session, case)
 
@@ -194,9 +211,9 @@ def event_view(e: Event) -> EventView:
 
 
 def read_case_events(session: Session, actor: Actor, case_id, now: datetime) -> list[EventView]:
-    """The case's event log, oldest first. Audited. Raises NotFound, NotAllowed."""
-    actor.require(RECORD_READERS, "read case records")
+    """The case's event log, oldest first. Audited. Raises NotFound, NotAllowed, NotOnCareTeam."""
     case = case_row(session, case_id)
+    require_client(session, actor, case.client_id, now)
     audit.record(session, actor, "read", "events", case.id, case.client_id, now)
     rows = session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.at, Event.id)).all()
     return [event_view(e) for e in rows]

@@ -5,6 +5,7 @@ and the instant of the step being run (read by SpiffWorkflow's timers through sp
 from __future__ import annotations
 
 import contextlib
+import time
 from contextvars import ContextVar
 from datetime import datetime, timedelta, timezone
 from typing import Iterator
@@ -33,6 +34,10 @@ class Clock:
     def now(self) -> datetime:
         return datetime.now(timezone.utc)
 
+    def sleep(self, seconds: float) -> None:
+        """Wait (the sign-in throttle's account delay)."""
+        time.sleep(seconds)
+
 
 class FixedClock(Clock):
     """A clock that stands still until moved."""
@@ -51,4 +56,9 @@ class FixedClock(Clock):
 
     def set(self, instant: datetime) -> None:
         self.instant = instant
+
+    def sleep(self, seconds: float) -> None:
+        """Time passes for the waiter without anyone waiting: tests see the effect, never a real pause."""
+        self.advance(seconds=seconds)
+        self.slept = getattr(self, "slept", 0.0) + seconds
 

@@ -16,14 +16,16 @@ from .errors import PathwayFailed, StaleInstance
 
 
 def make_engine(url: str) -> Engine:
+    """The connection pool. `hide_parameters`: a statement's values (names, answers, payloads) never appear in
+    an error's text, so no traceback or log line can carry them."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
         _sqlite_tuning(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
 
 
 def _sqlite_tuning(engine: Engine) -> None:

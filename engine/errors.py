@@ -21,13 +21,26 @@ class NotAllowed(CarepathError):
     code = "forbidden"
 
 
+class NotOnCareTeam(NotAllowed):
+    """A clinical role, but not on this client's care team: the record opens only by breaking the glass."""
+    code = "not_on_care_team"
+
+    def __init__(self, message: str, client_id: int):
+        super().__init__(message)
+        self.client_id = client_id
+
+
 class NotAuthenticated(CarepathError):
     code = "unauthorized"
 
 
 class TooManyAttempts(CarepathError):
-    """Repeated failed sign-ins: the caller must wait before trying again."""
+    """Repeated failed sign-ins: the caller must wait `retry_after` seconds before trying again."""
     code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after: int = 30):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class BadRequest(CarepathError):
@@ -99,3 +112,14 @@ class PathwayInvalid(CarepathError):
 class PathwayFailed(CarepathError):
     """A pathway step failed (a script error, a condition on missing data, a time limit). Nothing was saved."""
     code = "pathway_error"
+
+
+def described(exc: BaseException) -> str:
+    """An exception as logs and admins may see it: its type and the types it was raised from, never a
+    message (a message can quote a form's answers, a message payload or an SQL statement's parameters)."""
+    names, seen, current = [], set(), exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        names.append(type(current).__name__)
+        current = current.__cause__ or current.__context__
+    return " from ".join(names)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, case as sql_case, func, or_, select, update
+from sqlalchemy import and_, case as sql_case, false, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from . import audit
-from .access import TEAM_LEADS, Actor, may_see_task, may_work_task
-from .errors import BadRequest, NotAllowed, NotFound, TaskNotOpen
+from .access import RECORD_READERS, TEAM_LEADS, Actor, is_record_id, may_work_task
+from .careteam import require_task
+from .errors import BadRequest, NotAllowed, NotFound, NotOnCareTeam, TaskNotOpen
 from .library import SpecCache
 from .models import Client, Event, FormSubmission, HumanTask, PathwayInstance, User
 from .states import Lifecycle
@@ -33,9 +34,12 @@ def task_view(ht: HumanTask, now: datetime, client: Client | None = None) -> Tas
 
 
 def _visible(actor: Actor):
-    """Tasks assigned to me, unassigned tasks of my roles; supervisors see the whole team's."""
+    """Tasks assigned to me, unassigned tasks of my roles; supervisors see the whole team's. Each is a task
+    the person may open (careteam.require_task): an inbox never lists what it would then refuse."""
+    if not actor.has_any(RECORD_READERS):
+        return false()  # admins run the system and see no client's work
     if actor.has_any(TEAM_LEADS):
-        return True
+        return true()
     return or_(HumanTask.assignee_id == actor.id,
                and_(HumanTask.assignee_id.is_(None), HumanTask.role.in_(sorted(actor.roles))))
 
@@ -97,7 +101,7 @@ def completion_of(session: Session, task_id: int) -> dict | None:
 
 
 def _task(session: Session, task_id) -> HumanTask:
-    ht = session.get(HumanTask, task_id) if isinstance(task_id, int) else None
+    ht = session.get(HumanTask, task_id) if is_record_id(task_id) else None
     if ht is None:
         raise NotFound(f"No task {task_id}.")
     return ht
@@ -110,13 +114,23 @@ def _task_spec(pathway, bpmn_id: str):
     return None
 
 
-def read_task(session: Session, specs: SpecCache, actor: Actor, task_id, now: datetime) -> dict:
+def read_task(session: Session, specs: SpecCache, actor: Actor, task_id, now: datetime,
+              after_conflict: bool = False) -> dict:
     """One task with its form (schema, UI hints), instructions and prefill. Audited.
 
-    Raises NotFound, NotAllowed."""
+    Open to the people the task is offered to, and to those who may read the client's record (a completed
+    task is part of the record). `after_conflict`: someone of the task's role submitted it just as another
+    person completed it; outside the care team they get the bare task (title, form; no client, data or
+    instructions) so the page can keep their own answers on screen. Raises NotFound, NotAllowed,
+    NotOnCareTeam."""
     ht = _task(session, task_id)
-    if not may_see_task(actor, ht.role, ht.assignee_id):
-        raise NotAllowed("This task belongs to another role.")
+    try:
+        require_task(session, actor, ht, now)
+        bare = False
+    except NotOnCareTeam:
+        if not (after_conflict and ht.status != "open" and ht.role in actor.roles):
+            raise
+        bare = True
     instance = session.get(PathwayInstance, ht.instance_id)
     pathway = specs.get(instance.pathway_version)
     spec = _task_spec(pathway, ht.bpmn_id)
@@ -129,16 +143,17 @@ def read_task(session: Session, specs: SpecCache, actor: Actor, task_id, now: da
             FormSubmission.case_id == ht.case_id, FormSubmission.form_id == ht.form_id)
             .order_by(FormSubmission.submitted_at.desc(), FormSubmission.id.desc()).limit(1))
         prefill = last or {}
-    client = session.get(Client, ht.client_id)
+    client = None if bare else session.get(Client, ht.client_id)
     audit.record(session, actor, "read", "task", ht.id, ht.client_id, now)
     view = task_view(ht, now, client)
     view.update({
         "pathway_version": instance.pathway_version.version,
         "form": {"id": ht.form_id, "schema": schema, "ui_schema": ui},
-        "data": prefill,
+        "data": {} if bare else prefill,
         "documentation": getattr(spec, "documentation", None) if spec else None,
-        "instructions": ht.instructions,
+        "instructions": None if bare else ht.instructions,
         "may_complete": ht.status == "open" and may_work_task(actor, ht.role, ht.assignee_id),
+        "bare": bare,
     })
     return view
 

@@ -65,16 +65,33 @@ class ApiToken(Base):
     # Only a SHA-256 of the token is kept: a copy of the database does not hand out working tokens.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked_at: Mapped[datetime | None]
 
 
-class SigninFailure(Base):
-    """Failed sign-ins, kept in the database so that every web worker and host sees the same count."""
-    __tablename__ = "signin_failures"
+class UserSession(Base):
+    """A signed-in browser. The cookie carries only a random id whose hash is kept here, so signing out,
+    idling too long or disabling the account ends the session on the server: a copied cookie stops working."""
+    __tablename__ = "user_sessions"
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[datetime]
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]  # the absolute end, however active the session is
+    ended_at: Mapped[datetime | None]
+    ended_why: Mapped[str | None] = mapped_column(String(16))  # signed_out | idle | expired | disabled
+
+
+class SigninThrottle(Base):
+    """Recent failed sign-ins per key (an address, an account at an address, an account), shared by every
+    web worker and host. A row is locked while an attempt is counted, so parallel guesses queue."""
+    __tablename__ = "signin_throttle"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime] = mapped_column(index=True)  # quiet keys are deleted (signin.settle)
 
 
 # ---------- clients and cases ----------
@@ -92,8 +109,10 @@ class Client(Base):
     # Family members, caregivers and other contacts: [{"name", "relationship", "phone", "may_contact"}].
     contacts: Mapped[list] = mapped_column(default=list)
     case_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # Who registered the client: on the care team from the start, so intake can go on with the referral.
+    registered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime]
-    case_manager: Mapped[User | None] = relationship(lazy="joined")
+    case_manager: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[case_manager_id])
 
 
 class Case(Base):
@@ -107,6 +126,8 @@ class Case(Base):
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(String(200))
     opened_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The care-team rule asks "which clients' cases did this person open?" (engine/careteam.py).
+    __table_args__ = (Index("ix_cases_opened_by", "opened_by", "client_id"),)
 
 
 # ---------- pathways ----------
@@ -229,6 +250,9 @@ class HumanTask(Base):
         Index("ix_human_tasks_open_assignee", "status", "assignee_id", "due_at"),
         Index("ix_human_tasks_case", "case_id", "status"),
         Index("ix_human_tasks_instance", "instance_id", "status"),
+        # The care team: whose clients a person holds or has done work for (engine/careteam.py).
+        Index("ix_human_tasks_holder", "assignee_id", "status", "client_id"),
+        Index("ix_human_tasks_done_by", "completed_by", "client_id"),
     )
 
 
@@ -305,13 +329,29 @@ class Event(Base):
 
 
 class AuditEntry(Base):
-    """Who read or changed which client record, when. Append-only (database triggers refuse edits)."""
+    """Who read or changed which client record, when. Append-only (database triggers refuse edits and, on
+    PostgreSQL, TRUNCATE)."""
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
     username: Mapped[str | None] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(16))  # read | create | update | complete | export
-    record_type: Mapped[str] = mapped_column(String(32))  # client | case | task | events
-    record_id: Mapped[str] = mapped_column(String(64))
+    # read | create | update | complete | message | search | export | break_glass | review
+    action: Mapped[str] = mapped_column(String(16))
+    record_type: Mapped[str] = mapped_column(String(32))  # client | case | task | events | break_glass
+    record_id: Mapped[str] = mapped_column(String(64))  # for a search: the SHA-256 of the query
     client_id: Mapped[int | None] = mapped_column(index=True)
-    channel: Mapped[str] = mapped_column(String(8), default="web")  # web | api | cli
+    channel: Mapped[str] = mapped_column(String(8), default="web")  # web | api | cli | system
+    # What an export wrote (format, rows, cases, clients); never record contents.
+    detail: Mapped[dict | None]
+
+
+class BreakGlass(Base):
+    """Someone outside a client's care team opened the record, with a reason, for a limited time."""
+    __tablename__ = "break_glass"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(index=True)
+    expires_at: Mapped[datetime]
+    __table_args__ = (Index("ix_break_glass_user", "user_id", "expires_at", "client_id"),)

@@ -18,8 +18,9 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, forms
-from .access import MESSENGERS, REGISTRARS, Actor, may_work_task
+from . import audit, forms, messages
+from .access import MESSENGERS, REGISTRARS, Actor, is_record_id, may_work_task
+from .careteam import require_client
 from .clock import step_time
 from .errors import BadRequest, NotAllowed, NotFound, PathwayFailed, TaskNotOpen
 from .library import LoadedPathway, SpecCache
@@ -81,9 +82,11 @@ class Runtime:
 
         Raises NotAllowed, NotFound (no such client), PathwayFailed (the intake pathway cannot start)."""
         actor.require(REGISTRARS, "open cases")
-        client = session.get(Client, client_id)
+        client = session.get(Client, client_id) if is_record_id(client_id) else None
         if client is None:
             raise NotFound(f"No client {client_id}.")
+        # Access (engine/careteam.py): a case is opened by someone who may change the client's record.
+        require_client(session, actor, client.id, now, write=True)
         case = Case(client_id=client.id, status=CaseStatus.OPEN, opened_at=now, opened_by=actor.id)
         session.add(case)
         session.flush()
@@ -107,7 +110,7 @@ class Runtime:
         its fields by the schema, read here in the same transaction).
         Raises NotFound, TaskNotOpen, NotAllowed, InvalidFormData, StaleInstance, PathwayFailed."""
         # Lock the task row first: a second person completing it waits here, then finds it done.
-        ht = session.get(HumanTask, task_id, with_for_update={"of": HumanTask})
+        ht = session.get(HumanTask, task_id, with_for_update={"of": HumanTask}) if is_record_id(task_id) else None
         if ht is None:
             raise NotFound(f"No task {task_id}.")
         if ht.status != TaskStatus.OPEN:
@@ -140,20 +143,26 @@ class Runtime:
         return opened
 
     def deliver_message(self, session: Session, now: datetime, actor: Actor | None, case_id: int, name: str,
-                        payload: dict | None) -> dict:
+                        payload: dict | None, from_person: bool = False) -> dict:
         """Send a named message into a case: to its instances waiting for it, and to every pathway whose
         start event catches it. Returns what received it.
 
-        Raises NotFound (case, or nothing receives the message), NotAllowed, TaskNotOpen (case closed)."""
-        if actor is not None:
-            actor.require(MESSENGERS, "send messages into a case")
+        `from_person`: a person sends it (the API, the staff pages): only what engine/messages.py allows them,
+        checked here. Otherwise the engine sends it (hand-overs, the demo, tests), `actor` named in the log.
+        Raises NotFound (case, or nothing receives the message), NotAllowed, NotOnCareTeam, InvalidFormData
+        (the payload), TaskNotOpen (case closed)."""
         if not isinstance(name, str) or not name or len(name) > 100:
             raise BadRequest("A message needs a name.")
-        if payload is not None and not isinstance(payload, dict):
-            raise BadRequest("A message payload must be a JSON object.")
-        case = session.get(Case, case_id)
+        case = session.get(Case, case_id) if is_record_id(case_id) else None
         if case is None:
             raise NotFound(f"No case {case_id}.")
+        if from_person:
+            # People: only the allow-listed messages, each by whom it names, with a payload of its shape.
+            payload = messages.check_sender(session, actor, case, name, payload, now)
+        elif actor is not None:
+            actor.require(MESSENGERS, "send messages into a case")
+        if payload is not None and not isinstance(payload, dict):
+            raise BadRequest("A message payload must be a JSON object.")
         if case.status != CaseStatus.OPEN:
             raise TaskNotOpen("This case is closed.")
         step = self._step(session, now, case, actor)

@@ -28,9 +28,23 @@ class Settings:
     step_time_limit: float = 2.0
     # Cookies marked Secure only travel over HTTPS; off for the local demo on plain http://127.0.0.1.
     secure_cookies: bool = False
-    # Failed sign-ins within `signin_window` seconds before further attempts are slowed down.
+    # Sign-in throttle (engine/signin.py): failures of one account at one address, and of one address at any
+    # account, before that pair or address must wait (30 s, doubling up to 15 min); failures are remembered
+    # for `signin_window` seconds; each failure on an account beyond `signin_account_delay_after` (from
+    # anywhere) delays its next attempts by 0.25 s, at most `signin_account_delay_max` seconds.
     signin_max_failures: int = 5
+    signin_address_failures: int = 20
     signin_window: int = 900
+    signin_account_delay_after: int = 5
+    signin_account_delay_max: float = 2.0
+    # A signed-in browser's session ends after this many idle minutes, and in any case after `session_max_hours`.
+    session_idle_minutes: float = 30.0
+    session_max_hours: float = 12.0
+    # Days a new API token lasts (`carepath user token NAME --days N` to choose per token).
+    token_days: float = 30.0
+    # Reverse proxies in front of the app whose X-Forwarded-For is trusted for the client's address (0: none;
+    # the sign-in throttle then keys on the connecting address).
+    proxy_hops: int = 0
     sync_library_on_start: bool = True
     # The agency's time zone, for showing times to staff (IANA name). Everything is stored in UTC.
     display_timezone: str = "UTC"
@@ -53,6 +67,15 @@ class Settings:
             values["secure_cookies"] = env["CAREPATH_SECURE_COOKIES"].lower() in ("1", "true", "yes")
         if env.get("CAREPATH_TIMEZONE"):
             values["display_timezone"] = env["CAREPATH_TIMEZONE"]
+        for name, kind in (("session_idle_minutes", float), ("session_max_hours", float), ("token_days", float),
+                           ("proxy_hops", int), ("signin_max_failures", int), ("signin_address_failures", int),
+                           ("signin_account_delay_max", float)):
+            text = env.get(f"CAREPATH_{name.upper()}")
+            if text:
+                try:
+                    values[name] = kind(text)
+                except ValueError:
+                    raise ValueError(f"CAREPATH_{name.upper()} must be a number; got {text!r}") from None
         values["secret_key"] = env.get("CAREPATH_SECRET_KEY", "")
         settings = cls(**values)
         settings.zone()  # fail fast on a misspelt time zone

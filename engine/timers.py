@@ -21,7 +21,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from .db import unit_of_work
-from .errors import CarepathError, NotFound
+from .errors import CarepathError, NotFound, described
 from .models import TimerJob
 from .states import JobKind, JobStatus
 
@@ -126,7 +126,7 @@ class Worker:
                     raise CarepathError(f"unknown job kind {kind!r}")
         except Exception as exc:  # noqa: BLE001 - a failing job must not stop the sweep
             log.warning("job %s (%s) failed: %s", job_id, kind, type(exc).__name__)
-            return self._failed(job_id, f"{type(exc).__name__}: {exc}")
+            return self._failed(job_id, described(exc))  # never the message: it may quote a record
         return "fired"
 
     def _failed(self, job_id: int, error: str) -> str:

@@ -66,6 +66,34 @@ def test_users_and_tokens(run):
     assert "No user" in _one_line_error(run("user", "token", "nobody", ok=False))
 
 
+def test_tokens_are_listed_revoked_and_end_with_a_disabled_user(run, sqlite_url):
+    """`carepath user tokens / revoke / disable` against the API the tokens open (a real app on the database)."""
+    from carepath.engine.app import Carepath
+    from carepath.engine.settings import Settings
+    from carepath.web import create_app
+    first = run("user", "token", "quality").stdout.strip().splitlines()
+    second = run("user", "token", "quality", "--days", "2").stdout.strip().splitlines()[-1]
+    token_id = int(first[0].split()[2])
+    listed = run("user", "tokens", "quality").stdout
+    assert len(listed.splitlines()) == 2 and "active" in listed and "cp_" not in listed
+    cp = Carepath(Settings(database_url=sqlite_url, secret_key="cli-test-secret", sync_library_on_start=False))
+    api = create_app(carepath=cp).test_client()
+
+    def me(token):
+        return api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code
+    assert (me(first[-1]), me(second)) == (200, 200)
+    assert run("user", "revoke", str(token_id)).stdout.strip() == f"token {token_id} of quality revoked"
+    assert (me(first[-1]), me(second)) == (401, 200)
+    assert "revoked" in run("user", "tokens", "quality").stdout
+    assert "No API token" in _one_line_error(run("user", "revoke", "99999", ok=False))
+    assert "1 token(s) revoked" in run("user", "disable", "quality").stdout
+    assert me(second) == 401
+    assert "is disabled" in _one_line_error(run("user", "token", "quality", ok=False))
+    run("user", "enable", "quality")
+    assert me(second) == 401  # a disabled user's old tokens stay revoked
+    cp.close()
+
+
 def test_db_upgrade_and_demo_are_idempotent(run):
     assert run("db", "upgrade").returncode == 0
     first = run("demo").stdout
@@ -110,6 +138,15 @@ def test_export_events_csv_and_xes(run, tmp_path):
     keys = {el.get("key") for el in events[0]}
     assert {"concept:name", "lifecycle:transition", "time:timestamp"} <= keys
     assert "'pdf' is not one of" in _one_line_error(run("export", "events", "--format", "pdf", ok=False))
+    import getpass
+    from sqlalchemy import create_engine, text
+    engine = create_engine(run.env["CAREPATH_DATABASE_URL"])
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT username, channel, record_id FROM audit_log WHERE action = 'export' "
+                                 "ORDER BY id")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [(f"os:{getpass.getuser()}", "cli", "events.csv"),
+                                        (f"os:{getpass.getuser()}", "cli", "events.xes")]
 
 
 def _free_port() -> int:

@@ -130,7 +130,8 @@ def test_a_failing_job_is_retried_then_becomes_an_incident_an_admin_can_retry(cp
     with cp.db() as session:
         incidents = list_incidents(session)
         instance = session.scalar(select(PathwayInstance).where(PathwayInstance.process_id == "fragile"))
-    assert len(incidents) == 1 and "zero" in incidents[0]["error"]
+    # The incident names the error's types, never its message (which may quote a record; admins read none).
+    assert len(incidents) == 1 and incidents[0]["error"].endswith("NameError")
     assert instance.status == "running"  # nothing half-written: still waiting on its timer
     assert worker.sweep(when + timedelta(days=1)).failed == 0  # incidents are left alone
 

@@ -5,9 +5,12 @@ import logging
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from carepath.engine.app import Carepath
 from carepath.engine.settings import Settings
+
+from . import hardening
 
 csrf = CSRFProtect()
 
@@ -27,15 +30,22 @@ def create_app(settings: Settings | None = None, carepath: Carepath | None = Non
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         SESSION_COOKIE_NAME="carepath_session",
-        PERMANENT_SESSION_LIFETIME=8 * 3600,
-        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        # The cookie lasts as long as a session may; the session itself (idle time, sign-out, a disabled
+        # account) is checked on the server at every request (engine/signin.py).
+        PERMANENT_SESSION_LIFETIME=int(settings.session_max_hours * 3600),
+        WTF_CSRF_TIME_LIMIT=int(settings.session_max_hours * 3600),
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,
         JSON_SORT_KEYS=False,
     )
     app.extensions["carepath"] = cp
+    if settings.proxy_hops:
+        # Behind reverse proxies: the client's address (the sign-in throttle's key) from X-Forwarded-For.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)
+    hardening.init_app(app)
     csrf.init_app(app)
 
     from . import errors
+    from .access import bp as access_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .cases import bp as cases_bp
@@ -49,7 +59,7 @@ def create_app(settings: Settings | None = None, carepath: Carepath | None = Non
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never with cookies
     app.register_blueprint(api_bp)
     app.register_blueprint(auth_bp)
-    for staff_bp in (ui_bp, inbox_bp, tasks_bp, clients_bp, cases_bp, pathways_bp):
+    for staff_bp in (ui_bp, inbox_bp, tasks_bp, clients_bp, cases_bp, access_bp, pathways_bp):
         app.register_blueprint(staff_bp)
     app.config["CAREPATH_HOME_ENDPOINT"] = "inbox.index"
 

@@ -4,6 +4,7 @@ On bad input every command prints one line on stderr and exits non-zero, never a
 """
 from __future__ import annotations
 
+import getpass
 import logging
 import signal
 import subprocess
@@ -205,11 +206,51 @@ def user_add(name, roles, password_stdin):
 
 @user.command("token")
 @click.argument("name")
-def user_token(name):
+@click.option("--days", type=click.FloatRange(min=0.001, max=3650), default=None,
+              help="how long it lasts (default CAREPATH_TOKEN_DAYS, 30)")
+def user_token(name, days):
     """Print a new API token for the user (the last line is the token alone)."""
-    token = _carepath().issue_token(name)
-    click.echo(f"API token for {name} (shown once; keep it secret):")
+    token_id, token = _carepath().issue_token(name, days)
+    click.echo(f"API token {token_id} for {name} (shown once; keep it secret; `carepath user revoke {token_id}` "
+               "ends it):")
     click.echo(token)
+
+
+@user.command("tokens")
+@click.argument("name")
+def user_tokens(name):
+    """List the user's API tokens: id, status, created, expires, last used (never the tokens)."""
+    rows = _carepath().list_tokens(name)
+    if not rows:
+        click.echo(f"{name} has no API tokens")
+    for t in rows:
+        click.echo(f"{t['id']}\t{t['status']}\tcreated {t['created_at']}\texpires {t['expires_at']}"
+                   f"\tlast used {t['last_used_at'] or 'never'}")
+
+
+@user.command("revoke")
+@click.argument("token_id", type=click.IntRange(min=1))
+def user_revoke(token_id):
+    """Revoke one API token by its id (from `carepath user tokens NAME`); it stops working at once."""
+    done = _carepath().revoke_token(token_id)
+    click.echo(f"token {done['id']} of {done['user']} revoked")
+
+
+@user.command("disable")
+@click.argument("name")
+def user_disable(name):
+    """The user can no longer sign in; their sessions and API tokens stop working at once."""
+    done = _carepath().set_user_active(name, False)
+    click.echo(f"user {name} disabled: {done['sessions_ended']} session(s) ended, "
+               f"{done['tokens_revoked']} token(s) revoked")
+
+
+@user.command("enable")
+@click.argument("name")
+def user_enable(name):
+    """Let a disabled user sign in again (their old sessions and tokens stay ended)."""
+    _carepath().set_user_active(name, True)
+    click.echo(f"user {name} enabled")
 
 
 # ---------- pathways ----------
@@ -275,12 +316,13 @@ def export():
 def export_events(fmt, output):
     """The event log, for adherence review and process mining."""
     cp = _carepath()
+    who = f"os:{getpass.getuser()}"[:64]  # the audit log says who exported (the account running the command)
     if output:
         with open(output, "w", encoding="utf-8", newline="") as out:
-            cp.export_events(fmt, out)
+            cp.export_events(fmt, out, who=who, target=str(Path(output).resolve()))
         click.echo(f"wrote {output}", err=True)
     else:
-        cp.export_events(fmt, sys.stdout)
+        cp.export_events(fmt, sys.stdout, who=who)
 
 
 def main() -> None:

@@ -8,8 +8,11 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from carepath.engine.authoring.gate import UnsafeChange
-from carepath.engine.errors import (BadRequest, CarepathError, CaseAlreadyOpen, InvalidFormData, NotAllowed, NotAuthenticated, NotFound,
-                           PathwayFailed, PathwayInvalid, StaleInstance, TaskNotOpen, TooManyAttempts)
+from carepath.engine.errors import (BadRequest, CarepathError, CaseAlreadyOpen, InvalidFormData, NotAllowed,
+                                    NotAuthenticated, NotFound, NotOnCareTeam, PathwayFailed, PathwayInvalid,
+                                    StaleInstance, TaskNotOpen, TooManyAttempts)
+
+from .hardening import log_unexpected, safe_path
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +48,21 @@ def register(app: Flask) -> None:
             extra["findings"] = [f.as_dict() for f in exc.findings]
         if isinstance(exc, UnsafeChange):
             extra["violations"] = exc.report.as_dict()["violations"]
+        if isinstance(exc, NotOnCareTeam):
+            extra["client_id"] = exc.client_id
+            extra["break_glass"] = f"/api/v1/clients/{exc.client_id}/access"
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else {}
         if wants_json():
             body = error_body(exc.code, exc.message, **extra)
             for key in ("fields", "findings"):
                 if key in extra:
                     body[key] = extra[key]  # also at the top level, where API clients look for it (docs/api.md)
-            return jsonify(body), status
-        return render_template("error.html", status=status, message=exc.message), status
+            return jsonify(body), status, headers
+        if isinstance(exc, NotOnCareTeam):
+            # A plain page that says why, with the way in for an emergency: break the glass, with a reason.
+            return render_template("access/refused.html", client_id=exc.client_id, message=exc.message,
+                                   back=safe_path(request.full_path.rstrip("?")) or "/inbox"), status
+        return render_template("error.html", status=status, message=exc.message), status, headers
 
     @app.errorhandler(CSRFError)
     def _csrf(exc):
@@ -72,8 +83,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        # The traceback goes to the server log (no request body in it); the person gets a plain message.
-        log.exception("unexpected error on %s %s", request.method, request.path)
+        # Where it failed goes to the server log, never what: exception messages can quote health records.
+        log_unexpected(log, exc)
         message = "Something went wrong on our side; nothing was saved. The error has been logged."
         if wants_json():
             return jsonify(error_body("internal_error", message)), 500

@@ -1,7 +1,11 @@
-"""The OpenAPI 3.1 document of the JSON API (served at /api/v1/openapi.json)."""
+"""The OpenAPI 3.1 document of the JSON API (served at /api/v1/openapi.json). Every status a route can answer
+is listed (tests/test_api_fuzz.py checks the answers against it with schemathesis)."""
 from __future__ import annotations
 
+from carepath.engine.access import MAX_ID
+from carepath.engine.careteam import REASON_MAX
 from carepath.engine.clients import CLIENT_SCHEMA
+from carepath.engine.messages import SENDABLE
 
 
 def _ref(name: str) -> dict:
@@ -13,19 +17,24 @@ def _json(schema: dict, description: str = "OK") -> dict:
 
 
 def _errors(*codes: int) -> dict:
-    text = {400: "Malformed request (not JSON, wrong shape)", 401: "No or bad token", 403: "Role not allowed",
-            404: "Unknown record", 409: "Conflict: task no longer open, stale write, case closed",
-            422: "Invalid form data (see fields)", 500: "A pathway step failed; nothing was saved"}
+    text = {400: "Malformed request (not JSON, wrong shape, a NUL byte, an id out of range)",
+            401: "No token, or an unknown, expired or revoked one",
+            403: "Not allowed: the role, or not on the client's care team (code `not_on_care_team`, with "
+                 "`client_id` and `break_glass`: the way to open the record)",
+            404: "Unknown record (ids out of range too)", 409: "Conflict: task no longer open, stale write, case closed",
+            422: "Invalid data (see fields)", 500: "A pathway step failed; nothing was saved"}
     return {str(c): _json(_ref("Error"), text[c]) for c in codes}
 
 
 def _id_param(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {"name": name, "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 
 
 def _op(summary: str, responses: dict, *, body: dict | None = None, params: list | None = None,
-        errors=(401, 403, 404)) -> dict:
-    op = {"summary": summary, "responses": {**responses, **_errors(*errors)}}
+        errors=(400, 401, 403, 404)) -> dict:
+    # 400 is on every route: a NUL byte anywhere in the query string is refused before anything else.
+    op = {"summary": summary, "responses": {**responses, **_errors(*sorted({400, *errors}))}}
     if body is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     if params:
@@ -58,6 +67,35 @@ _CASE = {
             "instrument": {"type": "string"}, "total": {"type": ["integer", "null"]}, "severity": {"type": "string"},
             "at": {"type": "string", "format": "date-time"}}}},
     },
+}
+
+_CASE_SUMMARY = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "status": {"type": "string"}, "risk_level": {"type": ["string", "null"]},
+    "opened_at": {"type": "string"}, "closed_at": {"type": ["string", "null"]}}}
+
+_CLIENT = {
+    "type": "object", "required": ["id", "given_name", "family_name", "birth_date", "cases"],
+    "properties": {
+        "id": {"type": "integer"}, "given_name": {"type": "string"}, "family_name": {"type": "string"},
+        "birth_date": {"type": "string", "format": "date"}, "age": {"type": "integer"},
+        "preferred_language": {"type": ["string", "null"]}, "phone": {"type": ["string", "null"]},
+        "email": {"type": ["string", "null"]}, "address": {"type": ["string", "null"]},
+        "contacts": {"type": "array", "items": {"type": "object"}}, "case_manager": {"type": ["string", "null"]},
+        "created_at": {"type": "string"}, "cases": {"type": "array", "items": _CASE_SUMMARY},
+    },
+}
+
+_GRANT = {"type": "object", "required": ["client_id", "username", "reason", "at", "expires_at"], "properties": {
+    "id": {"type": "integer"}, "client_id": {"type": "integer"}, "client_name": {"type": "string"},
+    "username": {"type": "string"}, "name": {"type": "string"}, "reason": {"type": "string"},
+    "at": {"type": "string"}, "expires_at": {"type": "string"}, "active": {"type": "boolean"}}}
+
+_MESSAGE = {
+    "type": "object", "required": ["name"],
+    "properties": {"name": {"type": "string", "enum": sorted(SENDABLE)}, "payload": {"type": "object"}},
+    "description": "Messages people may send, each with its payload: "
+                   + "; ".join(f"`{m.name}` by {m.senders}" for m in SENDABLE.values())
+                   + ". Every other message (the pathways' hand-overs) is 403.",
 }
 
 _EVENT = {"type": "object", "properties": {k: {"type": ["string", "integer", "null"]} for k in (
@@ -155,36 +193,46 @@ def openapi_document() -> dict:
                 "username": {"type": "string"}, "roles": {"type": "array", "items": {"type": "string"}}}})},
                 errors=(401,))},
             "/clients": {
-                "post": _op("Register a client", {"201": _json({"type": "object"}, "Created")},
-                            body=_ref("ClientInput"), errors=(400, 401, 403, 422)),
-                "get": _op("Search clients by name (?q=)", {"200": _json({"type": "array", "items": {"type": "object"}})},
+                "post": _op("Register a client (intake, case manager, supervisor)",
+                            {"201": _json(_CLIENT, "Created")}, body=_ref("ClientInput"), errors=(401, 403, 422)),
+                "get": _op("Search clients by name (?q=), among those the caller may open",
+                           {"200": _json({"type": "array", "items": _CLIENT})},
                            params=[{"name": "q", "in": "query", "schema": {"type": "string"}}], errors=(401, 403)),
             },
             "/clients/{client_id}": {
-                "get": _op("A client with their cases (audited)", {"200": _json({"type": "object"})}, params=[kid]),
-                "patch": _op("Change contact details or the case manager", {"200": _json({"type": "object"})},
-                             params=[kid], body={"type": "object"}, errors=(400, 401, 403, 404, 422)),
+                "get": _op("A client with their cases (care team, supervisors, quality; audited)",
+                           {"200": _json(_CLIENT)}, params=[kid]),
+                "patch": _op("Change contact details or the case manager", {"200": _json(_CLIENT)},
+                             params=[kid], body={"type": "object"}, errors=(401, 403, 404, 422)),
             },
+            "/clients/{client_id}/access": {"post": _op(
+                "Break the glass: open the record to the caller for 12 hours, with a reason (audited, reviewed)",
+                {"201": _json(_GRANT, "Open for 12 hours")}, params=[kid],
+                body={"type": "object", "required": ["reason"],
+                      "properties": {"reason": {"type": "string", "minLength": 10, "maxLength": REASON_MAX}}},
+                errors=(401, 403, 404, 422))},
+            "/break-glass": {"get": _op("Break-the-glass accesses, newest first (supervisors, quality)",
+                                        {"200": _json({"type": "array", "items": _GRANT})}, errors=(401, 403))},
             "/cases": {"post": _op("Open a case; starts the intake pathway", {"201": _json(_ref("Case"), "Created")},
                                    body={"type": "object", "required": ["client_id"],
                                          "properties": {"client_id": {"type": "integer"}}},
-                                   errors=(400, 401, 403, 404, 500))},
+                                   errors=(401, 403, 404, 500))},
             "/cases/{case_id}": {"get": _op("A case: pathways and scores (audited)", {"200": _json(_ref("Case"))},
                                             params=[cid])},
             "/cases/{case_id}/messages": {"post": _op(
-                "Send a message into the case (e.g. crisis_reported starts crisis_response)",
-                {"202": _json({"type": "object"}, "Accepted")}, params=[cid],
-                body={"type": "object", "required": ["name"],
-                      "properties": {"name": {"type": "string"}, "payload": {"type": "object"}}},
-                errors=(400, 401, 403, 404, 409, 500))},
+                "Send a message into the case (crisis_reported starts crisis_response)",
+                {"202": _json({"type": "object"}, "Accepted")}, params=[cid], body=_MESSAGE,
+                errors=(401, 403, 404, 409, 422, 500))},
             "/cases/{case_id}/events": {"get": _op("The case's event log, oldest first",
                                                    {"200": _json({"type": "array", "items": _ref("Event")})},
                                                    params=[cid])},
-            "/tasks": {"get": _op("Open tasks the caller may see, most urgent first",
+            "/tasks": {"get": _op("Open tasks the caller may see (and open), most urgent first",
                                   {"200": _json({"type": "array", "items": _ref("Task")})},
-                                  params=[{"name": n, "in": "query", "schema": {"type": t}} for n, t in (
-                                      ("case_id", "integer"), ("client_id", "integer"), ("role", "string"),
-                                      ("pathway", "string"), ("mine", "string"))], errors=(400, 401))},
+                                  params=[{"name": n, "in": "query", "schema": t} for n, t in (
+                                      ("case_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}),
+                                      ("client_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}),
+                                      ("role", {"type": "string"}), ("pathway", {"type": "string"}),
+                                      ("mine", {"type": "string"}))], errors=(401,))},
             "/tasks/{task_id}": {"get": _op("A task with its form (schema, ui_schema) and prefill data",
                                             {"200": _json(_ref("Task"))}, params=[tid])},
             "/tasks/{task_id}/claim": {"post": _op("Take an unassigned task of one's role",
@@ -196,19 +244,19 @@ def openapi_document() -> dict:
                                                     {"200": _json(_ref("Task"))}, params=[tid],
                                                     body={"type": "object", "properties": {
                                                         "username": {"type": ["string", "null"]}}},
-                                                    errors=(400, 401, 403, 404, 409))},
+                                                    errors=(401, 403, 404, 409))},
             "/tasks/{task_id}/complete": {"post": _op(
                 "Complete a task with its form answers",
                 {"200": _json({"type": "object", "properties": {"completed": {"type": "integer"},
                                                                 "next_tasks": {"type": "array", "items": _ref("Task")}}})},
                 params=[tid], body={"type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}},
-                errors=(400, 401, 403, 404, 409, 422, 500))},
+                errors=(401, 403, 404, 409, 422, 500))},
             **_pathway_paths(),
             "/incidents": {"get": _op("Admin: timer jobs that kept failing", {"200": _json({"type": "array"})},
                                       errors=(401, 403))},
             "/incidents/{job_id}/retry": {"post": _op("Admin: queue an incident again", {"200": _json({"type": "object"})},
                                                       params=[_id_param("job_id")])},
             "/openapi.json": {"get": {"summary": "This document", "security": [],
-                                      "responses": {"200": _json({"type": "object"})}}},
+                                      "responses": {"200": _json({"type": "object"}), **_errors(400)}}},
         },
     }

@@ -5,11 +5,12 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, redirect, request, url_for
 
-from carepath.engine.access import RECORD_READERS, REGISTRARS, TEAM_LEADS
+from carepath.engine.access import READ_EVERY_RECORD, RECORD_READERS, REGISTRARS, TEAM_LEADS
 from carepath.engine.authoring.drafts import READERS as LIBRARY_READERS
 
 from .appstate import cp, now
 from .auth import current_actor
+from .hardening import safe_path
 
 bp = Blueprint("ui", __name__)
 
@@ -18,6 +19,7 @@ NAV = (
     ("inbox.index", "Inbox", None),
     ("clients.search", "Clients", RECORD_READERS),
     ("clients.new", "Register a client", REGISTRARS),
+    ("access.log", "Break-the-glass log", READ_EVERY_RECORD),
     ("pathways.index", "Pathways", LIBRARY_READERS),
 )
 INSTRUMENTS = {"phq9": "PHQ-9", "gad7": "GAD-7", "asq": "ASQ", "audit_c": "AUDIT-C", "auditc": "AUDIT-C"}
@@ -25,10 +27,7 @@ INSTRUMENTS = {"phq9": "PHQ-9", "gad7": "GAD-7", "asq": "ASQ", "audit_c": "AUDIT
 
 def safe_next(default: str) -> str:
     """A same-site path from the form's `next` field (where the person came from), else `default`."""
-    target = request.form.get("next") or request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    return safe_path(request.form.get("next") or request.args.get("next")) or default
 
 
 def back(default_endpoint: str, **values):

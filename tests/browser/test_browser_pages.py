@@ -78,7 +78,7 @@ def test_case_file_with_scores_chart_and_timeline_on_a_tablet(new_page, live):
     task = live.walk_to(case_id, "gad7", {"phq9": {"item1": 3, "item2": 3, "item3": 2}})
     live.driver.complete(task, {"item1": 1, "item2": 2})
     page = new_page(viewport=TABLET)
-    sign_in(page, "clinician")
+    sign_in(page, "case_manager")  # the client's case manager: on the care team
     page.goto(f"/cases/{case_id}")
     expect(page.get_by_role("heading", name=re.compile("Tara Tablet"))).to_be_visible()
     chart = page.get_by_role("img", name="PHQ-9 and GAD-7 totals over time")

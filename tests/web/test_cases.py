@@ -12,7 +12,7 @@ from ui_support import POSITIVE_ASQ
 
 def test_case_file_shows_timeline_open_tasks_and_pathway_positions(staff, referral, driver):
     task = driver.task(referral["case_id"], "record_referral")
-    html = staff("clinician").text(f"/cases/{referral['case_id']}")
+    html = staff("case_manager").text(f"/cases/{referral['case_id']}")
     assert "Maria Lopez" in html and "Case file" in html
     assert "Where Maria is in each pathway" in html and "Waiting for:" in html
     assert f'href="/tasks/{task.id}"' in html
@@ -32,7 +32,7 @@ def test_scores_over_time_are_a_server_drawn_chart_with_a_table(staff, task_with
 
 
 def test_case_file_without_scores_says_so(staff, referral):
-    assert "No PHQ-9 or GAD-7 scores yet." in staff("clinician").text(f"/cases/{referral['case_id']}")
+    assert "No PHQ-9 or GAD-7 scores yet." in staff("case_manager").text(f"/cases/{referral['case_id']}")
 
 
 def test_current_safety_plan_is_on_the_case_file_and_beside_tasks(staff, task_with_form, driver):

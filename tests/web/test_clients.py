@@ -18,10 +18,10 @@ NEW = {"given_name": "Lena", "family_name": "Okafor", "birth_date": "1992-04-30"
 def test_search_finds_clients_by_name(staff, driver):
     driver.new_case("Maria", "Lopez")
     driver.new_case("James", "Carter")
-    html = staff("clinician").text("/clients?q=lop")
+    html = staff("supervisor").text("/clients?q=lop")
     assert "Lopez, Maria" in html and "Carter" not in html
     assert "1 client matching “lop”" in html
-    assert "No client matches “zzz”." in staff("clinician").text("/clients?q=zzz")
+    assert "No client matches “zzz”." in staff("supervisor").text("/clients?q=zzz")
 
 
 def test_register_a_client_with_family_contacts_and_open_a_case(staff, cp):

@@ -5,9 +5,11 @@ from functools import wraps
 
 from flask import Blueprint, g, request
 
+from carepath.engine.access import MAX_ID
 from carepath.engine.errors import BadRequest, NotAuthenticated
 
 from ..appstate import cp
+from ..hardening import has_nul
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -37,17 +39,23 @@ def json_body(required: bool = True) -> dict:
         raise BadRequest("The request body is not valid JSON.")
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object.")
+    if has_nul(data):
+        raise BadRequest("The request body contains a NUL character.")
     return data
 
 
 def int_arg(name: str) -> int | None:
+    """A record id from the query string. Raises BadRequest for anything but 1 to 2^31-1."""
     value = request.args.get(name)
     if value in (None, ""):
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise BadRequest(f"Query parameter {name} must be a whole number.") from None
+        number = 0
+    if not 1 <= number <= MAX_ID:
+        raise BadRequest(f"Query parameter {name} must be a record id (a whole number from 1 to {MAX_ID}).")
+    return number
 
 
 from . import cases, clients, meta, pathways, tasks  # noqa: E402,F401  (routes register on bp)

@@ -20,20 +20,23 @@ def start_case():
     return jsonify(cp().start_case(g.actor, client_id)), 201
 
 
-@bp.get("/cases/<int:case_id>")
+@bp.get("/cases/<id:case_id>")
 @token_required
 def read_case(case_id: int):
     return jsonify(cp().read_case(g.actor, case_id))
 
 
-@bp.post("/cases/<int:case_id>/messages")
+@bp.post("/cases/<id:case_id>/messages")
 @token_required
 def send_message(case_id: int):
     data = json_body()
-    return jsonify(cp().deliver_message(g.actor, case_id, data.get("name"), data.get("payload") or {})), 202
+    if not isinstance(data.get("name"), str) or not data["name"]:
+        raise BadRequest('Send the message as {"name": "...", "payload": {...}}.')
+    payload = data.get("payload", {})
+    return jsonify(cp().send_message(g.actor, case_id, data["name"], {} if payload is None else payload)), 202
 
 
-@bp.get("/cases/<int:case_id>/events")
+@bp.get("/cases/<id:case_id>/events")
 @token_required
 def case_events(case_id: int):
     return jsonify(cp().read_case_events(g.actor, case_id))

@@ -18,13 +18,27 @@ def search_clients():
     return jsonify(cp().search_clients(g.actor, request.args.get("q", "")))
 
 
-@bp.get("/clients/<int:client_id>")
+@bp.get("/clients/<id:client_id>")
 @token_required
 def read_client(client_id: int):
     return jsonify(cp().read_client(g.actor, client_id))
 
 
-@bp.patch("/clients/<int:client_id>")
+@bp.patch("/clients/<id:client_id>")
 @token_required
 def update_client(client_id: int):
     return jsonify(cp().update_client(g.actor, client_id, json_body()))
+
+
+@bp.post("/clients/<id:client_id>/access")
+@token_required
+def break_glass(client_id: int):
+    """Break the glass: {"reason": "..."} (10 characters or more) opens the record for 12 hours, audited."""
+    return jsonify(cp().break_glass(g.actor, client_id, json_body().get("reason"))), 201
+
+
+@bp.get("/break-glass")
+@token_required
+def break_glass_log():
+    """Break-the-glass accesses, newest first (supervisors and quality staff)."""
+    return jsonify(cp().break_glass_log(g.actor))

@@ -24,7 +24,7 @@ def incidents():
     return jsonify(cp().incidents(g.actor))
 
 
-@bp.post("/incidents/<int:job_id>/retry")
+@bp.post("/incidents/<id:job_id>/retry")
 @token_required
 def retry(job_id: int):
     return jsonify(cp().retry_incident(g.actor, job_id))

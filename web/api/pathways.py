@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
+from carepath.engine.authoring.catalog import ROLLBACK
+from carepath.engine.authoring.drafts import AUTHORS, REVIEWERS
 from carepath.engine.errors import BadRequest
 
 from . import bp, cp, json_body, token_required
@@ -36,6 +38,7 @@ def _files(data: dict) -> dict[str, str]:
 def create_draft():
     """Judge the files over the published library; keep them as a draft waiting for review only when nothing is
     an error (422 with every finding otherwise, and nothing saved)."""
+    g.actor.require(AUTHORS, "write pathway drafts")  # the role first: a refused caller learns nothing more
     data = json_body()
     title = data.get("title") or data.get("reason") or ""
     if not isinstance(title, str):
@@ -51,7 +54,7 @@ def drafts():
     return jsonify(cp().pathway_library(g.actor)["drafts"])
 
 
-@bp.get("/pathways/drafts/<int:draft_id>")
+@bp.get("/pathways/drafts/<id:draft_id>")
 @token_required
 def draft(draft_id: int):
     page = cp().draft_page(g.actor, draft_id)
@@ -60,18 +63,20 @@ def draft(draft_id: int):
                                          "published", "files")})
 
 
-@bp.post("/pathways/drafts/<int:draft_id>/approve")
+@bp.post("/pathways/drafts/<id:draft_id>/approve")
 @token_required
 def approve(draft_id: int):
+    g.actor.require(REVIEWERS, "approve pathway drafts")
     accept_risk = json_body(required=False).get("accept_risk")
     if accept_risk is not None and not isinstance(accept_risk, str):
         raise BadRequest("accept_risk must be text: why the safety risk is accepted.")
     return jsonify({"versions": cp().approve_draft(g.actor, draft_id, accept_risk)})
 
 
-@bp.post("/pathways/drafts/<int:draft_id>/send-back")
+@bp.post("/pathways/drafts/<id:draft_id>/send-back")
 @token_required
 def send_back(draft_id: int):
+    g.actor.require(REVIEWERS, "review pathway drafts")
     comment = json_body().get("comment")
     if not isinstance(comment, str):
         raise BadRequest('Send {"comment": "what the author should change"}.')
@@ -81,6 +86,7 @@ def send_back(draft_id: int):
 @bp.post("/pathways/<pathway>/rollback")
 @token_required
 def rollback(pathway: str):
+    g.actor.require(ROLLBACK, "roll back a pathway")
     data = json_body()
     version, reason = data.get("version"), data.get("reason")
     if not isinstance(version, int) or isinstance(version, bool) or not isinstance(reason, str):

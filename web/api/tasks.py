@@ -17,31 +17,31 @@ def list_tasks():
         mine=request.args.get("mine") in ("1", "true", "yes")))
 
 
-@bp.get("/tasks/<int:task_id>")
+@bp.get("/tasks/<id:task_id>")
 @token_required
 def read_task(task_id: int):
     return jsonify(cp().read_task(g.actor, task_id))
 
 
-@bp.post("/tasks/<int:task_id>/claim")
+@bp.post("/tasks/<id:task_id>/claim")
 @token_required
 def claim(task_id: int):
     return jsonify(cp().claim(g.actor, task_id))
 
 
-@bp.post("/tasks/<int:task_id>/release")
+@bp.post("/tasks/<id:task_id>/release")
 @token_required
 def release(task_id: int):
     return jsonify(cp().release(g.actor, task_id))
 
 
-@bp.post("/tasks/<int:task_id>/assign")
+@bp.post("/tasks/<id:task_id>/assign")
 @token_required
 def assign(task_id: int):
     return jsonify(cp().assign(g.actor, task_id, json_body().get("username")))
 
 
-@bp.post("/tasks/<int:task_id>/complete")
+@bp.post("/tasks/<id:task_id>/complete")
 @token_required
 def complete(task_id: int):
     body = json_body()

@@ -1,4 +1,8 @@
-"""Sign-in and sign-out for staff, and the decorator every staff page uses to check the caller's role."""
+"""Sign-in and sign-out for staff, and the decorator every staff page uses to check the caller's role.
+
+The session cookie (signed by Flask) carries only a random session id; the session lives on the server
+(engine/signin.py), so signing out, an idle timeout or a disabled account ends it for every copy of the
+cookie."""
 from __future__ import annotations
 
 from functools import wraps
@@ -9,16 +13,23 @@ from carepath.engine.access import Actor
 from carepath.engine.errors import NotAllowed, NotAuthenticated, TooManyAttempts
 
 from ..appstate import cp
+from ..hardening import safe_path
 
 bp = Blueprint("auth", __name__)
 
 
+SESSION_KEY = "sid"
+
+
 def current_actor() -> Actor | None:
-    """The signed-in person, re-read from the database on each request (a disabled account stops at once)."""
+    """The signed-in person of a live server-side session, re-read on each request (a session that was
+    signed out, idled too long or belongs to a disabled account stops at once)."""
     if "actor" in g:
         return g.actor
-    user_id = session.get("user_id")
-    actor = cp().actor_by_id(user_id) if isinstance(user_id, int) else None
+    token = session.get(SESSION_KEY)
+    actor = cp().actor_for_session(token) if isinstance(token, str) else None
+    if actor is None and token is not None:
+        session.pop(SESSION_KEY, None)
     g.actor = actor
     return actor
 
@@ -43,13 +54,6 @@ def _inject_actor():
     return {"actor": current_actor()}
 
 
-def _safe_next(target: str | None) -> str | None:
-    # Only same-site paths: an attacker's link must not bounce a signed-in user elsewhere.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
-
-
 def landing_url() -> str:
     endpoint = current_app.config.get("CAREPATH_HOME_ENDPOINT", "auth.home")
     return url_for(endpoint)
@@ -59,24 +63,30 @@ def landing_url() -> str:
 def signin():
     if request.method == "GET" and current_actor() is not None:
         return redirect(landing_url())
-    status, error = 200, None
+    status, error, headers = 200, None, {}
     if request.method == "POST":
         try:
-            actor = cp().sign_in(request.form.get("username", ""), request.form.get("password", ""))
+            signed_in = cp().sign_in(request.form.get("username", ""), request.form.get("password", ""),
+                                     request.remote_addr or "unknown")
         except NotAuthenticated as exc:
             status, error = 401, exc.message
         except TooManyAttempts as exc:
-            status, error = 429, exc.message
+            status, error, headers = 429, exc.message, {"Retry-After": str(exc.retry_after)}
         if error is None:
             session.clear()  # a fresh session on sign-in (no fixation)
-            session["user_id"] = actor.id
+            session[SESSION_KEY] = signed_in.session_token
             session.permanent = True
-            return redirect(_safe_next(request.args.get("next")) or landing_url())
-    return render_template("auth/signin.html", error=error, username=request.form.get("username", "")), status
+            # Only same-site paths: an attacker's link must not bounce a signed-in person elsewhere.
+            return redirect(safe_path(request.args.get("next")) or landing_url())
+    return (render_template("auth/signin.html", error=error, username=request.form.get("username", "")[:64]),
+            status, headers)
 
 
 @bp.post("/signout")
 def signout():
+    token = session.get(SESSION_KEY)
+    if isinstance(token, str):
+        cp().sign_out(token)  # on the server: a copy of the cookie stops working too
     session.clear()
     flash("You are signed out.")
     return redirect(url_for("auth.signin"))

@@ -28,13 +28,13 @@ def _page(case_id: int, reason: str = "", reason_error: str | None = None, statu
                            reason_max=REASON_MAX), status
 
 
-@bp.get("/cases/<int:case_id>")
+@bp.get("/cases/<id:case_id>")
 @login_required(RECORD_READERS)
 def show(case_id: int):
     return _page(case_id)
 
 
-@bp.post("/cases/<int:case_id>/crisis")
+@bp.post("/cases/<id:case_id>/crisis")
 @login_required(MESSENGERS)
 def report_crisis(case_id: int):
     """Send `crisis_reported` with the reason: the crisis pathway starts and the crisis team gets a task."""
@@ -44,7 +44,7 @@ def report_crisis(case_id: int):
     if len(reason) > REASON_MAX:
         return _page(case_id, reason, f"Keep the reason to {REASON_MAX} characters; add detail in the crisis task.", 422)
     try:
-        result = cp().deliver_message(current_actor(), case_id, CRISIS_MESSAGE, {"reason": reason})
+        result = cp().send_message(current_actor(), case_id, CRISIS_MESSAGE, {"reason": reason})
     except NotFound:
         flash("No crisis pathway is published for this agency, so nothing was started. Phone the crisis team "
               "and tell your supervisor.", "warning")

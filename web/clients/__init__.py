@@ -122,7 +122,7 @@ def _start_case(client_id: int) -> int | None:
     return case_id
 
 
-@bp.get("/clients/<int:client_id>")
+@bp.get("/clients/<id:client_id>")
 @login_required(RECORD_READERS)
 def show(client_id: int):
     actor = current_actor()
@@ -132,7 +132,7 @@ def show(client_id: int):
                            may_open_case=actor.has_any(REGISTRARS) and not has_open)
 
 
-@bp.route("/clients/<int:client_id>/edit", methods=["GET", "POST"])
+@bp.route("/clients/<id:client_id>/edit", methods=["GET", "POST"])
 @login_required(REGISTRARS)
 def edit(client_id: int):
     actor = current_actor()
@@ -159,7 +159,7 @@ def edit(client_id: int):
     return redirect(url_for("clients.show", client_id=client_id))
 
 
-@bp.post("/clients/<int:client_id>/cases")
+@bp.post("/clients/<id:client_id>/cases")
 @login_required(REGISTRARS)
 def open_case(client_id: int):
     case_id = _start_case(client_id)

@@ -58,7 +58,7 @@ def next_task():
     return redirect(url_for("inbox.index"))
 
 
-@bp.post("/tasks/<int:task_id>/claim")
+@bp.post("/tasks/<id:task_id>/claim")
 @login_required()
 def claim(task_id: int):
     try:
@@ -69,7 +69,7 @@ def claim(task_id: int):
     return back("tasks.show", task_id=task_id)
 
 
-@bp.post("/tasks/<int:task_id>/release")
+@bp.post("/tasks/<id:task_id>/release")
 @login_required()
 def release(task_id: int):
     try:
@@ -80,7 +80,7 @@ def release(task_id: int):
     return back("inbox.index")
 
 
-@bp.post("/tasks/<int:task_id>/assign")
+@bp.post("/tasks/<id:task_id>/assign")
 @login_required(TEAM_LEADS)
 def assign(task_id: int):
     username = (request.form.get("username") or "").strip() or None

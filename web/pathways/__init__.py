@@ -68,7 +68,7 @@ def _json(text: str) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-@bp.get("/<pathway>/versions/<int:version>")
+@bp.get("/<pathway>/versions/<id:version>")
 @login_required(READERS)
 def version(pathway: str, version: int):
     actor = current_actor()
@@ -84,7 +84,7 @@ def version(pathway: str, version: int):
                            forms=rendered_forms(files), may_roll_back=actor.has_any(catalog.ROLLBACK))
 
 
-@bp.get("/<pathway>/versions/<int:version>/files/<name>")
+@bp.get("/<pathway>/versions/<id:version>/files/<name>")
 @login_required(READERS)
 def version_file(pathway: str, version: int, name: str):
     files = cp().pathway_version_files(current_actor(), pathway, version)
@@ -101,7 +101,7 @@ def file_response(name: str, text: str, download: bool) -> Response:
     return resp
 
 
-@bp.get("/<pathway>/versions/<int:version>/export.zip")
+@bp.get("/<pathway>/versions/<id:version>/export.zip")
 @login_required(READERS)
 def export(pathway: str, version: int):
     data = cp().export_pathway_version(current_actor(), pathway, version)
@@ -127,7 +127,7 @@ def compare(pathway: str):
                            after_url=url_for(".version_file", pathway=pathway, version=after, name=f"{pathway}.bpmn"))
 
 
-@bp.post("/<pathway>/versions/<int:version>/rollback")
+@bp.post("/<pathway>/versions/<id:version>/rollback")
 @login_required(catalog.ROLLBACK)
 def rollback(pathway: str, version: int):
     """Publish an earlier version again, as the newest; a safety problem needs a reason to accept the risk."""

@@ -38,7 +38,7 @@ def _safety_of(draft: dict):
     return safety if safety and safety.get("violations") and draft["status"] == "submitted" else None
 
 
-@bp.get("/drafts/<int:draft_id>")
+@bp.get("/drafts/<id:draft_id>")
 @login_required(READERS)
 def draft(draft_id: int):
     return _draft_page(draft_id)
@@ -52,7 +52,7 @@ def start(pathway: str):
     return redirect(url_for(".draft", draft_id=draft_id))
 
 
-@bp.post("/drafts/<int:draft_id>/title")
+@bp.post("/drafts/<id:draft_id>/title")
 @login_required(AUTHORS)
 def title(draft_id: int):
     cp().set_draft_title(current_actor(), draft_id, request.form.get("title", ""))
@@ -60,7 +60,7 @@ def title(draft_id: int):
     return redirect(url_for(".draft", draft_id=draft_id))
 
 
-@bp.post("/drafts/<int:draft_id>/submit")
+@bp.post("/drafts/<id:draft_id>/submit")
 @login_required(AUTHORS)
 def submit(draft_id: int):
     try:
@@ -71,7 +71,7 @@ def submit(draft_id: int):
     return redirect(url_for(".draft", draft_id=draft_id))
 
 
-@bp.post("/drafts/<int:draft_id>/approve")
+@bp.post("/drafts/<id:draft_id>/approve")
 @login_required(REVIEWERS)
 def approve(draft_id: int):
     accept_risk = (request.form.get("accept_risk") or "").strip() or None
@@ -89,7 +89,7 @@ def approve(draft_id: int):
     return redirect(url_for(".draft", draft_id=draft_id))
 
 
-@bp.post("/drafts/<int:draft_id>/send-back")
+@bp.post("/drafts/<id:draft_id>/send-back")
 @login_required(REVIEWERS)
 def send_back(draft_id: int):
     try:
@@ -100,7 +100,7 @@ def send_back(draft_id: int):
     return redirect(url_for(".draft", draft_id=draft_id))
 
 
-@bp.post("/drafts/<int:draft_id>/withdraw")
+@bp.post("/drafts/<id:draft_id>/withdraw")
 @login_required(AUTHORS)
 def withdraw(draft_id: int):
     cp().withdraw_draft(current_actor(), draft_id)
@@ -108,7 +108,7 @@ def withdraw(draft_id: int):
     return redirect(url_for(".index"))
 
 
-@bp.post("/drafts/<int:draft_id>/remove")
+@bp.post("/drafts/<id:draft_id>/remove")
 @login_required(AUTHORS)
 def remove(draft_id: int):
     name = request.form.get("name", "")

@@ -24,13 +24,13 @@ EDITORS = {".bpmn": "pathways/edit_bpmn.html", ".schema.json": "pathways/edit_fo
            ".ui.json": "pathways/edit_form.html", ".dmn": "pathways/edit_table.html"}
 
 
-@bp.get("/drafts/<int:draft_id>/files/<name>")
+@bp.get("/drafts/<id:draft_id>/files/<name>")
 @login_required(READERS)
 def draft_file(draft_id: int, name: str):
     return file_response(name, cp().draft_file(current_actor(), draft_id, name), request.args.get("download") == "1")
 
 
-@bp.get("/drafts/<int:draft_id>/edit/<name>")
+@bp.get("/drafts/<id:draft_id>/edit/<name>")
 @login_required(AUTHORS)
 def edit(draft_id: int, name: str):
     editor = cp().draft_editor(current_actor(), draft_id)
@@ -50,7 +50,7 @@ def edit(draft_id: int, name: str):
     return render_template(template, d=editor, name=name, ui_name=ui_name, config=config)
 
 
-@bp.get("/drafts/<int:draft_id>/new-form")
+@bp.get("/drafts/<id:draft_id>/new-form")
 @login_required(AUTHORS)
 def new_file(draft_id: int):
     """A new form: its editor opens empty; the file exists once it is saved."""
@@ -60,7 +60,7 @@ def new_file(draft_id: int):
     return redirect(url_for(".edit", draft_id=draft_id, name=f"{form_id}.schema.json"))
 
 
-@bp.post("/drafts/<int:draft_id>/save")
+@bp.post("/drafts/<id:draft_id>/save")
 @login_required(AUTHORS)
 def save_files(draft_id: int):
     """{"files": {name: text}} into the draft. 200 with what was found (errors are kept, to be fixed); 422 when

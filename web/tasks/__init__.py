@@ -17,9 +17,9 @@ from ..ui import is_team_lead
 bp = Blueprint("tasks", __name__)
 
 
-def _load(task_id: int) -> TaskPage:
+def _load(task_id: int, after_conflict: bool = False) -> TaskPage:
     actor = current_actor()
-    return cp().task_page(actor, task_id, is_team_lead(actor))
+    return cp().task_page(actor, task_id, is_team_lead(actor), after_conflict)
 
 
 @dataclass(frozen=True)
@@ -46,13 +46,13 @@ def _render(page: TaskPage, values: dict | None = None, errors: dict | None = No
                            may_reassign=is_team_lead(current_actor())), status
 
 
-@bp.get("/tasks/<int:task_id>")
+@bp.get("/tasks/<id:task_id>")
 @login_required()
 def show(task_id: int):
     return _render(_load(task_id))
 
 
-@bp.post("/tasks/<int:task_id>")
+@bp.post("/tasks/<id:task_id>")
 @login_required()
 def submit(task_id: int):
     """Adding or removing a row shows the form again; a submission is one transaction in the engine, which
@@ -74,7 +74,7 @@ def submit(task_id: int):
         page = _load(task_id)
         return _render(page, _typed_answers(page), {f.path: f.message for f in exc.fields}, status=422)
     except (TaskNotOpen, StaleInstance):
-        page = _load(task_id)
+        page = _load(task_id, after_conflict=True)
         return _render(page, _typed_answers(page), status=409, alert=_closed(page))
     except NotAllowed:
         page = _load(task_id)

@@ -1,7 +1,7 @@
 """authoring: drafts of pathway changes with their history, and why each version was published
 
 Revision ID: 0004_authoring
-Revises: 0002
+Revises: 0003_access
 Create Date: 2026-12-01
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0004_authoring'
-down_revision = '0002'
+down_revision = '0003_access'
 branch_labels = None
 depends_on = None
 
