@@ -8,6 +8,7 @@ and every script, condition and timer expression accepted by the sandbox's compi
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,11 +91,17 @@ def _is_pathway_file(name: str) -> bool:
     return name.endswith((".bpmn", ".dmn", ".schema.json", ".ui.json"))
 
 
+_DECLARED_ENCODING = re.compile(r'^(<\?xml[^>]*?\bencoding\s*=\s*)["\'][^"\']*["\']')
+
+
 def parse_xml(text: str, filename: str) -> tuple[etree._Element | None, list[Finding]]:
     """Parse XML safely: a DOCTYPE (and so any entity declaration) is refused, nothing is fetched."""
     if "<!DOCTYPE" in text or "<!ENTITY" in text:
         return None, [Finding(filename, None, "DOCTYPE and entity declarations are not allowed")]
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    # The text is already decoded: an encoding named in its XML declaration (ISO-8859-1, UTF-16) no longer
+    # describes the bytes handed to the parser, which are UTF-8.
+    text = _DECLARED_ENCODING.sub(r'\1"UTF-8"', text.lstrip("\ufeff"), count=1)
     try:
         root = etree.fromstring(text.encode("utf-8"), parser)
     except etree.XMLSyntaxError as exc:

@@ -215,3 +215,14 @@ def test_a_library_zip_round_trips_into_a_draft(cp, actors):
     assert review.files == cp.pathway_version_files(admin, "intake", 1)
     names = zipfile.ZipFile(io.BytesIO(exported)).namelist()
     assert "intake-v1/workflows/intake.bpmn" in names and "intake-v1/forms/referral.schema.json" in names
+
+
+def test_an_encoding_named_in_the_xml_declaration_does_not_garble_the_text(api):
+    """Text sent as JSON is already decoded: a declared ISO-8859-1 or UTF-16 must not be applied again."""
+    for declared in ("ISO-8859-1", "UTF-16"):
+        text = F.no_layout("declared_enc").replace('encoding="UTF-8"', f'encoding="{declared}"').replace(
+            'name="Call the client"', 'name="Appeler la cliente (né·e)"')
+        status, body = _post(api, {"declared_enc.bpmn": text})
+        assert status == 201, body
+        draft = api.get(f"/api/v1/pathways/drafts/{body['id']}", "admin")[1]
+        assert "Appeler la cliente (né·e)" in draft["files"]["declared_enc.bpmn"]
