@@ -167,7 +167,8 @@ class AuthoringFacade:
         try:
             return self._do(publish)
         except gate.UnsafeChange as exc:
-            self._do(lambda s, now: drafts.record_check(s, actor, draft_id, exc.report, now))
+            report = exc.report
+            self._do(lambda s, now: drafts.record_check(s, actor, draft_id, report, now))
             raise
 
     # ---------- roll back ----------
