@@ -72,6 +72,29 @@
     return postJSON("/pathways/drafts/" + cfg.draft + "/save", { files: files });
   }
 
+  /* Save `files` (or a function giving them, or a promise of them, called once a field being edited has
+     applied its change) to the draft and report: the status line, the findings list
+     (`order` may rearrange them, `onShow` shows one), then `after(data)` (to mark findings in the editor).
+     Resolves true when the draft was written. */
+  function save(files, box, options) {
+    var opts = options || {};
+    if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
+    status("Saving…");
+    return Promise.resolve(typeof files === "function" ? files() : files).then(saveFiles).then(function (answer) {
+      var data = answer.data || {};
+      if (answer.status >= 400 && !data.refused) {
+        status((data.error && data.error.message) || "Not saved.", true);
+        return false;
+      }
+      var findings = opts.order ? opts.order(data.findings || []) : data.findings;
+      showFindings(box, data.refused, findings, opts.onShow);
+      if (opts.after) opts.after(data);
+      if (data.saved) status("Saved to the draft at " + new Date().toLocaleTimeString() + ".");
+      else status("Not saved: see why below.", true);
+      return !!data.saved;
+    }).catch(function (error) { status("Not saved: " + error, true); return false; });
+  }
+
   function status(text, bad) {
     var node = document.getElementById("save-status");
     if (node) {
@@ -81,5 +104,5 @@
   }
 
   window.CarepathEditor = { config: config, postJSON: postJSON, el: el, showFindings: showFindings,
-    saveFiles: saveFiles, status: status };
+    saveFiles: saveFiles, save: save, status: status };
 })();

@@ -224,18 +224,10 @@
     changed(true);
   });
   function save() {
-    if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
     var files = {};
     files[cfg.file] = schemaBox.value;
     if (uiBox.value.trim() || cfg.ui_text) files[cfg.ui_file] = uiBox.value.trim() ? uiBox.value : "{}\n";
-    C.status("Saving…");
-    C.saveFiles(files).then(function (answer) {
-      var data = answer.data || {};
-      if (answer.status >= 400 && !data.refused) { C.status((data.error && data.error.message) || "Not saved.", true); return; }
-      C.showFindings(findingsBox, data.refused, data.findings);
-      if (data.saved) { dirty = false; C.status("Saved to the draft at " + new Date().toLocaleTimeString() + "."); }
-      else C.status("Not saved: see why below.", true);
-    });
+    C.save(files, findingsBox).then(function (saved) { if (saved) dirty = false; });
   }
   var saveButton = document.getElementById("save");
   if (saveButton) saveButton.addEventListener("click", save);

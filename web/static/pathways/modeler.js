@@ -333,29 +333,18 @@
   }
 
   function save() {
-    if (document.activeElement && panel.contains(document.activeElement)) document.activeElement.blur();
-    C.status("Saving…");
-    return modeler.saveXML({ format: true }).then(function (result) {
-      var files = {};
-      files[cfg.file] = result.xml;
-      return C.saveFiles(files);
-    }).then(function (answer) {
-      var data = answer.data || {};
-      if (answer.status >= 400 && !data.refused) {
-        C.status((data.error && data.error.message) || "Not saved.", true);
-        return;
-      }
-      var mine = (data.findings || []).filter(function (f) { return f.file === cfg.file; });
-      var others = (data.findings || []).filter(function (f) { return f.file !== cfg.file; });
-      C.showFindings(findingsBox, data.refused, mine.concat(others), show);
-      mark((data.refused || []).concat(mine));
-      if (data.saved) {
-        dirty = false;
-        C.status("Saved to the draft at " + new Date().toLocaleTimeString() + ".");
-      } else {
-        C.status("Not saved: see why below.", true);
-      }
-    }).catch(function (error) { C.status("Not saved: " + error, true); });
+    var mine = function (f) { return f.file === cfg.file; };
+    C.save(function () {
+      return modeler.saveXML({ format: true }).then(function (result) {
+        var files = {};
+        files[cfg.file] = result.xml;
+        return files;
+      });
+    }, findingsBox, {
+      order: function (all) { return all.filter(mine).concat(all.filter(function (f) { return !mine(f); })); },
+      onShow: show,
+      after: function (data) { mark((data.refused || []).concat((data.findings || []).filter(mine))); }
+    }).then(function (saved) { if (saved) dirty = false; });
   }
 
   // Fit the whole pathway in view, but never so small that its labels cannot be read: then start at its left.

@@ -123,20 +123,12 @@
   }
 
   function save() {
-    if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
     var xml = new XMLSerializer().serializeToString(doc);
     if (xml.indexOf("<?xml") !== 0) xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + xml;
     var files = {};
     files[cfg.file] = xml;
-    C.status("Saving…");
-    C.saveFiles(files).then(function (answer) {
-      var data = answer.data || {};
-      if (answer.status >= 400 && !data.refused) { C.status((data.error && data.error.message) || "Not saved.", true); return; }
-      C.showFindings(findingsBox, data.refused, data.findings);
-      mark((data.refused || []).concat(data.findings || []));
-      if (data.saved) { dirty = false; C.status("Saved to the draft at " + new Date().toLocaleTimeString() + "."); }
-      else C.status("Not saved: see why below.", true);
-    });
+    C.save(files, findingsBox, { after: function (data) { mark((data.refused || []).concat(data.findings || [])); } })
+      .then(function (saved) { if (saved) dirty = false; });
   }
   var saveButton = document.getElementById("save");
   if (saveButton) saveButton.addEventListener("click", save);
