@@ -15,18 +15,18 @@ from typing import IO, Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, careteam, casefile, clients, export, inbox, library, people, signin
+from . import audit, careteam, casefile, clients, export, inbox, incidents, library, people, signin
 from .access import Actor
 from .authoring.facade import AuthoringFacade
 from .clock import Clock
 from .db import make_engine, make_sessionmaker, unit_of_work
-from .errors import CaseAlreadyOpen, NotAuthenticated, PathwayInvalid
+from .errors import CaseAlreadyOpen, NotAuthenticated, PathwayFailed, PathwayInvalid
 from .library import SpecCache, sync_library
 from .models import User
 from .pathway_files import FileSet
 from .runtime import FormAnswers, Runtime
 from .settings import Settings
-from .timers import list_incidents, retry_incident
+from .timers import retry_incident
 from .views import CaseView, ClientView, EventView, TaskView
 
 T = TypeVar("T")
@@ -72,11 +72,17 @@ class Carepath(AuthoringFacade):
         self.engine = make_engine(settings.database_url)
         self.db = make_sessionmaker(self.engine)
         self.specs = SpecCache()
-        self.runtime = Runtime(self.specs, settings.step_time_limit)
+        self.runtime = Runtime(self.specs, settings.step_time_limit, settings.script_memory_mb)
 
     def _do(self, work: Callable[[Session, datetime], T], now: datetime | None = None) -> T:
-        with unit_of_work(self.db) as session:
-            return work(session, now or self.clock.now())
+        now = now or self.clock.now()
+        try:
+            with unit_of_work(self.db) as session:
+                return work(session, now)
+        except PathwayFailed as failed:
+            # After the rollback, in a transaction of its own: an admin sees that (and where) a step failed.
+            incidents.record(self.db, failed, now)
+            raise
 
     def close(self) -> None:
         self.engine.dispose()
@@ -285,8 +291,9 @@ class Carepath(AuthoringFacade):
     # ---------- administration and exports ----------
 
     def incidents(self, actor: Actor) -> list[dict]:
-        actor.require({"admin"}, "see worker incidents")
-        return self._do(lambda s, now: list_incidents(s))
+        """Timer jobs that kept failing (source `timer_job`) and pathway steps that failed (source `step`)."""
+        actor.require({"admin"}, "see incidents")
+        return self._do(lambda s, now: incidents.list_all(s))
 
     def retry_incident(self, actor: Actor, job_id: int) -> dict:
         actor.require({"admin"}, "retry worker incidents")

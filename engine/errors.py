@@ -110,8 +110,32 @@ class PathwayInvalid(CarepathError):
 
 
 class PathwayFailed(CarepathError):
-    """A pathway step failed (a script error, a condition on missing data, a time limit). Nothing was saved."""
+    """A pathway step failed (a script error, a condition on missing data, a time limit). Nothing was saved.
+
+    Where it failed (ids, pathway, element) and what kind of failure it was travel with it, so an
+    incident can be recorded for an admin without quoting the message (which may quote task data)."""
     code = "pathway_error"
+
+    def __init__(self, message: str, *, kind: str = "pathway_error", error_type: str | None = None,
+                 process_id: str | None = None, pathway_version: int | None = None, element: str | None = None,
+                 case_id: int | None = None, instance_id: int | None = None, username: str | None = None):
+        super().__init__(message)
+        self.kind, self.error_type = kind, error_type
+        self.process_id, self.pathway_version, self.element = process_id, pathway_version, element
+        self.case_id, self.instance_id, self.username = case_id, instance_id, username
+        self.incident_id: int | None = None
+
+    def summary(self) -> str:
+        """The kind and the place, never the message: safe for logs and incidents."""
+        where = f" in {self.process_id}" if self.process_id else ""
+        at = f" at {self.element}" if self.element else ""
+        detail = f" ({self.error_type})" if self.error_type and self.error_type != self.kind else ""
+        return f"{self.kind}{detail}{where}{at}"
+
+
+class StepLimitExceeded(PathwayFailed):
+    """Pathway code hit the step's time, memory or recursion bound and was stopped; nothing was saved.
+    `kind` is time_limit, memory_limit, recursion_limit, output_limit or sandbox_crash."""
 
 
 def described(exc: BaseException) -> str:

@@ -355,3 +355,23 @@ class BreakGlass(Base):
     at: Mapped[datetime] = mapped_column(index=True)
     expires_at: Mapped[datetime]
     __table_args__ = (Index("ix_break_glass_user", "user_id", "expires_at", "client_id"),)
+
+
+class StepIncident(Base):
+    """A pathway step that failed (a script error, or a script stopped at the step's time or memory bound),
+    for an admin to see. Ids, pathway, element and the kind of failure only: never the error's message or
+    task data, which may quote a client's record. The same failure at the same place counts up one row."""
+    __tablename__ = "step_incidents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(index=True)
+    last_at: Mapped[datetime]
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    kind: Mapped[str] = mapped_column(String(32))  # time_limit | memory_limit | … | script_error | pathway_error
+    error_type: Mapped[str | None] = mapped_column(String(64))  # e.g. NameError: the exception's type, not its text
+    process_id: Mapped[str | None] = mapped_column(String(100))
+    pathway_version: Mapped[int | None]
+    element: Mapped[str | None] = mapped_column(String(100))
+    # No foreign keys on purpose: an incident must be recordable whatever the failed step left behind.
+    case_id: Mapped[int | None] = mapped_column(index=True)
+    instance_id: Mapped[int | None]
+    username: Mapped[str | None] = mapped_column(String(64))

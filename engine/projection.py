@@ -13,8 +13,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 from uuid import UUID
 
-from jinja2 import ChainableUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import TemplateError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -102,9 +101,6 @@ def task_properties(task) -> dict:
     return _spec_properties(task.task_spec)
 
 
-_INSTRUCTIONS = SandboxedEnvironment(autoescape=False, undefined=ChainableUndefined)
-
-
 def render_instructions(task) -> str | None:
     """The task's `instructionsForEndUser`, a Jinja template over its data, rendered in Jinja's sandbox
     (the same escapes RestrictedPython refuses are refused here). The web page escapes the result."""
@@ -112,7 +108,8 @@ def render_instructions(task) -> str | None:
     if not template:
         return None
     try:
-        return _INSTRUCTIONS.from_string(template).render(**task.data).strip() or None
+        # In the sandbox process (sandbox.py): a template can loop or allocate as a script can.
+        return task.workflow.script_engine.render(template, task.data).strip() or None
     except TemplateError as exc:
         # A broken template must not stop care: show it unrendered, and say why in the log (not the data).
         log.warning("instructions of %s could not be rendered: %s", task.task_spec.bpmn_id, type(exc).__name__)

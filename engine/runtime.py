@@ -9,7 +9,6 @@ anywhere rolls all of it back.
 from __future__ import annotations
 
 import logging
-import time
 from collections import deque
 from datetime import datetime, timedelta
 from typing import Any, Callable, Union
@@ -18,7 +17,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, forms, messages
+from . import audit, forms, incidents, messages
 from .access import MESSENGERS, REGISTRARS, Actor, is_record_id, may_work_task
 from .careteam import require_client
 from .clock import step_time
@@ -27,8 +26,8 @@ from .library import LoadedPathway, SpecCache
 from .models import Case, Client, Event, FormSubmission, HumanTask, MessageWait, PathwayInstance, PathwayVersion, Score
 from .projection import (Live, close_human_task, log_transitions, sync_human_tasks, sync_message_waits,
                          sync_timer_job, task_properties)
-from .sandbox import StepScriptEngine, reset_step_deadline, set_step_deadline
-from .scripting import SCRIPT_HELPERS, begin_effects, end_effects
+from .sandbox import StepBudget, StepScriptEngine
+from .scripting import begin_effects, end_effects
 from .spiff import (BpmnWorkflow, TaskState, catch_message, dump_instance, find_task, load_instance, message_waits,
                     thrown_messages)
 from .states import CaseStatus, InstanceStatus, Lifecycle, TaskStatus
@@ -51,7 +50,7 @@ class _Step:
         self.done_by: dict[UUID, str] = {}
         self.messages: deque[tuple[str, dict]] = deque()
         self.close_reason: str | None = None
-        self.deadline = time.monotonic() + limit
+        self.budget = StepBudget(limit)  # the deadline all of the step's pathway code shares (sandbox.py)
         self.deliveries = 0
         self._case_manager: tuple[int | None] | None = None
 
@@ -67,10 +66,10 @@ class Runtime:
     """The pathway operations. Each runs inside a transaction its caller (the Carepath facade, the worker)
     opened with `db.unit_of_work`, and leaves everything it changed written to that session."""
 
-    def __init__(self, specs: SpecCache, step_time_limit: float):
+    def __init__(self, specs: SpecCache, step_time_limit: float, script_memory_mb: int = 256):
         self.specs = specs
-        self.step_time_limit = step_time_limit
-        self.script_engine = StepScriptEngine(SCRIPT_HELPERS, step_time_limit)
+        self.step_time_limit, self.script_memory_mb = step_time_limit, script_memory_mb
+        self.script_engine = StepScriptEngine(step_time_limit, script_memory_mb)
 
     def _step(self, session: Session, now: datetime, case: Case, actor: Actor | None) -> _Step:
         return _Step(session, now, case, actor, self.step_time_limit)
@@ -262,21 +261,18 @@ class Runtime:
         form_file = props.get("formJsonSchemaFilename") or task.task_spec.bpmn_id
         return form_file.removesuffix(".schema.json").removesuffix(".json")
 
+    def _pathway_code(self, step: _Step, live: Live):
+        """Where pathway code runs (engine steps; `dueIn` and instructions while projecting): under the
+        step's deadline, any failure of it failing the step as a whole and saying where (incidents.py)."""
+        return incidents.pathway_code(step, live, self.step_time_limit, self.script_memory_mb)
+
     def _engine(self, step: _Step, live: Live, action: Callable[[], object]) -> None:
         """Run SpiffWorkflow under the step's clock, deadline and effects; then log and collect messages."""
         effects, effects_token = begin_effects()
-        deadline_token = set_step_deadline(step.deadline)
         try:
-            with step_time(step.now):
+            with self._pathway_code(step, live), step_time(step.now):
                 action()
-        except Exception as exc:  # noqa: BLE001 - any failure inside the engine fails the step as a whole
-            element = getattr(getattr(getattr(exc, "task", None), "task_spec", None), "bpmn_id", None)
-            # Log the kind and the place, never the message: it may quote a client's data.
-            log.warning("pathway step failed in %s at %s: %s", live.row.process_id, element, type(exc).__name__)
-            where = f" at {element}" if element else ""
-            raise PathwayFailed(f"The {live.row.process_id} pathway failed{where}: {exc}. Nothing was saved.") from exc
         finally:
-            reset_step_deadline(deadline_token)
             end_effects(effects_token)
         for instrument, total, severity in effects.scores:
             step.session.add(Score(case_id=step.case.id, instance_id=live.row.id, instrument=instrument,
@@ -356,7 +352,8 @@ class Runtime:
                 if live.row.status == InstanceStatus.RUNNING and live.wf.is_completed():
                     live.row.status, live.row.ended_at = InstanceStatus.COMPLETED, step.now
                 live.row.state = dump_instance(live.wf)
-                opened += sync_human_tasks(step.session, live, step.now, step.case.id)
+                with self._pathway_code(step, live):  # evaluates `dueIn` and renders instructions
+                    opened += sync_human_tasks(step.session, live, step.now, step.case.id)
                 sync_message_waits(step.session, live, step.case.id)
                 sync_timer_job(step.session, live, step.case.id, step.now)
         step.session.flush()

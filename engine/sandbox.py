@@ -1,156 +1,190 @@
-"""The restricted environment in which BPMN/DMN scripts, conditions and timer expressions run.
+"""The restricted environment in which BPMN/DMN scripts, conditions, timer and `dueIn` expressions,
+message payloads, DMN cells and task instructions run.
 
-SpiffWorkflow's default environment is plain exec/eval with full builtins: an uploaded diagram could
-call `__import__('os').system(...)`. Here every script and expression is compiled by RestrictedPython
-(no imports, no names or attributes starting with `_`, guarded item access, iteration and writes),
-runs with a small list of builtins and Carepath's helpers (scripting.py), and is stopped when the
-step it belongs to runs past its time limit.
+SpiffWorkflow's default environment is plain exec/eval with full builtins in the server's own process.
+Here, every piece of pathway code is
+
+1. compiled by RestrictedPython (sandbox_policy.py): no imports, no names or attributes starting with
+   `_`, guarded item access, iteration and writes, a small list of builtins and Carepath's helpers;
+2. run in a separate sandbox process (sandbox_child.py, sandbox_pool.py) under the step's deadline and an
+   address-space limit the operating system enforces, with only the task data the code names.
+
+A step that hits a bound fails with `SandboxLimit` (the runtime turns it into StepLimitExceeded, rolls
+the step back and records an incident). docs/sandbox.md says why a process and not an in-process guard.
 """
 from __future__ import annotations
 
-import functools
-import operator
-import sys
+import builtins
 import time
 from contextvars import ContextVar
-from typing import Any, Callable
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec
-from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
-from RestrictedPython.Guards import (full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence,
-                                     safe_builtins, safer_getattr)
-from RestrictedPython.PrintCollector import PrintCollector
+from jinja2 import TemplateError
 from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, PythonScriptEngine
 
-SCRIPT_FILENAME = "<pathway script>"
-
-# The step's deadline (time.monotonic()); set by the runtime around each engine step.
-_step_deadline: ContextVar[float | None] = ContextVar("carepath_step_deadline", default=None)
-
-
-class ScriptRefused(Exception):
-    """A script or expression uses something the sandbox does not allow (caught at compile time).
-
-    Not a SyntaxError on purpose: SpiffWorkflow's error reporting crashes on RestrictedPython's
-    SyntaxErrors, which carry no line number."""
+from . import sandbox_pool
+from .clock import current_step_time
+from .sandbox_policy import (SCRIPT_FILENAME, ScriptRefused, compile_expression, compile_script,  # noqa: F401
+                             expression_names, is_straight_line, literal_of, script_names)
+from .scripting import current_effects
 
 
-class StepTimeLimitExceeded(Exception):
-    """A script or expression ran past the step's time limit."""
+class StepBudget:
+    """A step's deadline (`time.monotonic()`), shared by all the pathway code the step runs. Starting a
+    sandbox process moves it on by the time that took (sandbox_pool.run)."""
+
+    def __init__(self, seconds: float):
+        self.deadline = time.monotonic() + seconds
 
 
-_INPLACE = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-    "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "|=": operator.ior,
-    "&=": operator.iand, "^=": operator.ixor,
+# The budget of the step being run; set by the runtime around the pathway code of each step.
+_step_budget: ContextVar[StepBudget | None] = ContextVar("carepath_step_budget", default=None)
+
+# What each bound says to the person whose step stopped, and in the incident an admin sees.
+LIMIT_TEXT = {
+    "time": "ran past the step's time limit",
+    "memory": "used more memory than a step may use",
+    "recursion": "recursed too deeply",
+    "output": "left more data than a step may store",
+    "crash": "stopped its sandbox process (most likely by exhausting its memory)",
 }
 
 
-def _inplacevar(op: str, x: Any, y: Any) -> Any:
+class SandboxLimit(Exception):
+    """Pathway code hit one of the step's bounds; `kind` is a key of LIMIT_TEXT."""
+
+    def __init__(self, kind: str):
+        super().__init__(f"a script, condition or expression {LIMIT_TEXT[kind]}")
+        self.kind = kind
+
+
+class ScriptError(Exception):
+    """An error raised by pathway code that is not one of Python's own exceptions (or must not be
+    raised here as itself: SystemExit, StopIteration …)."""
+
+
+def limit_of(exc: BaseException | None) -> SandboxLimit | None:
+    """The SandboxLimit behind an exception SpiffWorkflow wrapped (it chains the original), if any."""
+    for _ in range(20):
+        if exc is None:
+            return None
+        if isinstance(exc, SandboxLimit):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+_NOT_REBUILT = {"StopIteration", "StopAsyncIteration", "GeneratorExit"}
+
+
+def _rebuild(name: str, args: tuple, line: int | None) -> Exception:
+    """The sandbox's error as an exception of the same type here (only args cross the pipe, as text:
+    SpiffWorkflow's error report concatenates the first one)."""
+    text = tuple(str(a) for a in args)
+    cls = ScriptRefused if name == "ScriptRefused" else getattr(builtins, name, None)
+    exc: Exception
     try:
-        return _INPLACE[op](x, y)
-    except KeyError:
-        raise ScriptRefused(f"operator {op} is not allowed in pathway scripts") from None
+        if isinstance(cls, type) and issubclass(cls, Exception) and name not in _NOT_REBUILT:
+            exc = cls(*text)
+        else:
+            exc = ScriptError(f"{name}: {', '.join(text)}" if text else name)
+    except Exception:  # noqa: BLE001 - an exception type whose constructor wants other arguments
+        exc = ScriptError(f"{name}: {', '.join(text)}")
+    if line:
+        exc.add_note(f"line {line} of the script")
+    return exc
 
 
-def _builtins() -> dict[str, Any]:
-    allowed = dict(safe_builtins)
-    for name in ("sum", "min", "max", "any", "all", "dict", "list", "set", "enumerate", "reversed",
-                 "map", "filter"):
-        allowed[name] = __builtins__[name] if isinstance(__builtins__, dict) else getattr(__builtins__, name)
-    return allowed
+def _data_item(ob, key):
+    """`ob[key]` for straight-line expressions run here: a lookup that hands back data, never something to
+    call (so the expression can call nothing else), and no slice (a slice copies)."""
+    if isinstance(key, slice):
+        raise TypeError("slices are not available here")
+    value = ob[key]
+    if callable(value):
+        raise TypeError("not data")
+    return value
 
 
-_BASE_GLOBALS: dict[str, Any] = {
-    "__builtins__": _builtins(),
-    "_getattr_": safer_getattr,
-    "_getitem_": default_guarded_getitem,
-    "_getiter_": default_guarded_getiter,
-    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-    "_unpack_sequence_": guarded_unpack_sequence,
-    "_write_": full_write_guard,
-    "_inplacevar_": _inplacevar,
-    "_print_": PrintCollector,
-    "_apply_": lambda f, *a, **kw: f(*a, **kw),
-}
-
-
-@functools.lru_cache(maxsize=4096)
-def compile_expression(source: str):
-    result = compile_restricted_eval(source.strip(), filename=SCRIPT_FILENAME)
-    if result.errors:
-        raise ScriptRefused("; ".join(result.errors))
-    return result.code
-
-
-@functools.lru_cache(maxsize=4096)
-def compile_script(source: str):
-    result = compile_restricted_exec(source, filename=SCRIPT_FILENAME)
-    if result.errors:
-        raise ScriptRefused("; ".join(result.errors))
-    return result.code
-
-
-def _run_limited(fn: Callable[[], Any], fallback_limit: float) -> Any:
-    """Run `fn`, tracing only the lines of pathway scripts, and stop it at the step's deadline.
-
-    A line tracer works in any thread (unlike SIGALRM) and costs nothing for SpiffWorkflow's own
-    frames, which are not traced. It cannot interrupt one long C call (a huge `**`), only Python lines."""
-    deadline = _step_deadline.get() or (time.monotonic() + fallback_limit)
-
-    def on_line(frame, event, arg):
-        if time.monotonic() > deadline:
-            raise StepTimeLimitExceeded("the pathway step ran past its time limit")
-        return on_line
-
-    def on_call(frame, event, arg):
-        if frame.f_code.co_filename == SCRIPT_FILENAME:
-            return on_line(frame, event, arg)
-        return None
-
-    previous = sys.gettrace()
-    sys.settrace(on_call)
-    try:
-        return fn()
-    finally:
-        sys.settrace(previous)
+def _straight_line_globals(names: frozenset[str], data: dict, external: dict | None) -> dict | None:
+    """The globals for running a straight-line expression here: every name it reads must be present,
+    non-callable task data (a builtin or a helper sends it to the sandbox process). None otherwise."""
+    glb: dict = {"__builtins__": {}}
+    for name in names - {"_getitem_"}:
+        if name in data:
+            value = data[name]
+        elif external and name in external:
+            value = external[name]
+        else:
+            return None
+        if callable(value):
+            return None
+        glb[name] = value
+    glb["_getitem_"] = _data_item
+    return glb
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
-    """SpiffWorkflow script environment that evaluates everything through RestrictedPython."""
+    """SpiffWorkflow's script environment for Carepath: scripts, templates and any expression that calls
+    or computes run in the sandbox process; constants and straight-line tests of task data run here."""
 
-    def __init__(self, helpers: dict[str, Callable], time_limit: float = 2.0):
+    def __init__(self, time_limit: float = 2.0, memory_mb: int = 256):
         super().__init__({})
-        self.helpers = helpers
         self.time_limit = time_limit
+        self.memory_mb = memory_mb
 
-    def _globals(self, context: dict, external_context: dict | None) -> dict:
-        glb = dict(_BASE_GLOBALS)
-        glb.update(self.helpers)
-        glb.update(external_context or {})
-        glb.update(context)
-        return glb
+    def _run(self, op: str, source: str, data: dict, external: dict | None, names: frozenset[str] | None):
+        # Only the names the code spells out cross over (all of them for a template, which has no names).
+        ctx = dict(data) if names is None else {k: data[k] for k in names if k in data}
+        ext = {k: external[k] for k in names if k in external} if external and names is not None else {}
+        effects = current_effects()
+        budget = _step_budget.get() or StepBudget(self.time_limit)  # outside a step: one call, one limit
+        try:
+            answer = sandbox_pool.run((op, source, ctx, ext, current_step_time(), effects is not None),
+                                      budget, self.memory_mb)
+        except sandbox_pool.ChildStopped as stopped:
+            raise SandboxLimit(stopped.kind) from None
+        status = answer[0]
+        if status == "ok":
+            _, value, found = answer
+            if found and effects is not None:
+                scores, risk_level, close_reason = found
+                effects.scores.extend(scores)
+                effects.risk_level = risk_level or effects.risk_level
+                effects.close_reason = close_reason or effects.close_reason
+            return ctx, value
+        if status == "limit":
+            raise SandboxLimit(answer[1])
+        if status == "template_error":
+            raise TemplateError(f"the template could not be rendered ({answer[1]})")
+        if status == "unsavable":
+            raise ValueError("the pathway code produced a value that cannot be saved (only text, numbers, "
+                             "true/false, lists and objects can be)")
+        raise _rebuild(*answer[1:])
 
     def evaluate(self, expression, context, external_context=None):
-        code = compile_expression(expression)
-        glb = self._globals(context, external_context)
-        return _run_limited(lambda: eval(code, glb), self.time_limit)
+        # Two kinds of expression need no sandbox process, which saves a round trip per gateway condition,
+        # DMN cell and literal `dueIn` (sandbox_policy.py says why they are safe to run here).
+        is_literal, value = literal_of(expression)
+        if is_literal:  # "P7D", 30, "high": read from the compiled code, nothing runs
+            return value
+        names = expression_names(expression)
+        if is_straight_line(expression):
+            glb = _straight_line_globals(names, context, external_context)
+            if glb is not None:
+                return eval(compile_expression(expression), glb)
+        return self._run("eval", expression, context, external_context, names)[1]
 
     def execute(self, script, context, external_context=None):
-        code = compile_script(script)
-        glb = self._globals(context, external_context)
-        reserved = set(_BASE_GLOBALS) | set(self.helpers) | set(external_context or {})
-        _run_limited(lambda: exec(code, glb), self.time_limit)
-        # Write back what the script assigned; drop what it deleted. Helpers, functions and the
-        # sandbox's own names never become task data.
-        for name in list(context):
-            if name not in glb:
-                del context[name]
-        for name, value in glb.items():
-            if name in reserved or name.startswith("_") or callable(value):
-                continue
-            context[name] = value
+        _sent, (left, deleted) = self._run("exec", script, context, external_context, script_names(script))
+        # What the script deleted goes; what it assigned is written back; other task data is untouched.
+        for name in deleted:
+            context.pop(name, None)
+        context.update(left)
         return True
+
+    def render(self, template: str, data: dict) -> str:
+        """Task instructions (a Jinja template) rendered in Jinja's sandbox inside the sandbox process."""
+        return str(self._run("render", template, data, None, None)[1])
 
     def call_service(self, context, **kwargs):
         raise ScriptRefused("service tasks are not available in Carepath pathways")
@@ -159,8 +193,8 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 class StepScriptEngine(PythonScriptEngine):
     """The script engine attached to every workflow after it is built or loaded."""
 
-    def __init__(self, helpers: dict[str, Callable], time_limit: float):
-        super().__init__(environment=RestrictedEnvironment(helpers, time_limit))
+    def __init__(self, time_limit: float, memory_mb: int = 256):
+        super().__init__(environment=RestrictedEnvironment(time_limit, memory_mb))
 
     def validate(self, expression):
         # DMN cells go through validate(); judge them with the same compiler that will run them.
@@ -169,10 +203,18 @@ class StepScriptEngine(PythonScriptEngine):
         except ScriptRefused as exc:
             raise SyntaxError(str(exc)) from None
 
+    def render(self, template: str, data: dict) -> str:
+        return self.environment.render(template, data)
 
-def set_step_deadline(deadline: float | None):
-    return _step_deadline.set(deadline)
+
+def set_step_budget(budget: StepBudget | None):
+    return _step_budget.set(budget)
 
 
-def reset_step_deadline(token) -> None:
-    _step_deadline.reset(token)
+def reset_step_budget(token) -> None:
+    _step_budget.reset(token)
+
+
+__all__ = ["SCRIPT_FILENAME", "LIMIT_TEXT", "RestrictedEnvironment", "SandboxLimit", "ScriptError", "ScriptRefused",
+           "StepBudget", "StepScriptEngine", "compile_expression", "compile_script", "limit_of", "reset_step_budget",
+           "set_step_budget"]

@@ -33,6 +33,11 @@ def end_effects(token) -> None:
     _effects.reset(token)
 
 
+def current_effects() -> StepEffects | None:
+    """The effects of the step being run; None outside a step (the sandbox then allows no effects)."""
+    return _effects.get()
+
+
 def _current() -> StepEffects:
     effects = _effects.get()
     if effects is None:

@@ -26,6 +26,8 @@ class Settings:
     secret_key: str = ""
     # Seconds one engine step (scripts, conditions, DMN, timer expressions) may run before it is stopped.
     step_time_limit: float = 2.0
+    # Megabytes of memory pathway code may take (in its sandbox process) on top of the interpreter's own.
+    script_memory_mb: int = 256
     # Cookies marked Secure only travel over HTTPS; off for the local demo on plain http://127.0.0.1.
     secure_cookies: bool = False
     # Sign-in throttle (engine/signin.py): failures of one account at one address, and of one address at any
@@ -63,6 +65,8 @@ class Settings:
             values["forms_dir"] = Path(env["CAREPATH_FORMS_DIR"])
         if env.get("CAREPATH_STEP_TIME_LIMIT"):
             values["step_time_limit"] = float(env["CAREPATH_STEP_TIME_LIMIT"])
+        if env.get("CAREPATH_SCRIPT_MEMORY_MB"):
+            values["script_memory_mb"] = int(env["CAREPATH_SCRIPT_MEMORY_MB"])
         if env.get("CAREPATH_SECURE_COOKIES"):
             values["secure_cookies"] = env["CAREPATH_SECURE_COOKIES"].lower() in ("1", "true", "yes")
         if env.get("CAREPATH_TIMEZONE"):

@@ -21,7 +21,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from .db import unit_of_work
-from .errors import CarepathError, NotFound, described
+from .errors import CarepathError, NotFound, StepLimitExceeded, described
 from .models import TimerJob
 from .states import JobKind, JobStatus
 
@@ -124,12 +124,17 @@ class Worker:
                     self.cp.runtime.escalate_overdue(session, now, human_task_id)
                 else:
                     raise CarepathError(f"unknown job kind {kind!r}")
+        except StepLimitExceeded as exc:
+            # Pathway code stopped at the step's time or memory bound would be stopped again on every retry,
+            # each costing the worker the whole limit: an incident at once, saying what and where only.
+            log.warning("job %s (%s) failed: %s", job_id, kind, exc.summary())
+            return self._failed(job_id, f"StepLimitExceeded: {exc.summary()}", final=True)
         except Exception as exc:  # noqa: BLE001 - a failing job must not stop the sweep
             log.warning("job %s (%s) failed: %s", job_id, kind, type(exc).__name__)
             return self._failed(job_id, described(exc))  # never the message: it may quote a record
         return "fired"
 
-    def _failed(self, job_id: int, error: str) -> str:
+    def _failed(self, job_id: int, error: str, final: bool = False) -> str:
         with self.cp.db.begin() as session:
             job = session.get(TimerJob, job_id)
             if job is None or job.locked_by != self.worker_id:
@@ -137,7 +142,7 @@ class Worker:
             job.attempts += 1
             job.last_error = error[:2000]
             job.locked_by = None
-            if job.attempts >= MAX_ATTEMPTS:
+            if job.attempts >= MAX_ATTEMPTS or final:
                 job.status, job.locked_until = JobStatus.INCIDENT, None
                 return f"incident: job {job_id}: {error[:200]}"
             # Retry later, on real time: 30 s, 1 min, 2 min, 4 min …

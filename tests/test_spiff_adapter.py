@@ -8,12 +8,11 @@ from carepath.engine import library, spiff
 from carepath.engine.clock import step_time
 from carepath.engine.pathway_files import FileSet
 from carepath.engine.sandbox import StepScriptEngine
-from carepath.engine.scripting import SCRIPT_HELPERS
 
 from bpmn_fixtures import HEAD, NOTE_FORM, pathway, timer_then_end, user_task
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
-ENGINE = StepScriptEngine(SCRIPT_HELPERS, 2.0)
+ENGINE = StepScriptEngine(2.0)
 
 # A user task, then an event-based gateway waiting for a message or a two-day timer.
 GATEWAY = (HEAD + '<bpmn:message id="m" name="called_back"/>'

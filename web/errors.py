@@ -44,6 +44,8 @@ def register(app: Flask) -> None:
         extra = {}
         if isinstance(exc, InvalidFormData):
             extra["fields"] = [f.as_dict() for f in exc.fields]
+        if isinstance(exc, PathwayFailed) and exc.incident_id is not None:
+            extra["incident_id"] = exc.incident_id  # what an admin finds in GET /api/v1/incidents
         if isinstance(exc, PathwayInvalid):
             extra["findings"] = [f.as_dict() for f in exc.findings]
         if isinstance(exc, UnsafeChange):

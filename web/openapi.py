@@ -22,7 +22,8 @@ def _errors(*codes: int) -> dict:
             403: "Not allowed: the role, or not on the client's care team (code `not_on_care_team`, with "
                  "`client_id` and `break_glass`: the way to open the record)",
             404: "Unknown record (ids out of range too)", 409: "Conflict: task no longer open, stale write, case closed",
-            422: "Invalid data (see fields)", 500: "A pathway step failed; nothing was saved"}
+            422: "Invalid data (see fields)",
+            500: "A pathway step failed or was stopped at its time or memory bound; nothing was saved (see incident_id)"}
     return {str(c): _json(_ref("Error"), text[c]) for c in codes}
 
 
@@ -183,6 +184,7 @@ def openapi_document() -> dict:
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                     "type": "object", "required": ["code", "message"],
                     "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                                   "incident_id": {"type": "integer"},  # a failed pathway step (500)
                                    "fields": {"type": "array", "items": {"type": "object", "properties": {
                                        "path": {"type": "string"}, "message": {"type": "string"}}}}}}}},
                 "ClientInput": CLIENT_SCHEMA, "Task": _TASK, "Case": _CASE, "Event": _EVENT,
@@ -252,7 +254,8 @@ def openapi_document() -> dict:
                 params=[tid], body={"type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}},
                 errors=(401, 403, 404, 409, 422, 500))},
             **_pathway_paths(),
-            "/incidents": {"get": _op("Admin: timer jobs that kept failing", {"200": _json({"type": "array"})},
+            "/incidents": {"get": _op("Admin: timer jobs that kept failing (source timer_job) and pathway steps that "
+                                      "failed (source step)", {"200": _json({"type": "array"})},
                                       errors=(401, 403))},
             "/incidents/{job_id}/retry": {"post": _op("Admin: queue an incident again", {"200": _json({"type": "object"})},
                                                       params=[_id_param("job_id")])},
