@@ -1,6 +1,6 @@
 """step incidents: pathway steps that failed (script errors, sandbox time and memory bounds), for admins
 
-Revision ID: 0002_sandbox
+Revision ID: 0005_sandbox
 Revises: 0004_authoring (chained after the current head when this branch was rebased; the id stays as planned)
 Create Date: 2026-12-02
 """
@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0002_sandbox'
+revision = '0005_sandbox'
 down_revision = '0004_authoring'
 branch_labels = None
 depends_on = None
