@@ -1,7 +1,7 @@
 """step incidents: pathway steps that failed (script errors, sandbox time and memory bounds), for admins
 
 Revision ID: 0005_sandbox
-Revises: 0004_authoring (chained after the current head when this branch was rebased; the id stays as planned)
+Revises: 0004_authoring
 Create Date: 2026-12-02
 """
 from alembic import op
