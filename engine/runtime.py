@@ -35,6 +35,7 @@ from .projection import (Live, close_human_task, find_task, log_transitions, mes
 from .sandbox import StepScriptEngine, reset_step_deadline, set_step_deadline
 from .scripting import SCRIPT_HELPERS, begin_effects, end_effects
 from .serialization import dump_instance, load_instance
+from .safety import case_work
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class _Step:
         self.done_by: dict[UUID, str] = {}
         self.messages: deque[tuple[str, dict]] = deque()
         self.close_reason: str | None = None
+        self.role: str | None = None  # the role of the task completed in this step: risk changes record it
         self.deadline = time.monotonic() + limit
         self.deliveries = 0
         self._case_manager: tuple[int | None] | None = None
@@ -142,6 +144,7 @@ class Runtime:
                 raise NotAllowed("This task belongs to someone else or to another role.")
             case = session.get(Case, ht.case_id)
             step = self._step(session, now, case, actor)
+            step.role = ht.role
             live = self._load(step, ht.instance_id)
             task = find_task(live.wf, ht.spiff_task_id)
             if task is None or task.state != TaskState.READY:
@@ -293,6 +296,7 @@ class Runtime:
     def _engine(self, step: _Step, live: Live, action: Callable[[], object]) -> None:
         """Run SpiffWorkflow under the step's clock, deadline and effects; then log and collect messages."""
         effects, effects_token = begin_effects()
+        effects.case_status = lambda: case_work.case_status(step)
         deadline_token = set_step_deadline(step.deadline)
         try:
             with step_time(step.now):
@@ -310,10 +314,13 @@ class Runtime:
             step.session.add(Score(case_id=step.case.id, instance_id=live.row.id, instrument=instrument,
                                    total=total, severity=severity, at=step.now))
         if effects.risk_level:
-            step.case.risk_level = effects.risk_level
+            # Logged, and a rise re-times waiting reviews (engine/safety/case_work.py).
+            case_work.record_risk_level(step, live, effects.risk_level)
         if effects.close_reason:
             step.close_reason = effects.close_reason
         log_transitions(step.session, live, step.now, step.case.id, step.done_by)
+        # The case's last safety work just ended: a closure waiting for it may go ahead.
+        step.messages.extend(case_work.safety_work_messages(step, live))
         for event in live.wf.get_events():
             if isinstance(event.event_definition, MessageEventDefinition):
                 step.messages.append((event.event_definition.name, event.payload or {}))
@@ -346,6 +353,14 @@ class Runtime:
             starters = step.session.scalars(select(PathwayVersion).where(PathwayVersion.is_current.is_(True))).all()
             for version in starters:
                 if name in (version.start_messages or []):
+                    # A one-per-case pathway (joinOpenInstance) already open takes the trigger in: no second one.
+                    joined = case_work.join_target(step, version, self.specs.get(version))
+                    if joined is not None:
+                        if joined not in waiting:
+                            case_work.log_join(step, joined, version.process_id, name)
+                        received.append({"instance_id": joined, "pathway": version.process_id, "started": False,
+                                         "joined": True})
+                        continue
                     live = self._start_instance(step, version, (name, payload))
                     self._log_message(step, live, name)
                     received.append({"instance_id": live.row.id, "pathway": version.process_id, "started": True})
@@ -386,6 +401,7 @@ class Runtime:
     def _close_case(self, step: _Step) -> None:
         """Close the case and end every pathway instance of it still running."""
         step.case.status, step.case.closed_at, step.case.close_reason = "closed", step.now, step.close_reason
+        ending = case_work.open_tasks_of_case(step)
         running = step.session.scalars(select(PathwayInstance.id).where(
             PathwayInstance.case_id == step.case.id, PathwayInstance.status == "running")).all()
         for instance_id in running:
@@ -394,6 +410,9 @@ class Runtime:
                 continue
             self._engine(step, live, live.wf.cancel)
             live.row.status, live.row.ended_at = "cancelled", step.now
+        # Whoever held a task the closure ended is told in their inbox (the library's notice pathway).
+        step.messages.extend(case_work.ended_work_messages(step, ending))
+        self._route(step)
         step.session.add(Event(at=step.now, case_id=step.case.id, client_id=step.case.client_id,
                                activity="case_closed", activity_name="Case closed", lifecycle="completed",
                                username=step.actor.username if step.actor else None))
