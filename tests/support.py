@@ -122,7 +122,8 @@ class CaseDriver:
         """Complete a task (or (case_id, bpmn_id)) with valid answers laid over routine ones."""
         if isinstance(task, tuple):
             task = self.task(*task)
-        data = valid_sample(self.form_schema(task), {**ROUTINE.get(task.form_id, {}), **(answers or {})})
+        data = valid_sample(self.form_schema(task), {**ROUTINE.get(task.form_id, {}), **(answers or {})},
+                            today=self.cp.clock.now().date())
         return self.cp.runtime.complete_task(self.actor_for(task), task.id, data)
 
     def walk(self, case_id: int, until, answers: dict | None = None, max_steps: int = 60,
