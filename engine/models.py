@@ -129,6 +129,10 @@ class PathwayVersion(Base):
     start_messages: Mapped[list] = mapped_column(default=list)  # message names whose start event begins it
     published_at: Mapped[datetime]
     published_by: Mapped[str | None] = mapped_column(String(64))
+    # Published although the pathway checker found a safety invariant broken: who accepted it, and why.
+    accepted_risk: Mapped[str | None] = mapped_column(Text)
+    # The checker's figures and findings at publish time (engine/safety/gate.py), None if it did not run.
+    safety_check: Mapped[dict | None] = mapped_column(deferred=True)
 
 
 class PathwayInstance(Base):

@@ -74,7 +74,8 @@ def test_pathways_validate_and_publish(run, tmp_path):
 
     edited = tmp_path / "intake.bpmn"
     edited.write_text((ROOT / "workflows" / "intake.bpmn").read_text() + "<!-- agency edit -->\n")
-    assert "published intake version 2" in run("pathways", "publish", str(edited)).stdout
+    published = run("pathways", "publish", str(edited), "--episodes", "3").stdout
+    assert "published intake version 2" in published and "0 violation(s)" in published
 
 
 def test_export_events_csv_and_xes(run, tmp_path):

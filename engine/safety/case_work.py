@@ -103,7 +103,8 @@ def record_risk_level(step, live, level: str) -> None:
                            activity_name=f"Risk level: {old or 'unknown'} -> {level}", lifecycle="completed",
                            role=getattr(step, "role", None),
                            username=step.actor.username if step.actor else None))
-    if old is not None and RISK_ORDER.get(level, 0) > RISK_ORDER.get(old, 0):
+    # From unknown counts as a rise: a waiting review only ever moves earlier (periodic_review takes the sooner date).
+    if old is None or RISK_ORDER.get(level, 0) > RISK_ORDER.get(old, 0):
         step.messages.append((RISK_RAISED, {"risk_level": level, "previous": old}))
 
 
