@@ -22,14 +22,14 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from .. import clients, library, people
-from ..clock import FixedClock
-from ..errors import CarepathError
-from ..library import SpecCache
-from ..models import ROLES, Base, HumanTask, TimerJob, User, UserRole
-from ..pathway_files import FileSet
-from ..runtime import Runtime
-from ..timers import Worker
+from carepath.engine import clients, library, people
+from carepath.engine.clock import FixedClock
+from carepath.engine.errors import CarepathError
+from carepath.engine.library import SpecCache
+from carepath.engine.models import ROLES, Base, HumanTask, TimerJob, User, UserRole
+from carepath.engine.pathway_files import FileSet
+from carepath.engine.runtime import Runtime
+from carepath.engine.timers import Worker
 from .episode import load_episode
 from .formgen import random_answers
 from .invariants import INVARIANTS, STEP_FAILED, check_episode
@@ -112,7 +112,7 @@ class _World:
                                                                 HumanTask.status == "open").order_by(HumanTask.id)))
 
     def case_open(self) -> bool:
-        from ..models import Case
+        from carepath.engine.models import Case
         with self.db() as session:
             return session.get(Case, self.case_id).status == "open"
 
@@ -125,7 +125,7 @@ class _World:
     def schema_of(self, ht: HumanTask) -> dict:
         with self.db() as session:
             row = session.get(HumanTask, ht.id)
-            from ..models import PathwayInstance
+            from carepath.engine.models import PathwayInstance
             inst = session.get(PathwayInstance, row.instance_id)
             loaded = self.runtime.specs.get(inst.pathway_version)
         schema, _ = loaded.form(f"{ht.form_id}.schema.json") if ht.form_id else (None, None)

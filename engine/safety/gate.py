@@ -11,9 +11,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from .. import library
-from ..errors import CarepathError
-from ..pathway_files import FileSet
+from carepath.engine import library
+from carepath.engine.errors import CarepathError
+from carepath.engine.pathway_files import FileSet
 from .checker import CheckReport, check_library
 
 DEFAULT_EPISODES = 200
