@@ -178,6 +178,8 @@ class Runtime:
             raise BadRequest("A message needs a name.")
         if payload is not None and not isinstance(payload, dict):
             raise BadRequest("A message payload must be a JSON object.")
+        if actor is not None and name in case_work.ENGINE_ONLY:
+            raise NotAllowed(f"The message {name!r} is sent by Carepath itself, not by people.")
 
         def work(session, now):
             case = session.get(Case, case_id)

@@ -27,6 +27,8 @@ RISK_EVENT = "risk_level_changed"
 SAFETY_WORK_DONE = "safety_work_done"
 RISK_RAISED = "risk_level_raised"
 TASK_ENDED = "task_ended"
+# Signals only the engine may send: a person sending one could end safety work or close a case unseen.
+ENGINE_ONLY = frozenset({SAFETY_WORK_DONE, RISK_RAISED, TASK_ENDED, "case_closure_requested"})
 
 _kind_by_hash: dict[str, str | None] = {}
 

@@ -26,7 +26,7 @@ from carepath.engine import clients, library, people
 from carepath.engine.clock import FixedClock
 from carepath.engine.errors import CarepathError
 from carepath.engine.library import SpecCache
-from carepath.engine.models import ROLES, Base, HumanTask, TimerJob, User, UserRole
+from carepath.engine.models import ROLES, Base, Case, HumanTask, PathwayInstance, TimerJob, User, UserRole
 from carepath.engine.pathway_files import FileSet
 from carepath.engine.runtime import Runtime
 from carepath.engine.timers import Worker
@@ -112,7 +112,6 @@ class _World:
                                                                 HumanTask.status == "open").order_by(HumanTask.id)))
 
     def case_open(self) -> bool:
-        from carepath.engine.models import Case
         with self.db() as session:
             return session.get(Case, self.case_id).status == "open"
 
@@ -124,9 +123,7 @@ class _World:
 
     def schema_of(self, ht: HumanTask) -> dict:
         with self.db() as session:
-            row = session.get(HumanTask, ht.id)
-            from carepath.engine.models import PathwayInstance
-            inst = session.get(PathwayInstance, row.instance_id)
+            inst = session.get(PathwayInstance, ht.instance_id)
             loaded = self.runtime.specs.get(inst.pathway_version)
         schema, _ = loaded.form(f"{ht.form_id}.schema.json") if ht.form_id else (None, None)
         return schema or {"type": "object"}

@@ -53,3 +53,12 @@ def test_positive_screen_then_not_eligible_walks_to_a_closed_case_without_losing
     assert view["close_reason"] == "Not eligible for services (referred elsewhere)"
     assert all(p["status"] == "completed" for p in view["pathways"])
     assert ("asq", "non_acute_positive") in {(s["instrument"], s["severity"]) for s in view["scores"]}
+
+
+def test_the_engines_own_safety_signals_cannot_be_sent_by_people(api):
+    status, client = api.post("/api/v1/clients", {"given_name": "Tom", "family_name": "Nguyen",
+                                                   "birth_date": "1980-07-01"}, "intake")
+    status, case = api.post("/api/v1/cases", {"client_id": client["id"]}, "intake")
+    for name in ("safety_work_done", "case_closure_requested", "task_ended", "risk_level_raised"):
+        status, body = api.post(f"/api/v1/cases/{case['id']}/messages", {"name": name, "payload": {}}, "supervisor")
+        assert status == 403 and body["error"]["code"] == "forbidden", name
