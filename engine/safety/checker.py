@@ -30,6 +30,7 @@ from carepath.engine.models import ROLES, Base, Case, HumanTask, PathwayInstance
 from carepath.engine.pathway_files import FileSet
 from carepath.engine.runtime import Runtime
 from carepath.engine.timers import Worker
+from .case_work import RISK_EVENT
 from .episode import load_episode
 from .formgen import random_answers
 from .invariants import INVARIANTS, STEP_FAILED, check_episode
@@ -295,7 +296,9 @@ def check_library(files: FileSet, episodes: int = 200, seed: int = 0, max_action
         report.tasks_completed += play.tasks_completed
         report.paths.add(tuple(f"{a[1]}/{a[2]}" if a[0] == "task" else a[1] if a[0] == "message" else "."
                                for a in play.done if a[0] != "time"))
-        report.elements_reached |= {(e.process_id, e.activity) for e in ep.events if e.process_id}
+        report.elements_reached |= {(e.process_id, e.activity) for e in ep.events if e.process_id
+                                    and e.lifecycle in ("ready", "completed", "timer_fired")
+                                    and e.activity != RISK_EVENT}
         for invariant, messages in found.items():
             if invariant in seen:
                 continue  # one reproduction per invariant is enough to act on
