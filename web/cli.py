@@ -241,13 +241,15 @@ def pathways_validate(paths):
 @click.option("--episodes", default=200, show_default=True, type=click.IntRange(1, 1_000_000),
               help="random episodes to run (2000 or more for a deep check)")
 @click.option("--seed", default=0, show_default=True, type=int, help="the same seed replays the same episodes")
-def pathways_check(paths, episodes, seed):
+@click.option("--first", default=0, show_default=True, type=click.IntRange(0), help="number of the first episode "
+              "(with --episodes 1, replays one episode of a report)")
+def pathways_check(paths, episodes, seed, first):
     """Run the pathway library on the real engine over random episodes and check the safety invariants.
 
     Without PATHs, checks the library folders; PATHs given replace the library's files of the same name."""
     from carepath.engine.safety.checker import check_library
     files = _library_with(paths)
-    report = check_library(files, episodes=episodes, seed=seed)
+    report = check_library(files, episodes=episodes, seed=seed, first=first)
     click.echo(report.text())
     if report.violations:
         raise click.ClickException(f"{len(report.violations)} safety invariant(s) broken; reproductions above")

@@ -259,11 +259,12 @@ def _shrink(built, specs, start, actions, invariant: str, budget: int = 40) -> l
 
 
 def check_library(files: FileSet, episodes: int = 200, seed: int = 0, max_actions: int = 40,
-                  shrink_budget: int = 30) -> CheckReport:
+                  shrink_budget: int = 30, first: int = 0) -> CheckReport:
     """Run `episodes` random episodes of the library in `files` and check every invariant after each one.
 
     Deterministic for a given seed. Each violation's reproduction is shrunk with up to `shrink_budget` replays
-    (0: the whole episode). Raises PathwayInvalid if the files do not build."""
+    (0: the whole episode). Episodes are numbered from `first`, so one episode of a report can be replayed alone.
+    Raises PathwayInvalid if the files do not build."""
     began = time.monotonic()
     built = library.build(files)
     specs = SpecCache()
@@ -274,7 +275,7 @@ def check_library(files: FileSet, episodes: int = 200, seed: int = 0, max_action
             report.elements_total += sum(1 for ts in s.task_specs.values()
                                          if getattr(ts, "bpmn_id", None) and not ts.name.endswith(".EndJoin"))
     seen: set[str] = set()
-    for n in range(episodes):
+    for n in range(first, first + episodes):
         rng = random.Random(f"{seed}:{n}")
         start = _episode_start(rng)
         play = _Episode(built, specs, start)

@@ -38,6 +38,7 @@ class Answer:
     at: datetime
     role: str
     instance_id: int
+    event_id: int = 0  # the task's completion in the event log: order within one instant
 
 
 @dataclass
@@ -109,6 +110,10 @@ def load_episode(session: Session, case_id: int) -> Episode:
         task = by_id.get(s.human_task_id)
         ep.answers.append(Answer(s.human_task_id, s.form_id, s.data or {}, s.submitted_at,
                                  task.role if task else "", task.instance_id if task else 0))
+    done_event = {(e.instance_id, e.activity, e.at): e.id for e in ep.events if e.lifecycle == "completed"}
+    for a in ep.answers:
+        task = by_id.get(a.task_id)
+        a.event_id = done_event.get((a.instance_id, task.bpmn_id if task else None, a.at), 0)
     for i in session.scalars(select(PathwayInstance).where(PathwayInstance.case_id == case_id)
                              .order_by(PathwayInstance.id)):
         ep.instances[i.id] = Instance(i.id, i.process_id, i.status, i.started_at, i.ended_at)

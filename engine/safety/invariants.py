@@ -54,7 +54,7 @@ def _covered(ep: Episode, screen: Answer, forms: tuple[str, ...]) -> bool:
         if a.at >= screen.at:
             return True
         inst = ep.instances.get(a.instance_id)
-        if inst is not None and inst.running_at(screen.at):
+        if inst is not None and inst.running_at_event(screen.event_id, screen.at):
             return True
     return False
 
