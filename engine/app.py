@@ -25,6 +25,8 @@ from .library import SpecCache, sync_library
 from .models import User
 from .pathway_files import FileSet
 from .runtime import FormAnswers, Runtime
+from .safety.checker import CheckReport
+from .safety.gate import SafetyGate
 from .settings import Settings
 from .timers import retry_incident
 from .views import CaseView, ClientView, EventView, TaskView
@@ -73,6 +75,8 @@ class Carepath(AuthoringFacade):
         self.db = make_sessionmaker(self.engine)
         self.specs = SpecCache()
         self.runtime = Runtime(self.specs, settings.step_time_limit, settings.script_memory_mb)
+        # Approving a draft and rolling back publish through the pathway checker (engine/safety/gate.py).
+        self.safety_gate = SafetyGate(episodes=settings.approval_episodes)
 
     def _do(self, work: Callable[[Session, datetime], T], now: datetime | None = None) -> T:
         now = now or self.clock.now()
@@ -99,10 +103,18 @@ class Carepath(AuthoringFacade):
         """Publish the library folders as new versions where they changed. Returns the new versions."""
         return sync_library(self.db, self.library_files(), self.clock.now())
 
-    def publish(self, built: list[library.BuiltPathway], by: str | None) -> list[tuple[str, int]]:
-        """Make built pathways current. Returns (pathway, version) for each."""
-        return self._do(lambda s, now: [(r.process_id, r.version) for r in
-                                        library.publish(s, built, now, origin="publish", by=by)])
+    def publish_files(self, files: FileSet, only: set[str], by: str, gate: SafetyGate,
+                      accept_risk: str | None = None) -> tuple[list[tuple[str, int]], CheckReport]:
+        """Publish the pathways in `only` from `files` once the safety gate passes: the check runs first, outside
+        any transaction, then one transaction publishes and records it. Returns (pathway, version) for each,
+        and the check's report. Raises PathwayInvalid, UnsafeLibrary, CarepathError (a reason too short)."""
+        report = gate.check(files, only, accept_risk)
+
+        def work(session: Session, now: datetime) -> list[tuple[str, int]]:
+            rows = library.publish(session, library.build(files, only=only), now, origin="publish", by=by)
+            gate.record(rows, report, accept_risk)
+            return [(r.process_id, r.version) for r in rows]
+        return self._do(work), report
 
     def pathway_versions(self) -> list[dict]:
         return self._do(lambda s, now: library.list_versions(s))

@@ -82,8 +82,9 @@ def sample(schema: dict, answers: dict | None = None, root: dict | None = None, 
     return data
 
 
-def valid_sample(schema: dict, answers: dict | None = None) -> dict:
-    """Like `sample`, then checked: raises InvalidFormData if the answers do not fit the form."""
-    data = sample(schema, answers)
+def valid_sample(schema: dict, answers: dict | None = None, today: date | None = None) -> dict:
+    """Like `sample` (dates on `today`, default the real date), then checked: raises InvalidFormData if the
+    answers do not fit the form."""
+    data = sample(schema, answers, today=today)
     forms.check(schema, data)
     return data

@@ -154,6 +154,10 @@ class PathwayVersion(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     # The draft it was approved from (None for the bundled library, the CLI and roll backs).
     draft_id: Mapped[int | None] = mapped_column(ForeignKey("pathway_drafts.id", name="fk_pathway_versions_draft"))
+    # Published although the pathway checker found a safety invariant broken: who accepted it, and why.
+    accepted_risk: Mapped[str | None] = mapped_column(Text)
+    # The checker's figures and findings at publish time (engine/safety/gate.py), None if it did not run.
+    safety_check: Mapped[dict | None] = mapped_column(deferred=True)
 
 
 # ---------- pathway authoring ----------

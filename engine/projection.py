@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from .library import LoadedPathway
 from .models import Event, HumanTask, MessageWait, PathwayInstance, TimerJob
 from .pathway_files import form_id_of, role_of_lane
+from .safety.case_work import named_assignee
 from .spiff import (BpmnWorkflow, TaskState, all_tasks, find_task, is_timer_event, iso_duration_after,
                     message_waits, next_timer_due, parse_datetime, ready_user_tasks)
 from .spiff import task_properties as _spec_properties
@@ -160,7 +161,8 @@ def sync_human_tasks(session: Session, live: Live, now: datetime, case_id: int) 
             instance_id=live.row.id, case_id=case_id, client_id=live.client_id, process_id=live.row.process_id,
             spiff_task_id=spiff_id, bpmn_id=task.task_spec.bpmn_id,
             title=(task.task_spec.bpmn_name or task.task_spec.bpmn_id)[:200], role=role,
-            assignee_id=live.case_manager_id() if role == "case_manager" else None,
+            # A task may name its person (`assignee`, e.g. a notice to whoever held an ended task).
+            assignee_id=named_assignee(session, task) or (live.case_manager_id() if role == "case_manager" else None),
             form_id=form_id_of(form_file) if form_file else None, status=TaskStatus.OPEN,
             instructions=render_instructions(task), created_at=now, due_at=due_at_for(task, now))
         session.add(row)

@@ -24,6 +24,7 @@ from .clock import step_time
 from .errors import BadRequest, NotAllowed, NotFound, PathwayFailed, TaskNotOpen
 from .library import LoadedPathway, SpecCache
 from .models import Case, Client, Event, FormSubmission, HumanTask, MessageWait, PathwayInstance, PathwayVersion, Score
+from .safety import case_work
 from .projection import (Live, close_human_task, log_transitions, sync_human_tasks, sync_message_waits,
                          sync_timer_job, task_properties)
 from .sandbox import StepBudget, StepScriptEngine
@@ -51,6 +52,7 @@ class _Step:
         self.messages: deque[tuple[str, dict]] = deque()
         self.close_reason: str | None = None
         self.budget = StepBudget(limit)  # the deadline all of the step's pathway code shares (sandbox.py)
+        self.role: str | None = None  # the role of the task completed in this step: risk changes record it
         self.deliveries = 0
         self._case_manager: tuple[int | None] | None = None
 
@@ -118,6 +120,7 @@ class Runtime:
             raise NotAllowed("This task belongs to someone else or to another role.")
         case = session.get(Case, ht.case_id)
         step = self._step(session, now, case, actor)
+        step.role = ht.role
         live = self._load(step, ht.instance_id)
         task = find_task(live.wf, ht.spiff_task_id)
         if task is None or task.state != TaskState.READY:
@@ -162,6 +165,8 @@ class Runtime:
             actor.require(MESSENGERS, "send messages into a case")
         if payload is not None and not isinstance(payload, dict):
             raise BadRequest("A message payload must be a JSON object.")
+        if actor is not None and name in case_work.ENGINE_ONLY:
+            raise NotAllowed(f"The message {name!r} is sent by Carepath itself, not by people.")
         if case.status != CaseStatus.OPEN:
             raise TaskNotOpen("This case is closed.")
         step = self._step(session, now, case, actor)
@@ -269,6 +274,7 @@ class Runtime:
     def _engine(self, step: _Step, live: Live, action: Callable[[], object]) -> None:
         """Run SpiffWorkflow under the step's clock, deadline and effects; then log and collect messages."""
         effects, effects_token = begin_effects()
+        effects.case_status = lambda: case_work.case_status(step)
         try:
             with self._pathway_code(step, live), step_time(step.now):
                 action()
@@ -278,10 +284,13 @@ class Runtime:
             step.session.add(Score(case_id=step.case.id, instance_id=live.row.id, instrument=instrument,
                                    total=total, severity=severity, at=step.now))
         if effects.risk_level:
-            step.case.risk_level = effects.risk_level
+            # Logged, and a rise re-times waiting reviews (engine/safety/case_work.py).
+            case_work.record_risk_level(step, live, effects.risk_level)
         if effects.close_reason:
             step.close_reason = effects.close_reason
         log_transitions(step.session, live, step.now, step.case.id, step.done_by)
+        # The case's last safety work just ended: a closure waiting for it may go ahead.
+        step.messages.extend(case_work.safety_work_messages(step, live))
         step.messages.extend(thrown_messages(live.wf))
 
     # ---------- messages ----------
@@ -316,6 +325,14 @@ class Runtime:
                                                         live.wf.do_engine_steps()))
             received.append({"instance_id": instance_id, "pathway": live.row.process_id, "started": False})
         for version in self._starters(step, name):
+            # A one-per-case pathway (joinOpenInstance) already open takes the trigger in: no second one.
+            joined = case_work.join_target(step, version, self.specs.get(version))
+            if joined is not None:
+                if joined not in waiting:
+                    case_work.log_join(step, joined, version.process_id, name)
+                received.append({"instance_id": joined, "pathway": version.process_id, "started": False,
+                                 "joined": True})
+                continue
             live = self._start_instance(step, version, (name, payload))
             self._log_message(step, live, name)
             received.append({"instance_id": live.row.id, "pathway": version.process_id, "started": True})
@@ -362,6 +379,7 @@ class Runtime:
     def _close_case(self, step: _Step) -> None:
         """Close the case and end every pathway instance of it still running."""
         step.case.status, step.case.closed_at, step.case.close_reason = CaseStatus.CLOSED, step.now, step.close_reason
+        ending = case_work.open_tasks_of_case(step)
         running = step.session.scalars(select(PathwayInstance.id).where(
             PathwayInstance.case_id == step.case.id, PathwayInstance.status == InstanceStatus.RUNNING)).all()
         for instance_id in running:
@@ -370,6 +388,9 @@ class Runtime:
                 continue
             self._engine(step, live, live.wf.cancel)
             live.row.status, live.row.ended_at = InstanceStatus.CANCELLED, step.now
+        # Whoever held a task the closure ended is told in their inbox (the library's notice pathway).
+        step.messages.extend(case_work.ended_work_messages(step, ending))
+        self._route(step)
         step.session.add(Event(at=step.now, case_id=step.case.id, client_id=step.case.client_id,
                                activity="case_closed", activity_name="Case closed", lifecycle=Lifecycle.COMPLETED,
                                username=step.actor.username if step.actor else None))

@@ -138,8 +138,13 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         ext = {k: external[k] for k in names if k in external} if external and names is not None else {}
         effects = current_effects()
         budget = _step_budget.get() or StepBudget(self.time_limit)  # outside a step: one call, one limit
+        # `case_status()` reads the case in this process's transaction: code that calls it gets the answer
+        # read here, handed over as data (the sandbox process has no database).
+        status = None
+        if effects is not None and effects.case_status is not None and "case_status" in (names or source):
+            status = effects.case_status()
         try:
-            answer = sandbox_pool.run((op, source, ctx, ext, current_step_time(), effects is not None),
+            answer = sandbox_pool.run((op, source, ctx, ext, current_step_time(), effects is not None, status),
                                       budget, self.memory_mb)
         except sandbox_pool.ChildStopped as stopped:
             raise SandboxLimit(stopped.kind) from None

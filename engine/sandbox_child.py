@@ -156,11 +156,13 @@ def _error_line(exc: BaseException) -> int | None:
 
 def serve(request: tuple) -> tuple[bytes, bool]:
     """One request -> (pickled reply, whether this process must end after replying)."""
-    op, source, ctx, ext, step_instant, effects_on, seconds = request
+    op, source, ctx, ext, step_instant, effects_on, status, seconds = request
     try:
         _arm(seconds)
         try:
             effects, token = scripting.begin_effects() if effects_on else (None, None)
+            if effects is not None and status is not None:
+                effects.case_status = lambda: status  # read by the server in the step's transaction
             try:
                 with step_time(step_instant) if step_instant else contextlib.nullcontext():
                     value = OPERATIONS[op](source, ctx, ext)

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Callable
 from datetime import date, datetime, timedelta, timezone
 
 from .clock import current_step_time
+from .holidays import is_business_day
 
 RISK_LEVELS = ("low", "moderate", "high", "imminent")
 
@@ -19,6 +21,7 @@ class StepEffects:
     scores: list[tuple[str, int | None, str]] = field(default_factory=list)
     risk_level: str | None = None
     close_reason: str | None = None
+    case_status: Callable[[], dict] | None = None  # set by the runtime for the step being run
 
 
 _effects: ContextVar[StepEffects | None] = ContextVar("carepath_step_effects", default=None)
@@ -68,6 +71,16 @@ def close_case(reason: str) -> None:
     _current().close_reason = str(reason)[:200] or "closed"
 
 
+def case_status() -> dict:
+    """The case as it stands in this step: `risk_level`, `crisis_open`, `safety_plan_open`, `follow_up_open`,
+    `has_safety_plan` (the client has a written safety plan) and `open_safety_work` (each running safety
+    pathway with its open tasks), for gateways and for listing to a supervisor."""
+    reader = _current().case_status
+    if reader is None:
+        raise RuntimeError("case_status() is only available while a pathway step runs")
+    return reader()
+
+
 # ---------- dates (ISO 8601 text in and out: task data must stay JSON) ----------
 
 def _step_now() -> datetime:
@@ -102,13 +115,15 @@ def add_hours(moment, hours: int) -> str:
     return (_parse(moment) + timedelta(hours=hours)).isoformat()
 
 
-def add_business_days(moment, days: int) -> str:
-    """`days` working days (Monday to Friday) after `moment`, at the same time of day."""
+def add_business_days(moment, days: int, holidays=None) -> str:
+    """`days` working days after `moment`, at the same time of day. Working days are Monday to Friday less
+    public holidays: the US federal holidays as observed, or the dates (ISO text) given in `holidays`."""
     current = _parse(moment)
+    own = frozenset(date.fromisoformat(str(d)[:10]) for d in holidays) if holidays is not None else None
     remaining = int(days)
     while remaining > 0:
         current += timedelta(days=1)
-        if current.weekday() < 5:
+        if is_business_day(current.date(), own):
             remaining -= 1
     return current.isoformat()
 
@@ -130,6 +145,7 @@ SCRIPT_HELPERS = {
     "record_score": record_score,
     "set_risk_level": set_risk_level,
     "close_case": close_case,
+    "case_status": case_status,
     "now": now,
     "today": today,
     "add_days": add_days,

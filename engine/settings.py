@@ -28,6 +28,9 @@ class Settings:
     step_time_limit: float = 2.0
     # Megabytes of memory pathway code may take (in its sandbox process) on top of the interpreter's own.
     script_memory_mb: int = 256
+    # Episodes the pathway checker runs when a supervisor approves a draft or rolls back (it runs inside that
+    # request, about a second an episode); `carepath pathways publish --episodes` and `pathways check` go deeper.
+    approval_episodes: int = 25
     # Cookies marked Secure only travel over HTTPS; off for the local demo on plain http://127.0.0.1.
     secure_cookies: bool = False
     # Sign-in throttle (engine/signin.py): failures of one account at one address, and of one address at any
@@ -67,6 +70,8 @@ class Settings:
             values["step_time_limit"] = float(env["CAREPATH_STEP_TIME_LIMIT"])
         if env.get("CAREPATH_SCRIPT_MEMORY_MB"):
             values["script_memory_mb"] = int(env["CAREPATH_SCRIPT_MEMORY_MB"])
+        if env.get("CAREPATH_APPROVAL_EPISODES"):
+            values["approval_episodes"] = int(env["CAREPATH_APPROVAL_EPISODES"])
         if env.get("CAREPATH_SECURE_COOKIES"):
             values["secure_cookies"] = env["CAREPATH_SECURE_COOKIES"].lower() in ("1", "true", "yes")
         if env.get("CAREPATH_TIMEZONE"):

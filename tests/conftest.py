@@ -33,7 +33,9 @@ PG_ENV = "CAREPATH_TEST_POSTGRES_URL"
 
 
 def _settings(url: str) -> Settings:
-    return Settings(database_url=url, secret_key="test-secret-key", sync_library_on_start=False)
+    # Approvals run the real pathway checker, over a few episodes in tests (test_checker.py runs the deeper check).
+    return Settings(database_url=url, secret_key="test-secret-key", sync_library_on_start=False,
+                    approval_episodes=3)
 
 
 # ---------- SQLite ----------

@@ -123,7 +123,9 @@ class CaseDriver:
         if isinstance(task, tuple):
             task = self.task(*task)
         given = {**ROUTINE.get(task.form_id, {}), **(answers or {})}
-        done = self.cp.complete_task(self.actor_for(task), task.id, lambda schema: valid_sample(schema, given))
+        today = self.cp.clock.now().date()
+        done = self.cp.complete_task(self.actor_for(task), task.id,
+                                     lambda schema: valid_sample(schema, given, today=today))
         return [t["id"] for t in done.next_tasks]
 
     def walk(self, case_id: int, until, answers: dict | None = None, max_steps: int = 60,

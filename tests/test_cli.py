@@ -116,7 +116,14 @@ def test_pathways_validate_and_publish(run, tmp_path):
 
     edited = tmp_path / "intake.bpmn"
     edited.write_text((ROOT / "workflows" / "intake.bpmn").read_text() + "<!-- agency edit -->\n")
-    assert "published intake version 2" in run("pathways", "publish", str(edited)).stdout
+    published = run("pathways", "publish", str(edited), "--episodes", "3").stdout
+    assert "published intake version 2" in published and "0 violation(s)" in published
+
+
+def test_pathways_check_runs_the_library_and_reports_its_figures(run):
+    out = run("pathways", "check", "--episodes", "2", "--seed", "5").stdout
+    assert "2 episodes" in out and "tasks completed" in out and "distinct paths" in out and "0 violation(s)" in out
+    assert "--seed" in _one_line_error(run("pathways", "check", "--seed", "x", ok=False))
 
 
 def test_export_events_csv_and_xes(run, tmp_path):

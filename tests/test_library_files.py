@@ -25,7 +25,8 @@ FLOW_NODES = ("startEvent", "endEvent", "intermediateThrowEvent", "intermediateC
               "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "callActivity",
               "subProcess")
 PATHWAYS = {"intake", "assessment", "planning", "periodic_review", "crisis_response", "discharge",
-            "safety_planning", "overdue_escalation", "medication_refill"}
+            "safety_planning", "overdue_escalation", "medication_refill", "case_closure", "ended_work_notice",
+            "hospital_follow_up", "risk_review"}
 
 
 def parse(path: Path):
@@ -155,6 +156,6 @@ def test_every_message_thrown_is_received_and_every_start_message_is_sent():
         for task in root.xpath("//bpmn:receiveTask", namespaces=NS):
             caught.add(names[task.get("messageRef")])
     assert thrown <= caught
-    # Sent by the engine (task_overdue) or by staff through the API (crisis_reported, discharge_requested).
-    assert starts - thrown <= {"task_overdue"}
+    # Sent by the engine (task_overdue, task_ended) or by staff through the API (crisis_reported, discharge_requested).
+    assert starts - thrown <= {"task_overdue", "task_ended"}
     assert {"crisis_reported", "discharge_requested", "safety_plan_needed"} <= starts

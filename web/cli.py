@@ -289,18 +289,66 @@ def pathways_validate(paths):
     click.echo(f"ok: {len(built)} pathway(s), {len(forms)} form file(s) valid")
 
 
+@pathways.command("check")
+@click.argument("paths", nargs=-1)
+@click.option("--episodes", default=200, show_default=True, type=click.IntRange(1, 1_000_000),
+              help="random episodes to run (2000 or more for a deep check)")
+@click.option("--seed", default=0, show_default=True, type=int, help="the same seed replays the same episodes")
+@click.option("--first", default=0, show_default=True, type=click.IntRange(0), help="number of the first episode "
+              "(with --episodes 1, replays one episode of a report)")
+def pathways_check(paths, episodes, seed, first):
+    """Run the pathway library on the real engine over random episodes and check the safety invariants.
+
+    Without PATHs, checks the library folders; PATHs given replace the library's files of the same name."""
+    from carepath.engine.safety.checker import check_library
+    files = _library_with(paths)
+    report = check_library(files, episodes=episodes, seed=seed, first=first)
+    click.echo(report.text())
+    if report.violations:
+        raise click.ClickException(f"{len(report.violations)} safety invariant(s) broken; reproductions above")
+
+
 @pathways.command("publish")
 @click.argument("paths", nargs=-1, required=True)
-def pathways_publish(paths):
-    """Publish pathway files as new versions (running instances keep theirs)."""
-    from carepath.engine import library
-    given, files = _files(paths)
+@click.option("--accept-risk", "accept_risk", help="publish although the checker finds an invariant broken; the reason "
+              "is recorded with the version")
+@click.option("--episodes", default=200, show_default=True, type=click.IntRange(1, 1_000_000),
+              help="episodes the pathway checker runs before publishing")
+@click.option("--seed", default=0, show_default=True, type=int)
+def pathways_publish(paths, accept_risk, episodes, seed):
+    """Publish pathway files as new versions (running instances keep theirs), once the pathway checker finds
+    every safety invariant held (or --accept-risk "reason")."""
+    from carepath.engine.safety.gate import SafetyGate, UnsafeLibrary
+    given, _ = _files(paths)
     only = {n[:-5] for n in given.files if n.endswith(".bpmn")}
     if not only:
         raise click.ClickException("give at least one .bpmn file to publish")
-    built = library.build(files, only=only)
-    for pathway, version in _carepath().publish(built, by="cli"):
-        click.echo(f"published {pathway} version {version}")
+    files = _library_with(paths)
+    try:
+        rows, report = _carepath().publish_files(files, only, "cli", SafetyGate(episodes=episodes, seed=seed),
+                                                 accept_risk)
+    except UnsafeLibrary as exc:
+        click.echo(exc.report.text())
+        raise click.ClickException(exc.message) from None
+    click.echo(report.summary())
+    if report.violations:
+        click.echo(f"published over {len(report.violations)} broken invariant(s); accepted risk recorded: "
+                   f"{accept_risk.strip()}")
+    for process_id, version in rows:
+        click.echo(f"published {process_id} version {version}")
+
+
+def _library_with(paths):
+    """The library folders' files, with the files given replacing those of the same name."""
+    from carepath.engine.pathway_files import FileSet
+    settings = Settings.from_env()
+    library_files, _ = FileSet.from_library(settings.workflows_dir, settings.forms_dir)
+    if not paths:
+        return library_files
+    given, findings = FileSet.from_paths([Path(p) for p in paths])
+    if findings:
+        raise PathwayInvalid(findings)
+    return FileSet({**library_files.files, **given.files})
 
 
 # ---------- exports ----------

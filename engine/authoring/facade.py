@@ -24,8 +24,8 @@ class AuthoringFacade:
     """Mixed into Carepath, which provides `_do` (one transaction) and `clock`."""
 
     _do: Callable[..., Any]
-    # The safety gate approval and roll back publish through (gate.py says how the pathway checker plugs in).
-    safety_gate: gate.Gate = staticmethod(gate.default_gate())
+    # The safety gate approval and roll back publish through (the pathway checker; Carepath sets it).
+    safety_gate: gate.Gate
 
     # ---------- reading the library ----------
 
@@ -157,19 +157,20 @@ class AuthoringFacade:
         transaction; publishing re-checks that nothing moved meanwhile. Raises NotAllowed, StaleInstance,
         PathwayInvalid, UnsafeChange (its report is also kept on the draft), BadRequest."""
         plan = self._do(lambda s, now: drafts.approval(s, actor, draft_id))
+        try:
+            raw, report = gate.check(self.safety_gate, plan.files, plan.only, accept_risk)
+        except gate.UnsafeChange as exc:
+            found = exc.report
+            self._do(lambda s, now: drafts.record_check(s, actor, draft_id, found, now))
+            raise
 
         def publish(session: Session, now: datetime) -> list[dict]:
-            versions, report = gate.publish_checked(self.safety_gate, session, plan.files, plan.only, now, "draft",
-                                                    actor.username, plan.title, accept_risk)
+            versions = gate.publish(self.safety_gate, session, plan.files, plan.only, now, "draft", actor.username,
+                                    plan.title, raw, accept_risk)
             drafts.record_approval(session, actor, plan, versions, report,
                                    accept_risk.strip() if accept_risk and report.violations else None, now)
             return [{"pathway": v.process_id, "version": v.version} for v in versions]
-        try:
-            return self._do(publish)
-        except gate.UnsafeChange as exc:
-            report = exc.report
-            self._do(lambda s, now: drafts.record_check(s, actor, draft_id, report, now))
-            raise
+        return self._do(publish)
 
     # ---------- roll back ----------
 
@@ -179,11 +180,11 @@ class AuthoringFacade:
         new cases and the next hand-over take this one. Raises NotAllowed, NotFound, BadRequest, UnsafeChange."""
         reason = gate.check_reason(reason, "Rolling back")
         files = self._do(lambda s, now: catalog.rollback_files(s, actor, pathway, version))
+        raw, report = gate.check(self.safety_gate, files, {pathway}, accept_risk)
 
         def publish(session: Session, now: datetime) -> dict:
-            versions, report = gate.publish_checked(self.safety_gate, session, files, {pathway}, now, "rollback",
-                                                    actor.username, f"Roll back to version {version}: {reason}",
-                                                    accept_risk)
+            versions = gate.publish(self.safety_gate, session, files, {pathway}, now, "rollback", actor.username,
+                                    f"Roll back to version {version}: {reason}", raw, accept_risk)
             row = versions[0]
             audit.record(session, actor, "rollback", "pathway", f"{pathway}/{row.version}", None, now)
             return {"pathway": pathway, "version": row.version, "from_version": version, "safety": report.as_dict()}

@@ -1,21 +1,16 @@
-"""The one door from an approved change (or a roll back) to published versions: the safety gate's hook.
+"""The one door from an approved change (or a roll back) to published versions: the safety gate.
 
-Publishing from the browser or the API goes through `publish_checked`, which hands the library-to-be to a
-gate with the signature of the pathway checker's `gated_publish(session, files, only, now, origin, by,
-episodes, seed, accept_risk)`: the gate checks the safety invariants over many episodes and publishes, or
-raises `UnsafeLibrary` with each violation and its reproduction when no reason to accept the risk was given.
-
-The pathway checker (engine/safety/) is not part of this build yet. Until it is, `UNCHECKED` stands in: it
-publishes without running any episode and says so (`ran: false`), and every page that shows the result
-says the change was not checked. Wiring the checker is one line: make `default_gate()` return
-`carepath.engine.safety.gate.gated_publish`. A Carepath object's `safety_gate` attribute may name another
-gate with the same signature (the tests use one that looks only at the files).
+A gate has the pathway checker's interface (engine/safety/gate.py `SafetyGate`): `check(files, only,
+accept_risk)` runs the safety invariants over many episodes, outside any transaction, and returns its report
+or raises `UnsafeLibrary` with each violation and its reproduction when no reason to accept the risk was
+given; `record(versions, report, accept_risk)` keeps the outcome on the versions published. The Carepath
+object's `safety_gate` is the real checker; the tests may put a gate of their own there.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -72,24 +67,10 @@ class UnsafeLibrary(CarepathError):
         self.report = report
 
 
-@dataclass
-class _UncheckedResult:
-    report: Any
-    versions: list
+class Gate(Protocol):
+    def check(self, files: FileSet, only: set[str], accept_risk: str | None = None) -> Any: ...
 
-
-def UNCHECKED(session: Session, files: FileSet, only: set[str], now: datetime, origin: str, by: str | None,
-              episodes: int = 0, seed: int = 0, accept_risk: str | None = None) -> _UncheckedResult:
-    """Stand-in for the checker until it is part of the build: publish, and report that nothing ran."""
-    built = library.build(files, only=only)
-    return _UncheckedResult(None, library.publish(session, built, now, origin=origin, by=by))
-
-
-Gate = Callable[..., Any]
-
-
-def default_gate() -> Gate:
-    return UNCHECKED
+    def record(self, versions: list, report: Any, accept_risk: str | None) -> None: ...
 
 
 def report_of(raw: Any) -> Report:
@@ -111,22 +92,26 @@ def check_reason(reason: str | None, what: str) -> str:
     return text
 
 
-def publish_checked(gate: Gate, session: Session, files: FileSet, only: set[str], now: datetime, origin: str,
-                    by: str, reason: str, accept_risk: str | None = None) -> tuple[list[PathwayVersion], Report]:
-    """Publish `only` from `files` through the gate, recording why on every version.
+def check(gate: Gate, files: FileSet, only: set[str], accept_risk: str | None = None) -> tuple[Any, Report]:
+    """Run the gate's check, outside any transaction: its raw report and the report Carepath shows.
 
-    Raises PathwayInvalid (the files do not build), UnsafeChange (a safety invariant broken and no reason
-    given to accept the risk; nothing is published), BadRequest (a reason to accept the risk that is too short)."""
+    Raises PathwayInvalid (the files do not build), UnsafeChange (a safety invariant broken and no reason given
+    to accept the risk), BadRequest (a reason to accept the risk that is too short)."""
     if accept_risk is not None:
         accept_risk = check_reason(accept_risk, "Accepting a safety risk")
     try:
-        result = gate(session, files, only, now, origin, by, accept_risk=accept_risk)
+        raw = gate.check(files, only, accept_risk=accept_risk)
     except CarepathError as exc:
-        # The gate's refusal is known by its code and report, so the checker's own UnsafeLibrary is caught
-        # without importing it: wiring the checker stays the one line in default_gate().
+        # The gate's refusal is known by its code and report (the checker's UnsafeLibrary, or a test gate's).
         if exc.code != UnsafeLibrary.code or not hasattr(exc, "report"):
             raise
         raise UnsafeChange(report_of(exc.report)) from None
-    for row in result.versions:
-        row.reason = reason
-    return list(result.versions), report_of(result.report)
+    return raw, report_of(raw)
+
+
+def publish(gate: Gate, session: Session, files: FileSet, only: set[str], now: datetime, origin: str, by: str,
+            reason: str, raw: Any, accept_risk: str | None = None) -> list[PathwayVersion]:
+    """In the publishing transaction, after `check`: publish `only` from `files`, recording why and the check."""
+    versions = library.publish(session, library.build(files, only=only), now, origin=origin, by=by, reason=reason)
+    gate.record(versions, raw, accept_risk)
+    return versions

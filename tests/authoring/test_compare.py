@@ -12,6 +12,7 @@ from authoring_support import with_condition, with_record_referral_due
 
 ROOT = Path(__file__).resolve().parents[2]
 INTAKE = (ROOT / "workflows" / "intake.bpmn").read_text()
+ASSESSMENT = (ROOT / "workflows" / "assessment.bpmn").read_text()
 CONSENT = (ROOT / "forms" / "consent.schema.json").read_text()
 RISK = (ROOT / "workflows" / "risk_level.dmn").read_text()
 
@@ -27,20 +28,21 @@ def _details(change):
 def test_a_step_s_due_time_condition_and_lane_are_seen():
     after = with_condition(with_record_referral_due(INTAKE, "P3D"), "f_emergent_gw_to_throw_crisis_referral",
                            'referral["urgency"] == "emergent"')
-    # Move the supervisor's task into the intake lane: its role changes.
-    after = after.replace("<bpmn:flowNodeRef>close_after_crisis</bpmn:flowNodeRef>", "")
-    after = after.replace("<bpmn:flowNodeRef>end_closed</bpmn:flowNodeRef>",
-                          "<bpmn:flowNodeRef>end_closed</bpmn:flowNodeRef><bpmn:flowNodeRef>close_after_crisis"
-                          "</bpmn:flowNodeRef>")
     changes = compare({"intake.bpmn": INTAKE}, {"intake.bpmn": after})
     assert changes["files"] == {"added": [], "removed": [], "changed": ["intake.bpmn"]}
     elements = _by_id(changes, "elements")
-    assert set(elements) == {"record_referral", "f_emergent_gw_to_throw_crisis_referral", "close_after_crisis"}
+    assert set(elements) == {"record_referral", "f_emergent_gw_to_throw_crisis_referral"}
     assert _details(elements["record_referral"]) == {"due": ('"P1D"', '"P3D"')}
     assert _details(elements["f_emergent_gw_to_throw_crisis_referral"]) == {
         "condition": ("crisis_started", 'referral["urgency"] == "emergent"')}
-    assert _details(elements["close_after_crisis"]) == {"role": ("supervisor", "intake")}
     assert elements["record_referral"]["kind"] == "userTask" and elements["record_referral"]["change"] == "changed"
+    # Move the clinician's review into the case manager's lane: its role changes.
+    moved = ASSESSMENT.replace("<bpmn:flowNodeRef>clinical_review</bpmn:flowNodeRef>", "")
+    moved = moved.replace("<bpmn:flowNodeRef>needs_assessment</bpmn:flowNodeRef>",
+                          "<bpmn:flowNodeRef>needs_assessment</bpmn:flowNodeRef>"
+                          "<bpmn:flowNodeRef>clinical_review</bpmn:flowNodeRef>")
+    lanes = _by_id(compare({"assessment.bpmn": ASSESSMENT}, {"assessment.bpmn": moved}), "elements")
+    assert _details(lanes["clinical_review"]) == {"role": ("clinician", "case_manager")}
 
 
 def test_the_facts_read_from_the_shipped_intake():
@@ -69,15 +71,15 @@ def test_form_questions_added_removed_and_changed():
 
 
 def test_decision_table_rows_and_hit_policy():
-    after = RISK.replace('<text>"low"</text>', '<text>"moderate"</text>', 1).replace('hitPolicy="UNIQUE"',
-                                                                                       'hitPolicy="FIRST"')
+    after = RISK.replace('<text>"low"</text>', '<text>"moderate"</text>', 1).replace('hitPolicy="FIRST"',
+                                                                                       'hitPolicy="UNIQUE"')
     changes = compare({"risk_level.dmn": RISK}, {"risk_level.dmn": after})
     rules = _by_id(changes, "rules")
-    assert _details(rules["risk_level"])["hit policy"] == ("UNIQUE", "FIRST")
+    assert _details(rules["risk_level"])["hit policy"] == ("FIRST", "UNIQUE")
     [row] = [c for c in changes["rules"] if c["id"] != "risk_level"]
     assert _details(row) == {"then risk_level": ('"low"', '"moderate"')}
     [table] = read_tables(RISK)
-    assert table["hit_policy"] == "UNIQUE" and table["rules"][0]["inputs"][0] == '"acute_positive"'
+    assert table["hit_policy"] == "FIRST" and table["rules"][0]["inputs"][0] == '"acute_positive"'
 
 
 def test_a_form_the_pathway_stops_using_is_one_line():

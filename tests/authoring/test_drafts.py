@@ -167,18 +167,20 @@ def test_the_safety_gate_stops_a_violating_draft_until_someone_accepts_the_risk(
     assert page["status"] == "published"
     assert page["accepted_risk"] == "Referral recording is tracked by the intake lead daily"
     assert page["history"][-1]["comment"].startswith("Safety risk accepted")
-    assert gate.calls[-1] == (["intake"], "draft", "Referral recording is tracked by the intake lead daily")
+    assert gate.calls[-1] == (["intake"], "Referral recording is tracked by the intake lead daily")
+    assert gate.recorded[-1][1] == "Referral recording is tracked by the intake lead daily"
 
 
-def test_without_the_checker_the_result_says_nothing_ran(cp, actors):
+def test_approval_runs_the_pathway_checker_and_keeps_its_report(cp, actors):
     admin, supervisor = actors["admin"], actors["supervisor"]
     draft_id = cp.start_draft(admin, "intake")
     bpmn = cp.draft_file(admin, draft_id, "intake.bpmn")
     cp.save_draft_files(admin, draft_id, {"intake.bpmn": with_record_referral_due(bpmn, "P2D")})
     cp.submit_draft(admin, draft_id, "Two days to record a referral")
     cp.approve_draft(supervisor, draft_id)
-    assert cp.draft_page(supervisor, draft_id)["safety"] == {
-        "ran": False, "episodes": 0, "tasks_completed": 0, "paths": 0, "seconds": 0.0, "violations": []}
+    safety = cp.draft_page(supervisor, draft_id)["safety"]
+    assert safety["ran"] and safety["episodes"] == cp.settings.approval_episodes and safety["violations"] == []
+    assert safety["tasks_completed"] > 0
 
 
 def test_roll_back_needs_a_reason_and_the_right_role(cp, actors):

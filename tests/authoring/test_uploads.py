@@ -81,7 +81,7 @@ def test_a_hostile_script_in_every_place_python_hides(api, cp):
     places = {
         "condition": ("intake.bpmn", bpmn.replace("crisis_started</bpmn:conditionExpression>",
                                                   "open('/etc/passwd')</bpmn:conditionExpression>", 1)),
-        "dueIn": ("intake.bpmn", bpmn.replace('value=\'"P1D"\'', "value='__import__(\"os\")'", 1)),
+        "dueIn": ("intake.bpmn", bpmn.replace('value="&quot;P1D&quot;"', "value='__import__(\"os\")'", 1)),
         "payload": ("intake.bpmn", bpmn.replace('{"reason": crisis_reason', '{"reason": vars()', 1)),
         "dmn": ("risk_level.dmn", dmn.replace('<text>"imminent"</text>', "<text>().__class__</text>", 1)),
     }

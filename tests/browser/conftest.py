@@ -71,7 +71,7 @@ def live(sqlite_template, tmp_path_factory):
     path = tmp_path_factory.mktemp("browser") / "carepath.db"
     shutil.copyfile(sqlite_template, path)
     cp = Carepath(Settings(database_url=f"sqlite:///{path}", secret_key="browser-test-secret",
-                           sync_library_on_start=False), FixedClock(T0))
+                           sync_library_on_start=False, approval_episodes=3), FixedClock(T0))
     ensure_crisis_pathway(cp)
     add_user(cp, "intake2", ["intake"])
     from carepath.web import create_app

@@ -28,6 +28,8 @@ ROUTINE = {
     "safety_plan": {"client_agrees": True},
     "crisis_follow_up": {"client_reached": True},
     "fuh_follow_up": {"attended": True},
+    "safety_follow_up": {"client_reached": True},
+    "visit_rebooking": {"client_reached": True},
     "aftercare_plan": {"safety_plan_reviewed": True},
     "client_informed": {"client_informed": True},
     "discharge_approval": {"approved": True},

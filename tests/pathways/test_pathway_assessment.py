@@ -98,7 +98,9 @@ def test_phq9_item9_alone_opens_a_safety_plan_the_same_step(care, in_assessment)
     (9, 9, 0, "low"),
     (10, 0, 0, "moderate"),
     (0, 10, 0, "moderate"),
-    (19, 21, 0, "moderate"),
+    (14, 14, 0, "moderate"),
+    (15, 0, 0, "high"),  # moderately severe depression: monthly reviews (docs/pathways.md)
+    (0, 15, 0, "high"),  # severe anxiety
     (20, 0, 0, "high"),
     (1, 0, 1, "high"),
 ])

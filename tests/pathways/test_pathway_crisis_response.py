@@ -54,8 +54,13 @@ def test_routine_crisis_ends_with_the_post_crisis_review(care, in_crisis):
                      skip=("planning",))
     assert done == ["crisis_triage", "notify_case_manager", "notify_supervisor", "crisis_safety_plan",
                     "follow_up_24h", "follow_up_72h", "post_crisis_review"]
-    assert care.open(case) == ["treatment_plan"]  # planning was not disturbed
-    assert care.case(case)["risk_level"] == "low"  # as agreed at the post-crisis review
+    # Planning was not disturbed. The review suggested "low": risk goes down only by a clinician's decision,
+    # once the crisis is over.
+    assert care.open(case) == ["treatment_plan", "review_risk"]
+    assert care.case(case)["risk_level"] == "high"
+    assert care.task(case, "review_risk").role == "clinician"
+    care.do(case, "review_risk", {"risk_level": "low", "rationale": "Settled since the crisis; plan in use."})
+    assert care.case(case)["risk_level"] == "low"
 
 
 def test_imminent_risk_sets_the_case_risk_to_imminent(care, in_crisis):
@@ -74,14 +79,14 @@ def test_after_a_hospital_stay_a_follow_up_visit_is_due_within_7_days_of_dischar
     discharged = (care.now() - timedelta(days=1)).date()
     care.do(case, "hospital_discharge", {"hospital": "St. Mary's", "discharge_date": discharged.isoformat(),
                                          "follow_up_appointment": (discharged + timedelta(days=3)).isoformat()})
-    fuh = care.task(case, "fuh_visit")
-    assert fuh.role == "clinician"
+    fuh = care.task(case, "visit_7")
+    assert fuh.role == "clinician" and fuh.process_id == "hospital_follow_up"
     assert utc(fuh.due_at).date() == discharged + timedelta(days=7)
-    # The safety plan is reviewed after the stay, with a clinician.
-    assert care.pathways(case).count("safety_planning") == 2
-    assert "write_safety_plan" in care.open(case)
-    care.do(case, "fuh_visit", {"visit_date": date.today().isoformat()})
+    # The safety plan is reviewed after the stay: the crisis plan still open takes the request in.
+    assert care.pathways(case).count("safety_planning") == 1
     assert "post_crisis_review" in crisis_tasks(care, case)
+    care.do(case, "visit_7", {"visit_date": care.now().date().isoformat()})
+    assert care.task(case, "visit_30").role == "clinician"
 
 
 def test_a_follow_up_that_finds_the_client_admitted_takes_the_hospital_path(care, in_crisis):

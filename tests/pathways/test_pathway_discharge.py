@@ -37,16 +37,23 @@ def test_roles_of_the_discharge_steps(care, discharging):
     assert roles == {**{step: "case_manager" for step in DISCHARGE_STEPS[:-1]}, "approve_discharge": "supervisor"}
 
 
-def test_closing_ends_every_other_open_pathway_of_the_case(care, discharging):
+def test_approval_with_a_crisis_open_waits_for_the_supervisor_and_ending_work_tells_its_holders(care, discharging):
     case = discharging
     care.send(case, "crisis_reported", {"reason": "Relapse after a family death."})
-    care.walk(case, lambda: "approve_discharge" in care.open(case), skip=("crisis_response", "safety_planning"))
-    assert "crisis_triage" in care.open(case)
+    care.walk(case, lambda: "approve_discharge" in care.open(case),
+              skip=("crisis_response", "safety_planning"), answers={"predischarge_review": {"decision": "proceed"}})
     care.do(case, "approve_discharge")
-    assert care.case(case)["status"] == "closed"
+    assert care.case(case)["status"] == "open"  # the crisis is not ended by the approval
+    decision = care.task(case, "decide_closure")
+    assert "crisis response" in decision.instructions and "Crisis triage" in decision.instructions
+    care.do(case, "decide_closure", {"decision": "close_now", "reason": "Client admitted out of state; their crisis "
+                                     "team has taken over.", "handed_over_to": "Mercy Hospital crisis unit"})
+    view = care.case(case)
+    assert view["status"] == "closed" and "by supervisor decision" in view["close_reason"]
     assert ("crisis_response", "cancelled") in care.statuses(case)
-    assert ("safety_planning", "cancelled") in care.statuses(case)
-    assert care.open(case) == []
+    # Everyone whose task ended is told in their inbox.
+    notices = {t.role for t in care.tasks(case) if t.bpmn_id.startswith("notice_")}
+    assert {"crisis", "case_manager", "supervisor"} <= notices
 
 
 def test_supervisor_returns_the_summary_for_revision(care, discharging):

@@ -66,9 +66,10 @@ def test_acute_screen_after_an_emergent_referral_does_not_start_a_second_crisis(
     care.do(case, "record_referral", {"urgency": "emergent", "current_location": "Emergency room lobby."})
     care.do(case, "asq_screen", {"q1": True, "q5": True})
     assert care.pathways(case).count("crisis_response") == 1
-    # The positive screen still gets its own same-day safety plan and safety assessment.
-    assert care.pathways(case).count("safety_planning") == 2
-    assert "safety_assessment" in care.open(case)
+    # One safety plan at a time: the screen's request joins the crisis team's open plan (the triage is the
+    # emergency evaluation an acute screen needs).
+    assert care.pathways(case).count("safety_planning") == 1
+    assert "crisis_safety_plan" in care.open(case)
 
 
 def test_not_eligible_closes_the_case(care):
@@ -79,7 +80,7 @@ def test_not_eligible_closes_the_case(care):
     view = care.case(case)
     assert view["status"] == "closed"
     assert view["close_reason"] == "Not eligible for services (referred elsewhere)"
-    assert care.statuses(case) == [("intake", "completed")]
+    assert care.statuses(case) == [("intake", "completed"), ("case_closure", "completed")]
     assert care.open(case) == []
 
 
@@ -91,17 +92,20 @@ def test_declining_services_closes_the_case(care):
     assert care.case(case)["close_reason"] == "Client declined services"
 
 
-def test_closing_at_intake_waits_for_the_supervisor_while_a_crisis_is_under_way(care):
+def test_closing_at_intake_while_a_crisis_is_under_way_asks_the_supervisor_and_waits(care):
     case = care.new_case()
     care.do(case, "record_referral", {"urgency": "emergent", "current_location": "Mobile crisis on the way."})
     care.do(case, "asq_screen")
     care.do(case, "check_eligibility", {"eligible": False, "ineligible_reason": "Private insurance only.",
                                         "referred_to": "Riverside Behavioral Health."})
     assert care.case(case)["status"] == "open"
-    assert "close_after_crisis" in care.open(case, "intake")
-    assert care.task(case, "close_after_crisis").role == "supervisor"
+    decision = care.task(case, "decide_closure")
+    assert decision.role == "supervisor" and "crisis response" in decision.instructions
     assert "crisis_triage" in care.open(case)  # the crisis team's work is untouched
-    care.do(case, "close_after_crisis")
-    assert care.case(case)["status"] == "closed"
-    assert ("crisis_response", "cancelled") in care.statuses(case)
-    assert care.open(case) == []
+    care.do(case, "decide_closure", {"decision": "wait_for_safety_work",
+                                     "reason": "Crisis team still with the client; close when they are done."})
+    assert care.case(case)["status"] == "open"
+    care.walk(case, lambda: care.case(case)["status"] == "closed")
+    assert ("crisis_response", "completed") in care.statuses(case)
+    assert ("safety_planning", "completed") in care.statuses(case)
+    assert care.case(case)["close_reason"] == "Not eligible for services (referred elsewhere)"

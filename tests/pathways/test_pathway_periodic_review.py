@@ -46,7 +46,8 @@ def test_continue_hands_over_to_a_new_review_instance(care):
         care.do(case, step)
     assert care.statuses(case, "periodic_review") == [("periodic_review", "completed"),
                                                       ("periodic_review", "running")]
-    assert care.data(case, "periodic_review")["schedule"] == {"risk_level": "low", "review_number": 4}
+    schedule = care.data(case, "periodic_review")["schedule"]
+    assert {k: schedule[k] for k in ("risk_level", "review_number")} == {"risk_level": "low", "review_number": 4}
     # The next cycle follows the risk level found at this review.
     care.sweep(days=90)
     assert review_tasks(care, case) == ["review_phq9"]

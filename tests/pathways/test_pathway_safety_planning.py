@@ -29,6 +29,10 @@ def test_after_a_positive_screen_a_clinician_plans_and_assesses_the_same_day(car
     assert due(tasks["write_safety_plan"]) == care.now() + timedelta(hours=8)
     care.do(case, "safety_assessment")
     care.do(case, "write_safety_plan", PLAN)
+    # Going home with a safety plan: the case manager follows up within 72 hours.
+    follow_up = care.task(case, "follow_up_call")
+    assert follow_up.role == "case_manager" and due(follow_up) == care.now() + timedelta(hours=72)
+    care.do(case, "follow_up_call", {"client_reached": True, "notes": "Safe; plan on the fridge."})
     assert care.statuses(case, "safety_planning", "crisis_response") == [("safety_planning", "completed")]
 
 
@@ -55,6 +59,8 @@ def test_other_requests_go_to_a_clinician_without_the_screen_assessment(care):
 def test_an_update_starts_from_the_clients_current_plan(care, actors):
     case = requested(care, {"reason": "Positive ASQ", "source": "screen"})
     care.do(case, "write_safety_plan", PLAN)
+    care.do(case, "safety_assessment")
+    care.do(case, "follow_up_call", {"client_reached": True, "notes": "Safe."})
     care.send(case, "safety_plan_needed", {"reason": "Crisis", "source": "crisis"}, by="crisis")
     task = care.task(case, "crisis_safety_plan")
     with care.cp.db.begin() as session:
