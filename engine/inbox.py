@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, case as sql_case, false, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, carryover
 from .access import RECORD_READERS, TEAM_LEADS, Actor, is_record_id, may_work_task
 from .careteam import require_task
 from .errors import BadRequest, NotAllowed, NotFound, NotOnCareTeam, TaskNotOpen
@@ -143,6 +143,8 @@ def read_task(session: Session, specs: SpecCache, actor: Actor, task_id, now: da
             FormSubmission.case_id == ht.case_id, FormSubmission.form_id == ht.form_id)
             .order_by(FormSubmission.submitted_at.desc(), FormSubmission.id.desc()).limit(1))
         prefill = last or {}
+    if ht.status == "open" and not bare:
+        prefill = carryover.prefill(session, ht.client_id, ui, prefill)  # x-prefill: earlier forms' answers
     client = None if bare else session.get(Client, ht.client_id)
     audit.record(session, actor, "read", "task", ht.id, ht.client_id, now)
     view = task_view(ht, now, client)
