@@ -221,7 +221,8 @@ class Runtime:
             "role": ht.role, "assignee": ht.assignee.username if ht.assignee else None,
             "due_at": ht.due_at.isoformat() if ht.due_at else None}))
         self._route(step)
-        self._finish(step)
+        for review in self._finish(step):
+            review.about_task_id = ht.id  # the review page names and links the late task
 
     # ---------- instances ----------
 
