@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, forms
+from . import audit, carryover, forms
 from .access import READ_EVERY_RECORD, Actor, is_record_id
 from .careteam import require_client
 from .clients import case_row
@@ -62,6 +62,20 @@ def _parse(data: Any, now: datetime) -> dict[str, Any]:
     return {"at": at, "minutes": int(data["minutes"]), "modality": data["modality"],
             "with_whom": (data.get("with_whom") or "").strip(), "note": (data.get("note") or "").strip(),
             "goals": [g.strip() for g in data.get("goals") or [] if g.strip()]}
+
+
+def options(session: Session, actor: Actor, case_id: object, now: datetime) -> dict[str, Any]:
+    """What the contact form offers: the client's name and the goals of their current treatment plan.
+    Care team only (a write); audited as a read of the case. Raises NotFound, NotAllowed, NotOnCareTeam."""
+    case = case_row(session, case_id)
+    require_client(session, actor, case.client_id, now, write=True)
+    client = session.get(Client, case.client_id)
+    assert client is not None
+    audit.record(session, actor, "read", "case", case.id, case.client_id, now)
+    plan = carryover.latest(session, case.client_id, "treatment_plan") or {}
+    goals = [str(g.get("goal")) for g in plan.get("goals") or [] if isinstance(g, dict) and g.get("goal")]
+    return {"case_id": case.id, "client_id": client.id, "client_name": f"{client.given_name} {client.family_name}",
+            "case_open": case.status == CaseStatus.OPEN, "goals": goals}
 
 
 def _contact(session: Session, contact_id: object) -> Contact:

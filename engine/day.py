@@ -37,6 +37,10 @@ class DayFacade:
         """Edit (author, 24 hours) or amend (with a reason). Raises NotFound, NotAllowed, InvalidFormData."""
         return self._do(lambda s, now: contacts.change(s, actor, contact_id, data, now, reason))
 
+    def contact_options(self, actor: Actor, case_id: int) -> dict[str, Any]:
+        """The client's name and plan goals for the contact form. Raises NotFound, NotAllowed, NotOnCareTeam."""
+        return self._do(lambda s, now: contacts.options(s, actor, case_id, now))
+
     def read_contact(self, actor: Actor, contact_id: int) -> dict[str, Any]:
         return self._do(lambda s, now: contacts.read(s, actor, contact_id, now))
 

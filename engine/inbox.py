@@ -24,6 +24,7 @@ def task_view(ht: HumanTask, now: datetime, client: Client | None = None) -> Tas
         "id": ht.id, "case_id": ht.case_id, "client_id": ht.client_id, "pathway": ht.process_id,
         "task": ht.bpmn_id, "title": ht.title, "role": ht.role,
         "assignee": ht.assignee.username if ht.assignee else None,
+        "assignee_name": (ht.assignee.display_name or ht.assignee.username) if ht.assignee else None,
         "due_at": ht.due_at.isoformat() if ht.due_at else None, "created_at": ht.created_at.isoformat(),
         "form_id": ht.form_id, "status": ht.status,
         "overdue": bool(ht.status == "open" and ht.due_at and ht.due_at < now),
