@@ -33,7 +33,7 @@ def _page(case_id: int, reason: str = "", reason_error: str | None = None, statu
     return render_template("cases/show.html", file=file, timeline=timeline(file),
                            people_names={m["username"]: m["name"] for m in file["care_team"]},
                            may_record_contact=actor.has_any(CLINICAL_ROLES), case=file["case"], client=file["client"], plans=plans,
-                           chart=score_chart(file["scores"]), may_report=actor.has_any(MESSENGERS),
+                           chart=score_chart(file["scores"], cp().settings.zone()), may_report=actor.has_any(MESSENGERS),
                            may_open_case=actor.has_any(REGISTRARS), reason=reason, reason_error=reason_error,
                            reason_max=REASON_MAX), status
 
