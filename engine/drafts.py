@@ -13,9 +13,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .access import Actor, is_record_id
+from .access import Actor, is_record_id, may_work_task
 from .careteam import require_task
-from .errors import BadRequest, NotFound, TaskNotOpen
+from .errors import BadRequest, NotAllowed, NotFound, TaskNotOpen
 from .models import FormDraft, HumanTask
 from .states import TaskStatus
 
@@ -23,7 +23,7 @@ MAX_DRAFT_BYTES = 512 * 1024
 
 
 def save(session: Session, actor: Actor, task_id: object, data: Any, now: datetime) -> str:
-    """Keep `data` as the person's draft of an open task they may read. Returns when it was saved (ISO).
+    """Keep `data` as the person's draft of an open task they may complete. Returns when it was saved (ISO).
     Raises NotFound, NotAllowed, NotOnCareTeam, TaskNotOpen, BadRequest (not an object, too large)."""
     ht = _open_task(session, actor, task_id, now)
     if not isinstance(data, dict):
@@ -65,4 +65,6 @@ def _open_task(session: Session, actor: Actor, task_id: object, now: datetime) -
     require_task(session, actor, ht, now)
     if ht.status != TaskStatus.OPEN:
         raise TaskNotOpen(f"This task was already {ht.status}; there is nothing to draft.")
+    if not may_work_task(actor, ht.role, ht.assignee_id):
+        raise NotAllowed("Only the person who may complete this task keeps a draft of it.")
     return ht

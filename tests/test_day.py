@@ -85,6 +85,8 @@ def test_drafts_are_kept_per_person_and_go_with_completion(cp, driver, actors, r
     assert cp.task_page(actors["supervisor"], referral["task_id"], team_lead=True).extras["draft"] is None
     with pytest.raises(NotOnCareTeam):
         cp.save_draft(actors["clinician"], referral["task_id"], {"x": 1})
+    with pytest.raises(NotAllowed):  # reads the task, may not complete it: no draft
+        cp.save_draft(actors["supervisor"], referral["task_id"], {"x": 1})
     driver.complete((referral["case_id"], "record_referral"))
     with cp.db() as s:
         assert s.scalars(select(FormDraft)).all() == []

@@ -83,9 +83,9 @@ def show(contact_id: int):
     values = {**contact, "at": _local_input(contact["at"])}
     if request.method == "GET":
         return _form("contacts/show.html", values, {}, contact=contact)
-    if not actor.has_any(CLINICAL_ROLES):
-        return _form("contacts/show.html", values, {"note": "Quality staff read contacts; they do not change them."},
-                     403, contact=contact)
+    if not (contact["may_edit"] or contact["may_amend"]):
+        return _form("contacts/show.html", values, {}, 403, contact=contact,
+                     refused="Only the person who recorded a contact may change it.")
     data, errors = _answers(request.form)
     reason = (request.form.get("reason") or "").strip()
     if not errors:
