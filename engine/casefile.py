@@ -56,11 +56,11 @@ def read_case_file(session: Session, specs: SpecCache, actor: Actor, case_id, no
 def day_additions(session: Session, actor: Actor, case: Case, now: datetime) -> dict:
     """The case's contacts (shown on the timeline), the task behind each "completed" event (its form opens
     read-only from the timeline) and the case's current risk (a running crisis shows as one)."""
-    done = session.execute(select(Event.id, Event.human_task_id).where(
-        Event.case_id == case.id, Event.lifecycle == "completed", Event.human_task_id.is_not(None))
-        .order_by(Event.id.desc()).limit(EVENT_LIMIT)).all()
+    done = session.execute(select(HumanTask.instance_id, HumanTask.bpmn_id, HumanTask.id).where(
+        HumanTask.case_id == case.id, HumanTask.status == "completed").order_by(HumanTask.id).limit(EVENT_LIMIT)).all()
     return {"contacts": contacts.of_case(session, case.id, now, actor.id),
-            "completed_tasks": {event_id: task_id for event_id, task_id in done},
+            # "<instance id>:<element id>" -> the task completed there (the latest, for an element done twice)
+            "completed_tasks": {f"{instance_id}:{bpmn_id}": task_id for instance_id, bpmn_id, task_id in done},
             "current_risk": current_risk(session, [case.id], {case.id: case.risk_level})[case.id]}
 
 

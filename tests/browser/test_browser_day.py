@@ -103,7 +103,7 @@ def test_a_case_managers_day(page, live):
     assert page.locator('[name="client_words"]').input_value() == "Keep my flat"
     axe_clean(page)
     page.goto(f"/cases/{maria}")
-    page.locator(".timeline").get_by_role("link", name=re.compile("PHQ-9", re.I)).first.click()
+    page.locator(".timeline").get_by_role("link", name=phq9.title).first.click()
     expect(page.get_by_role("heading", name="What was recorded")).to_be_visible()
     axe_clean(page)
 

@@ -16,7 +16,7 @@ def test_case_file_shows_timeline_open_tasks_and_pathway_positions(staff, referr
     assert "Maria Lopez" in html and "Case file" in html
     assert "Where Maria is in each pathway" in html and "Waiting for:" in html
     assert f'href="/tasks/{task.id}"' in html
-    timeline = html.split('<ol class="timeline">')[1].split("</ol>")[0]
+    timeline = html.split('<ol class="timeline"')[1].split("</ol>")[0]
     assert "Case opened" in timeline and task.title in timeline and "by intake" in timeline
 
 

@@ -17,7 +17,9 @@ bp = Blueprint("cases", __name__)
 def timeline(file: dict) -> list[dict]:
     """The case's events and contacts in one list, newest first; completed tasks link to their forms."""
     done = file.get("completed_tasks") or {}
-    items = [{"kind": "event", "at": e["at"], "event": e, "task_id": done.get(e["id"])} for e in file["events"]]
+    items = [{"kind": "event", "at": e["at"], "event": e,
+              "task_id": done.get(f"{e['instance_id']}:{e['activity']}") if e["lifecycle"] == "completed" else None}
+             for e in file["events"]]
     items += [{"kind": "contact", "at": c["at"], "contact": c} for c in file.get("contacts") or []]
     return sorted(items, key=lambda i: i["at"], reverse=True)
 
