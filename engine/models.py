@@ -390,9 +390,8 @@ class StepIncident(Base):
 # ---------- a case manager's day: contacts, drafts, due-date changes ----------
 
 class Contact(Base):
-    """A contact with or about a client (a call, a home visit, a no-show): the billable, auditable unit of a
-    case manager's day. Its author may edit it for 24 hours; after that it is amended, and each amendment
-    keeps what it replaced (ContactVersion)."""
+    """A contact with or about a client (a call, a visit, a no-show): the billable unit of a case manager's day.
+    Its author edits it for 24 hours, then amends it; each amendment keeps what it replaced (ContactVersion)."""
     __tablename__ = "contacts"
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
@@ -428,8 +427,7 @@ class ContactVersion(Base):
 
 
 class FormDraft(Base):
-    """Answers typed into a task's form and not yet submitted: one per task per person, deleted when the task
-    is completed."""
+    """Answers typed into a task's form, not yet submitted: one per task per person, gone on completion."""
     __tablename__ = "form_drafts"
     id: Mapped[int] = mapped_column(primary_key=True)
     human_task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"))
