@@ -180,7 +180,7 @@ def billing_rows(session: Session, actor: Actor, start: datetime, end: datetime,
         if staff is None:
             raise NotFound(f"No staff member {username!r}.")
         stmt = stmt.where(Contact.author_id == staff)
-    audit.record(session, actor, "export", "contacts", f"contacts.csv", None, now,
+    audit.record(session, actor, "export", "contacts", "contacts.csv", None, now,
                  detail={"from": start.isoformat(), "to": end.isoformat(), "staff": username or "all"})
     stmt = stmt.order_by(User.username, Contact.at, Contact.id).execution_options(yield_per=500)
     yield _csv_line(CSV_COLUMNS)

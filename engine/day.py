@@ -26,6 +26,7 @@ class DayFacade:
     _do: Callable[..., Any]
     db: Any
     specs: SpecCache
+    clock: Any
 
     # ---------- contacts ----------
 
@@ -85,8 +86,6 @@ class DayFacade:
 
     def client_copy(self, actor: Actor, client_id: int, kind: str) -> dict[str, Any]:
         return self._do(lambda s, now: documents.client_copy(s, self.specs, actor, client_id, kind, now))
-
-    clock: Any
 
 
 def task_extras(session: Session, actor: Actor, task: dict[str, Any], now: datetime) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Callable
 
 from sqlalchemy import select
 
-from . import clients, people
+from . import clients, contacts, people
 from .access import Actor
 from .errors import NotFound
 from .form_samples import valid_sample
@@ -117,6 +117,13 @@ def load(cp, now: datetime | None = None) -> dict:
                               "may_contact": True}]}, start)
         case_id = cp.start_case(actors["intake"], client["id"], now=start)["id"]
         _Walk(cp, actors, case_id, {**ANSWERS, **demo_client.answers}, start, now).to(demo_client.stage)
+        if demo_client.days_ago:  # a first call, so the caseload and the timeline show a contact
+            with cp.db.begin() as session:
+                if clients.has_open_case(session, client["id"]):
+                    contacts.record(session, actors["case_manager"], case_id, {
+                        "at": (start + timedelta(hours=1)).isoformat(), "minutes": 20, "modality": "phone",
+                        "with_whom": demo_client.given,
+                        "note": "Introductory call: explained the service and next steps."}, now)
         created["clients"] += 1
     return created
 

@@ -222,7 +222,9 @@ class Runtime:
             "due_at": ht.due_at.isoformat() if ht.due_at else None}))
         self._route(step)
         for review in self._finish(step):
-            review.about_task_id = ht.id  # the review page names and links the late task
+            # The review names the late task: its page links it, and inbox rows of several reviews differ.
+            review.about_task_id = ht.id
+            review.title = f"{review.title}: {ht.title}"[:200]
 
     # ---------- instances ----------
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-
 from flask import Blueprint, render_template, request
 
 from carepath.engine.access import CLINICAL_ROLES
