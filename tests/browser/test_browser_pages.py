@@ -70,7 +70,7 @@ def test_next_task_opens_the_most_urgent_one(page, live):
     page.get_by_role("button", name="Next task").click()
     expect(page).to_have_url(re.compile(rf"/tasks/{most_urgent}$"))
     assert live.task(most_urgent).assignee_id is not None  # claimed on the way, so no one else takes it
-    expect(page.locator(".task-main dl.meta")).to_contain_text("intake2")
+    expect(page.locator(".task-main dl.meta")).to_contain_text("Intake2")  # shown by name (add_user: username.title())
 
 
 def test_case_file_with_scores_chart_and_timeline_on_a_tablet(new_page, live):

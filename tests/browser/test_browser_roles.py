@@ -11,14 +11,15 @@ pytestmark = pytest.mark.browser
 # role -> (main navigation it sees, what the case file of a client registered by intake, with the demo case
 # manager, shows them: the record, the care-team page with "break the glass", or "not allowed"; inbox views)
 LOG = "Break-the-glass log"
+BILLING = "Contacts for billing"
 SEES = {
     "intake": (["Inbox", "Clients", "Register a client"], "record", ["My tasks", "Team queue"]),
-    "case_manager": (["Inbox", "Clients", "Register a client"], "record", ["My tasks", "Team queue"]),
+    "case_manager": (["Inbox", "My caseload", "Clients", "Register a client"], "record", ["My tasks", "Team queue"]),
     "clinician": (["Inbox", "Clients"], "care team", ["My tasks", "Team queue"]),
-    "supervisor": (["Inbox", "Clients", "Register a client", LOG, "Pathways"], "record",
+    "supervisor": (["Inbox", "Overdue work", "Clients", "Register a client", LOG, BILLING, "Pathways"], "record",
                    ["My tasks", "Team queue", "All open work"]),
     "crisis": (["Inbox", "Clients"], "care team", ["My tasks", "Team queue"]),
-    "quality": (["Inbox", "Clients", LOG, "Pathways"], "record", ["My tasks", "Team queue"]),
+    "quality": (["Inbox", "Clients", LOG, BILLING, "Pathways"], "record", ["My tasks", "Team queue"]),
     "admin": (["Inbox", "Pathways"], "not allowed", ["My tasks", "Team queue"]),
 }
 
