@@ -18,6 +18,12 @@ from ui_support import add_user
 
 
 @pytest.fixture
+def cp(make_carepath, any_database_url):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return make_carepath(any_database_url)
+
+
+@pytest.fixture
 def referral(driver):
     case_id = driver.new_case("Maria", "Lopez", case_manager="case_manager")
     task = driver.task(case_id, "record_referral")
