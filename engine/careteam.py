@@ -21,6 +21,7 @@ check costs the same however many clients the agency has.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import literal, select, union
 from sqlalchemy.orm import Session
@@ -97,7 +98,7 @@ def require_task(session: Session, actor: Actor, ht: HumanTask, now: datetime) -
     require_client(session, actor, ht.client_id, now)
 
 
-def break_glass(session: Session, actor: Actor, client_id: int, reason, now: datetime) -> dict:
+def break_glass(session: Session, actor: Actor, client_id: int, reason, now: datetime) -> dict[str, Any]:
     """Open a client's record to someone outside the care team for BREAK_GLASS_HOURS, with their reason.
     Audited, and listed for supervisors and quality staff. Raises NotAllowed, InvalidFormData."""
     if not actor.has_any(CLINICAL_ROLES):
@@ -115,7 +116,7 @@ def break_glass(session: Session, actor: Actor, client_id: int, reason, now: dat
             "at": now.isoformat(), "expires_at": grant.expires_at.isoformat()}
 
 
-def break_glass_log(session: Session, actor: Actor, now: datetime, limit: int = 500) -> list[dict]:
+def break_glass_log(session: Session, actor: Actor, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
     """Recent break-the-glass accesses, newest first, for supervisors and quality staff. The review is
     audited. Raises NotAllowed."""
     actor.require(READ_EVERY_RECORD, "review break-the-glass accesses")

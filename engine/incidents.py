@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -113,7 +114,7 @@ def record(db: sessionmaker[Session], failed: PathwayFailed, at: datetime) -> in
     return incident_id
 
 
-def step_incident_view(row: StepIncident) -> dict:
+def step_incident_view(row: StepIncident) -> dict[str, Any]:
     return {"source": "step", "id": row.id, "kind": row.kind, "error_type": row.error_type,
             "pathway": row.process_id, "pathway_version": row.pathway_version, "element": row.element,
             "case_id": row.case_id, "instance_id": row.instance_id, "username": row.username,
@@ -128,12 +129,12 @@ def _describe(row: StepIncident) -> str:
     return text + (f" at {row.element}" if row.element else "")
 
 
-def list_step_incidents(session: Session) -> list[dict]:
+def list_step_incidents(session: Session) -> list[dict[str, Any]]:
     rows = session.scalars(select(StepIncident).order_by(StepIncident.id)).all()
     return [step_incident_view(r) for r in rows]
 
 
-def list_all(session: Session) -> list[dict]:
+def list_all(session: Session) -> list[dict[str, Any]]:
     """Everything an admin should look at: timer jobs that kept failing, then failed steps."""
     jobs = [{"source": "timer_job", **view} for view in list_job_incidents(session)]
     return jobs + list_step_incidents(session)

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -84,13 +85,13 @@ def actor_by_id(session: Session, user_id: int, channel: str = "web") -> Actor |
     return actor_of(user, channel) if user is not None and user.active else None
 
 
-def users_by_role(session: Session, roles) -> dict[str, list[dict]]:
+def users_by_role(session: Session, roles) -> dict[str, list[dict[str, Any]]]:
     """Active users holding each role: whom a supervisor may hand a task to, or a client to."""
     rows = session.execute(select(UserRole.role, User.username, User.display_name)
                            .join(User, User.id == UserRole.user_id)
                            .where(UserRole.role.in_(sorted(set(roles))), User.active.is_(True))
                            .order_by(User.display_name, User.username)).all()
-    found: dict[str, list[dict]] = {}
+    found: dict[str, list[dict[str, Any]]] = {}
     for role, username, display in rows:
         found.setdefault(role, []).append({"username": username, "name": display or username})
     return found
@@ -144,7 +145,7 @@ def actor_for_token(session: Session, token: str, now: datetime) -> Actor:
     return actor_of(user, "api")
 
 
-def list_tokens(session: Session, username: str, now: datetime) -> list[dict]:
+def list_tokens(session: Session, username: str, now: datetime) -> list[dict[str, Any]]:
     """The user's API tokens (never the tokens themselves), newest first. Raises NotFound."""
     user = user_named(session, username)
     rows = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
@@ -154,7 +155,7 @@ def list_tokens(session: Session, username: str, now: datetime) -> list[dict]:
              "status": "revoked" if t.revoked else ("expired" if t.expires_at <= now else "active")} for t in rows]
 
 
-def revoke_token(session: Session, token_id, now: datetime) -> dict:
+def revoke_token(session: Session, token_id, now: datetime) -> dict[str, Any]:
     """Revoke one API token by its id; it stops working at once. Raises NotFound."""
     row = session.get(ApiToken, token_id) if isinstance(token_id, int) and 0 < token_id < 2**31 else None
     if row is None:
@@ -164,7 +165,7 @@ def revoke_token(session: Session, token_id, now: datetime) -> dict:
     return {"id": row.id, "user": session.get(User, row.user_id).username}
 
 
-def set_active(session: Session, username: str, active: bool, now: datetime) -> dict:
+def set_active(session: Session, username: str, active: bool, now: datetime) -> dict[str, Any]:
     """Disable (or enable again) an account. Disabling ends every session and revokes every API token of the
     user in the same transaction: nothing of theirs works a moment later. Raises NotFound."""
     user = user_named(session, username)

@@ -17,14 +17,23 @@ from __future__ import annotations
 import builtins
 import time
 from contextvars import ContextVar
+from typing import Any
 
 from jinja2 import TemplateError
 from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, PythonScriptEngine
 
 from . import sandbox_pool
 from .clock import current_step_time
-from .sandbox_policy import (SCRIPT_FILENAME, ScriptRefused, compile_expression, compile_script,  # noqa: F401
-                             expression_names, is_straight_line, literal_of, script_names)
+from .sandbox_policy import (  # noqa: F401
+    SCRIPT_FILENAME,
+    ScriptRefused,
+    compile_expression,
+    compile_script,
+    expression_names,
+    is_straight_line,
+    literal_of,
+    script_names,
+)
 from .scripting import current_effects
 
 
@@ -105,7 +114,8 @@ def _data_item(ob, key):
     return value
 
 
-def _straight_line_globals(names: frozenset[str], data: dict, external: dict | None) -> dict | None:
+def _straight_line_globals(names: frozenset[str], data: dict[str, Any],
+                           external: dict[str, Any] | None) -> dict[str, Any] | None:
     """The globals for running a straight-line expression here: every name it reads must be present,
     non-callable task data (a builtin or a helper sends it to the sandbox process). None otherwise."""
     glb: dict = {"__builtins__": {}}
@@ -132,7 +142,8 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         self.time_limit = time_limit
         self.memory_mb = memory_mb
 
-    def _run(self, op: str, source: str, data: dict, external: dict | None, names: frozenset[str] | None):
+    def _run(self, op: str, source: str, data: dict[str, Any], external: dict[str, Any] | None,
+             names: frozenset[str] | None):
         # Only the names the code spells out cross over (all of them for a template, which has no names).
         ctx = dict(data) if names is None else {k: data[k] for k in names if k in data}
         ext = {k: external[k] for k in names if k in external} if external and names is not None else {}
@@ -187,7 +198,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         context.update(left)
         return True
 
-    def render(self, template: str, data: dict) -> str:
+    def render(self, template: str, data: dict[str, Any]) -> str:
         """Task instructions (a Jinja template) rendered in Jinja's sandbox inside the sandbox process."""
         return str(self._run("render", template, data, None, None)[1])
 
@@ -208,7 +219,7 @@ class StepScriptEngine(PythonScriptEngine):
         except ScriptRefused as exc:
             raise SyntaxError(str(exc)) from None
 
-    def render(self, template: str, data: dict) -> str:
+    def render(self, template: str, data: dict[str, Any]) -> str:
         return self.environment.render(template, data)
 
 

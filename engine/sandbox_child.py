@@ -101,7 +101,7 @@ def _disarm() -> None:
 
 # ---------- the three kinds of request ----------
 
-def _globals(ctx: dict, ext: dict) -> dict:
+def _globals(ctx: dict[str, Any], ext: dict[str, Any]) -> dict[str, Any]:
     glb = dict(BASE_GLOBALS)
     glb.update(scripting.SCRIPT_HELPERS)
     glb.update(ext)
@@ -109,11 +109,11 @@ def _globals(ctx: dict, ext: dict) -> dict:
     return glb
 
 
-def _evaluate(source: str, ctx: dict, ext: dict) -> Any:
+def _evaluate(source: str, ctx: dict[str, Any], ext: dict[str, Any]) -> Any:
     return eval(compile_expression(source), _globals(ctx, ext))
 
 
-def _execute(source: str, ctx: dict, ext: dict) -> tuple[dict, list[str]]:
+def _execute(source: str, ctx: dict[str, Any], ext: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """Run the script; return the data it leaves (helpers, functions and sandbox names are not data) and
     the names of the task data it deleted."""
     glb = _globals(ctx, ext)
@@ -127,7 +127,7 @@ def _execute(source: str, ctx: dict, ext: dict) -> tuple[dict, list[str]]:
 _TEMPLATES = None
 
 
-def _render(source: str, ctx: dict, _ext: dict) -> str:
+def _render(source: str, ctx: dict[str, Any], _ext: dict[str, Any]) -> str:
     """Task instructions: a Jinja template over the task data, in Jinja's own sandbox, in this process."""
     global _TEMPLATES
     if _TEMPLATES is None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Callable
 from datetime import date, datetime, timedelta, timezone
+from typing import Any, Callable
 
 from .clock import current_step_time
 from .holidays import is_business_day
@@ -21,7 +21,7 @@ class StepEffects:
     scores: list[tuple[str, int | None, str]] = field(default_factory=list)
     risk_level: str | None = None
     close_reason: str | None = None
-    case_status: Callable[[], dict] | None = None  # set by the runtime for the step being run
+    case_status: Callable[[], dict[str, Any]] | None = None  # set by the runtime for the step being run
 
 
 _effects: ContextVar[StepEffects | None] = ContextVar("carepath_step_effects", default=None)
@@ -71,7 +71,7 @@ def close_case(reason: str) -> None:
     _current().close_reason = str(reason)[:200] or "closed"
 
 
-def case_status() -> dict:
+def case_status() -> dict[str, Any]:
     """The case as it stands in this step: `risk_level`, `crisis_open`, `safety_plan_open`, `follow_up_open`,
     `has_safety_plan` (the client has a written safety plan) and `open_safety_work` (each running safety
     pathway with its open tasks), for gateways and for listing to a supervisor."""
