@@ -22,6 +22,7 @@ import resource
 import signal
 import struct
 import sys
+from types import FrameType
 from typing import Any
 
 from jinja2 import TemplateError
@@ -46,7 +47,7 @@ class StepTimeout(BaseException):
 _armed = False
 
 
-def _on_alarm(signum, frame):
+def _on_alarm(signum: int, frame: FrameType | None) -> None:
     # Only while a request runs: an alarm landing as the request ends must not hit the pipe code.
     if _armed:
         raise StepTimeout()
@@ -140,7 +141,7 @@ def _render(source: str, ctx: dict[str, Any], _ext: dict[str, Any]) -> str:
 OPERATIONS = {"eval": _evaluate, "exec": _execute, "render": _render}
 
 
-def _safe_args(exc: BaseException) -> tuple:
+def _safe_args(exc: BaseException) -> tuple[Any, ...]:
     """An exception's arguments, if they are plain values (a KeyError's key, a message)."""
     return tuple(a if isinstance(a, (int, float, bool, type(None))) else str(a)[:500] for a in exc.args[:3])
 
@@ -154,7 +155,7 @@ def _error_line(exc: BaseException) -> int | None:
     return line
 
 
-def serve(request: tuple) -> tuple[bytes, bool]:
+def serve(request: tuple[Any, ...]) -> tuple[bytes, bool]:
     """One request -> (pickled reply, whether this process must end after replying)."""
     op, source, ctx, ext, step_instant, effects_on, status, seconds = request
     try:
