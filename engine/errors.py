@@ -142,7 +142,9 @@ class StepLimitExceeded(PathwayFailed):
 def described(exc: BaseException) -> str:
     """An exception as logs and admins may see it: its type and the types it was raised from, never a
     message (a message can quote a form's answers, a message payload or an SQL statement's parameters)."""
-    names, seen, current = [], set(), exc
+    names: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         names.append(type(current).__name__)

@@ -58,7 +58,8 @@ SENDABLE: dict[str, Sendable] = {m.name: m for m in (
 )}
 
 
-def check_sender(session: Session, actor: Actor, case: Case, name, payload, now: datetime) -> dict[str, Any]:
+def check_sender(session: Session, actor: Actor, case: Case, name: object, payload: Any,
+                 now: datetime) -> dict[str, Any]:
     """Check that the person may send this message into this case, and its payload. Returns the payload.
 
     Raises NotAllowed (not a message people send, or not theirs to send), NotOnCareTeam (a discharge request

@@ -6,12 +6,13 @@ import functools
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Result, select, update
 from sqlalchemy.orm import Session
 
 from .access import Actor
@@ -85,7 +86,7 @@ def actor_by_id(session: Session, user_id: int, channel: str = "web") -> Actor |
     return actor_of(user, channel) if user is not None and user.active else None
 
 
-def users_by_role(session: Session, roles) -> dict[str, list[dict[str, Any]]]:
+def users_by_role(session: Session, roles: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     """Active users holding each role: whom a supervisor may hand a task to, or a client to."""
     rows = session.execute(select(UserRole.role, User.username, User.display_name)
                            .join(User, User.id == UserRole.user_id)
@@ -155,14 +156,17 @@ def list_tokens(session: Session, username: str, now: datetime) -> list[dict[str
              "status": "revoked" if t.revoked else ("expired" if t.expires_at <= now else "active")} for t in rows]
 
 
-def revoke_token(session: Session, token_id, now: datetime) -> dict[str, Any]:
+def revoke_token(session: Session, token_id: object, now: datetime) -> dict[str, Any]:
     """Revoke one API token by its id; it stops working at once. Raises NotFound."""
     row = session.get(ApiToken, token_id) if isinstance(token_id, int) and 0 < token_id < 2**31 else None
     if row is None:
         raise NotFound(f"No API token {token_id}.")
     if not row.revoked:
         row.revoked, row.revoked_at = True, now
-    return {"id": row.id, "user": session.get(User, row.user_id).username}
+    owner = session.get(User, row.user_id)
+    if owner is None:
+        raise NotFound(f"API token {token_id} belongs to no user.")
+    return {"id": row.id, "user": owner.username}
 
 
 def set_active(session: Session, username: str, active: bool, now: datetime) -> dict[str, Any]:
@@ -172,9 +176,15 @@ def set_active(session: Session, username: str, active: bool, now: datetime) -> 
     user.active = active
     ended = revoked = 0
     if not active:
-        ended = session.execute(update(UserSession).where(UserSession.user_id == user.id,
-                                                          UserSession.ended_at.is_(None))
-                                .values(ended_at=now, ended_why="disabled")).rowcount
-        revoked = session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
-                                  .values(revoked=True, revoked_at=now)).rowcount
+        ended = _rowcount(session.execute(update(UserSession).where(UserSession.user_id == user.id,
+                                                                    UserSession.ended_at.is_(None))
+                                          .values(ended_at=now, ended_why="disabled")))
+        revoked = _rowcount(session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
+                                                                   ApiToken.revoked.is_(False))
+                                            .values(revoked=True, revoked_at=now)))
     return {"user": user.username, "active": active, "sessions_ended": ended, "tokens_revoked": revoked}
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE matched. Session.execute() is typed as returning a Result; for DML it is a CursorResult."""
+    return cast("CursorResult[Any]", result).rowcount
