@@ -9,12 +9,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, NotRequired, TypedDict, TypeVar
 
-from .tables import element_facts, read_tables
+from .tables import DecisionTable, TableRule, element_facts, read_tables
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 _T = TypeVar("_T")
+
+
+class Detail(TypedDict):
+    what: str
+    before: str
+    after: str
+
+
+class Change(TypedDict):
+    file: str
+    id: str
+    label: str
+    change: str  # ADDED, REMOVED or CHANGED
+    details: list[Detail]
+    kind: NotRequired[str]  # elements: the BPMN element's kind
+    table: NotRequired[str]  # rules: the decision table's name
 
 
 def compare(before: dict[str, str], after: dict[str, str]) -> dict[str, Any]:
@@ -64,14 +80,14 @@ def _shown(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _details(old: dict[str, Any], new: dict[str, Any], keys: Sequence[str] | None = None) -> list[dict[str, Any]]:
+def _details(old: dict[str, Any], new: dict[str, Any], keys: Sequence[str] | None = None) -> list[Detail]:
     keys = keys or sorted(set(old) | set(new))
     return [{"what": k, "before": _shown(old.get(k)), "after": _shown(new.get(k))}
             for k in keys if old.get(k) != new.get(k)]
 
 
 def _change(file: str, ident: str, label: str, old: dict[str, Any] | None, new: dict[str, Any] | None,
-            keys: Sequence[str] | None = None) -> dict[str, Any] | None:
+            keys: Sequence[str] | None = None) -> Change | None:
     if old is None:
         if new is None:
             return None
@@ -90,7 +106,7 @@ def _either(new: _T | None, old: _T | None) -> _T:
     return found
 
 
-def _facts_diff(file: str, old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def _facts_diff(file: str, old: dict[str, dict[str, str]], new: dict[str, dict[str, str]]) -> list[Change]:
     out = []
     for ident in sorted(set(old) | set(new), key=lambda i: (i not in new, i)):
         a, b = old.get(ident), new.get(ident)
@@ -118,7 +134,7 @@ def _field(schema: dict[str, Any], name: str, prop: Any) -> dict[str, Any]:
     return facts
 
 
-def _form_diff(file: str, old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+def _form_diff(file: str, old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     out = []
     form = _change(file, "(form)", new.get("title") or old.get("title") or file,
                    {k: old.get(k) for k in ("title", "description") if k in old} if old else None,
@@ -141,7 +157,7 @@ def _form_diff(file: str, old: dict[str, Any], new: dict[str, Any]) -> list[dict
     return out
 
 
-def _ui_diff(file: str, old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+def _ui_diff(file: str, old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     out = []
     for key in sorted(set(old) | set(new)):
         change = _change(file, key, key, {"hints": old[key]} if key in old else None,
@@ -151,7 +167,7 @@ def _ui_diff(file: str, old: dict[str, Any], new: dict[str, Any]) -> list[dict[s
     return out
 
 
-def _tables_diff(file: str, old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _tables_diff(file: str, old: list[DecisionTable], new: list[DecisionTable]) -> list[Change]:
     out = []
     before, after = {t["id"]: t for t in old}, {t["id"]: t for t in new}
     for tid in sorted(set(before) | set(after)):
@@ -173,16 +189,16 @@ def _tables_diff(file: str, old: list[dict[str, Any]], new: list[dict[str, Any]]
     return out
 
 
-def _table_head(t: dict[str, Any]) -> dict[str, Any]:
+def _table_head(t: DecisionTable) -> dict[str, Any]:
     return {"hit policy": t["hit_policy"],
             "inputs": [f"{i['label'] or i['id']}: {i['expression']}" for i in t["inputs"]],
             "outputs": [o["name"] or o["label"] for o in t["outputs"]]}
 
 
-def _rule(table: dict[str, Any], rule: dict[str, Any]) -> dict[str, Any]:
+def _rule(table: DecisionTable, rule: TableRule) -> dict[str, str]:
     facts = {"description": rule["description"]}
     for col, cell in zip(table["inputs"], rule["inputs"]):
         facts[f"when {col['label'] or col['expression']}"] = cell
-    for col, cell in zip(table["outputs"], rule["outputs"]):
-        facts[f"then {col['name'] or col['label']}"] = cell
+    for output, cell in zip(table["outputs"], rule["outputs"]):
+        facts[f"then {output['name'] or output['label']}"] = cell
     return facts

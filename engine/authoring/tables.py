@@ -4,7 +4,7 @@ show these, and compare.py diffs them between two versions."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TypedDict
 
 from lxml import etree
 
@@ -13,26 +13,54 @@ from ..pathway_files import NS, parent_of, parse_xml, role_of_lane, xpath_elemen
 _ANY = "{*}"
 
 
+class TableInput(TypedDict):
+    id: str
+    label: str
+    expression: str
+
+
+class TableOutput(TypedDict):
+    id: str
+    label: str
+    name: str
+
+
+class TableRule(TypedDict):
+    id: str
+    description: str
+    inputs: list[str]  # cells as written, in column order
+    outputs: list[str]
+
+
+class DecisionTable(TypedDict):
+    id: str
+    name: str
+    hit_policy: str
+    inputs: list[TableInput]
+    outputs: list[TableOutput]
+    rules: list[TableRule]
+
+
 def _text(el: etree._Element | None) -> str:
     found = el.find(f"{_ANY}text") if el is not None else None
     return (found.text or "").strip() if found is not None else ""
 
 
-def read_tables(text: str, filename: str = "table.dmn") -> list[dict[str, Any]]:
+def read_tables(text: str, filename: str = "table.dmn") -> list[DecisionTable]:
     """Every decision table in a DMN file: its hit policy, columns and rules (cells as written)."""
     root, _ = parse_xml(text, filename)
     if root is None:
         return []
-    tables: list[dict[str, Any]] = []
+    tables: list[DecisionTable] = []
     for decision in root.iter(f"{_ANY}decision"):
         table = decision.find(f"{_ANY}decisionTable")
         if table is None:
             continue
-        inputs = [{"id": i.get("id") or "", "label": i.get("label") or "",
+        inputs: list[TableInput] = [{"id": i.get("id") or "", "label": i.get("label") or "",
                    "expression": _text(i.find(f"{_ANY}inputExpression"))} for i in table.findall(f"{_ANY}input")]
-        outputs = [{"id": o.get("id") or "", "label": o.get("label") or "", "name": o.get("name") or ""}
+        outputs: list[TableOutput] = [{"id": o.get("id") or "", "label": o.get("label") or "", "name": o.get("name") or ""}
                    for o in table.findall(f"{_ANY}output")]
-        rules: list[dict[str, Any]] = []
+        rules: list[TableRule] = []
         for rule in table.findall(f"{_ANY}rule"):
             rules.append({"id": rule.get("id") or "",
                           "description": (rule.findtext(f"{_ANY}description") or "").strip(),

@@ -17,7 +17,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,9 +43,12 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)  # a Monday
 STEPS = [timedelta(hours=1), timedelta(hours=4), timedelta(hours=12), timedelta(days=1), timedelta(days=3),
          timedelta(days=8), timedelta(days=31)]
 STATEMENTS = {inv.id: inv.statement for inv in (*INVARIANTS, STEP_FAILED)}
-# One step of an episode, by its first item: ("task", pathway, bpmn_id, nth open such task, answers, title, role),
-# ("message", name, payload) or ("time", timedelta). Replays and shrinking slice and rebuild lists of them.
-Action = tuple[Any, ...]
+# One step of an episode. Replays and shrinking slice and rebuild lists of them.
+# ("task", pathway, bpmn_id, which of the open tasks of that element, answers, title, role)
+TaskAction = tuple[Literal["task"], str, str, int, dict[str, Any], str, str]
+MessageAction = tuple[Literal["message"], str, dict[str, Any]]  # ("message", name, payload)
+TimeAction = tuple[Literal["time"], timedelta]  # ("time", how far to move the clock)
+Action = TaskAction | MessageAction | TimeAction
 
 
 @dataclass
@@ -162,11 +165,10 @@ class _World:
 
 
 def _describe(action: Action) -> str:
-    kind = action[0]
-    if kind == "task":
+    if action[0] == "task":
         _, pathway, bpmn_id, nth, data, title, role = action
         return f"complete {pathway}/{bpmn_id} ({title}) as {role}: {json.dumps(data, sort_keys=True)}"
-    if kind == "message":
+    if action[0] == "message":
         return f"send {action[1]} {json.dumps(action[2], sort_keys=True)}"
     return f"move time on {_span(action[1])} and run the worker"
 
