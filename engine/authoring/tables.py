@@ -56,10 +56,12 @@ def read_tables(text: str, filename: str = "table.dmn") -> list[DecisionTable]:
         table = decision.find(f"{_ANY}decisionTable")
         if table is None:
             continue
-        inputs: list[TableInput] = [{"id": i.get("id") or "", "label": i.get("label") or "",
-                   "expression": _text(i.find(f"{_ANY}inputExpression"))} for i in table.findall(f"{_ANY}input")]
-        outputs: list[TableOutput] = [{"id": o.get("id") or "", "label": o.get("label") or "", "name": o.get("name") or ""}
-                   for o in table.findall(f"{_ANY}output")]
+        inputs: list[TableInput] = [
+            {"id": i.get("id") or "", "label": i.get("label") or "",
+             "expression": _text(i.find(f"{_ANY}inputExpression"))} for i in table.findall(f"{_ANY}input")]
+        outputs: list[TableOutput] = [
+            {"id": o.get("id") or "", "label": o.get("label") or "", "name": o.get("name") or ""}
+            for o in table.findall(f"{_ANY}output")]
         rules: list[TableRule] = []
         for rule in table.findall(f"{_ANY}rule"):
             rules.append({"id": rule.get("id") or "",
