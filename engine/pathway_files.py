@@ -164,24 +164,20 @@ def check_form(filename: str, text: str) -> tuple[dict[str, Any] | None, list[Fi
     return schema, findings
 
 
-def _line(el: etree._Element) -> int | None:
-    return line_of(el)
-
-
 def _compile_check(filename: str, el: etree._Element, source: str, what: str, exec_mode: bool = False) -> list[Finding]:
     try:
         # Plain Python first: a typing mistake is reported as one, not as something the sandbox refused.
         compile(source if exec_mode else source.strip(), "<pathway script>", "exec" if exec_mode else "eval")
     except SyntaxError as exc:
-        return [Finding(filename, _line(el), f"{what} is not valid Python: {exc.msg}")]
+        return [Finding(filename, line_of(el), f"{what} is not valid Python: {exc.msg}")]
     except ValueError as exc:  # NUL characters
-        return [Finding(filename, _line(el), f"{what} is not valid Python: {exc}")]
+        return [Finding(filename, line_of(el), f"{what} is not valid Python: {exc}")]
     try:
         (compile_script if exec_mode else compile_expression)(source)
     except ScriptRefused as exc:
-        return [Finding(filename, _line(el), f"{what} refused by the sandbox: {exc}")]
+        return [Finding(filename, line_of(el), f"{what} refused by the sandbox: {exc}")]
     except SyntaxError as exc:
-        return [Finding(filename, _line(el), f"{what} is not valid Python: {exc.msg}")]
+        return [Finding(filename, line_of(el), f"{what} is not valid Python: {exc.msg}")]
     return []
 
 
@@ -192,11 +188,11 @@ def check_bpmn(filename: str, root: etree._Element, files: FileSet) -> list[Find
     processes = xpath_elements(root, "bpmn:process[@isExecutable='true']", NS)
     if len(processes) != 1:
         where = (processes or xpath_elements(root, "bpmn:process", NS) or [root])[0]
-        return [Finding(filename, _line(where), "a pathway file holds exactly one executable process "
+        return [Finding(filename, line_of(where), "a pathway file holds exactly one executable process "
                                                 f"(isExecutable=\"true\"); this one has {len(processes)}")]
     process = processes[0]
     if process.get("id") != stem:
-        findings.append(Finding(filename, _line(process),
+        findings.append(Finding(filename, line_of(process),
                                 f"process id {process.get('id')!r} must equal the file name {stem!r}"))
     lane_of: dict[str | None, str | None] = {}
     for ref in xpath_elements(process, ".//bpmn:lane/bpmn:flowNodeRef", NS):
@@ -206,17 +202,17 @@ def check_bpmn(filename: str, root: etree._Element, files: FileSet) -> list[Find
         label = f"user task {task.get('name') or task.get('id')!r}"
         role = role_of_lane(lane_of.get(task.get("id")))
         if role is None:
-            findings.append(Finding(filename, _line(task), f"{label} is in no lane; the lane names its role"))
+            findings.append(Finding(filename, line_of(task), f"{label} is in no lane; the lane names its role"))
         elif role not in ROLES:
-            findings.append(Finding(filename, _line(task),
+            findings.append(Finding(filename, line_of(task),
                                     f"{label}: lane names role {role!r}, not one of {', '.join(ROLES)}"))
         props = {p.get("name"): p.get("value") for p in
                  xpath_elements(task, "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)}
         form = props.get("formJsonSchemaFilename")
         if not form:
-            findings.append(Finding(filename, _line(task), f"{label} names no form (formJsonSchemaFilename)"))
+            findings.append(Finding(filename, line_of(task), f"{label} names no form (formJsonSchemaFilename)"))
         elif form not in files.files:
-            findings.append(Finding(filename, _line(task), f"{label}: form file {form} not found"))
+            findings.append(Finding(filename, line_of(task), f"{label}: form file {form} not found"))
         if due := props.get("dueIn"):
             findings += _compile_check(filename, task, due, f"{label}: dueIn")
 
@@ -235,10 +231,10 @@ def check_bpmn(filename: str, root: etree._Element, files: FileSet) -> list[Find
     for ref in xpath_elements(process, ".//*[@messageRef]", NS):
         if ref.get("messageRef") not in messages:
             # Checked here: SpiffWorkflow's own parser fails on this with an unreadable TypeError.
-            findings.append(Finding(filename, _line(ref), f"messageRef {ref.get('messageRef')!r} names no "
+            findings.append(Finding(filename, line_of(ref), f"messageRef {ref.get('messageRef')!r} names no "
                                                           "<bpmn:message> in this file"))
     for task in xpath_elements(process, ".//bpmn:serviceTask", NS):
-        findings.append(Finding(filename, _line(task), "service tasks are not supported; use a script task"))
+        findings.append(Finding(filename, line_of(task), "service tasks are not supported; use a script task"))
     return findings
 
 
