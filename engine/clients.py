@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from . import audit, forms
@@ -13,6 +13,7 @@ from .access import RECORD_READERS, REGISTRARS, TEAM_LEADS, Actor, is_record_id
 from .careteam import require_client, visible_clients
 from .errors import BadRequest, FieldError, InvalidFormData, NotAllowed, NotFound
 from .models import Case, Client, Event, PathwayInstance, PathwayVersion, Score, User
+from .names import name_matches
 from .states import CaseStatus
 from .views import CaseView, ClientView, EventView
 
@@ -138,23 +139,25 @@ def read_client(session: Session, actor: Actor, client_id, now: datetime, audite
     return client_view(client, list(cases), now.date())
 
 
-def search_clients(session: Session, actor: Actor, query: str, now: datetime, limit: int = 50) -> list[ClientView]:
+def search_clients(session: Session, actor: Actor, query: str, now: datetime, limit: int = 50,
+                   after: tuple[str, str, int] | None = None) -> list[ClientView]:
     """Clients whose name matches `query` (or all, without one), among those the person may open (filtered in
-    the query, never after it). The search is audited: one entry per client found, each with the SHA-256 of
-    the query (never the query: it is a name), or one entry without a client when nothing matched."""
+    the query, never after it), by family name, then given name, then id, starting after the key `after`
+    (family_name, given_name, id). Name matching and its indexes: engine/names.py. The search is audited: one
+    entry per client found, each with the SHA-256 of the query (never the query: it is a name), or one entry
+    without a client when nothing matched."""
     actor.require(RECORD_READERS, "search client records")
-    stmt = (select(Client).where(visible_clients(actor, now))
-            .order_by(Client.family_name, Client.given_name, Client.id).limit(limit))
+    order = (Client.family_name, Client.given_name, Client.id)
+    stmt = select(Client).where(visible_clients(actor, now)).order_by(*order).limit(limit)
     q = (query or "").strip()
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(func.lower(Client.family_name).like(like), func.lower(Client.given_name).like(like),
-                              func.lower(Client.given_name + " " + Client.family_name).like(like)))
+        stmt = stmt.where(name_matches(q, session.get_bind().dialect.name))
+    if after is not None:
+        stmt = stmt.where(tuple_(*order) > tuple(after))
     found = session.scalars(stmt).all()
     digest = query_hash(q)
-    for client in found or [None]:
-        audit.record(session, actor, "search", "client", digest, client.id if client else None, now,
-                     detail={"results": len(found)})
+    audit.record_many(session, actor, "search", "client", digest, [c.id for c in found] or [None], now,
+                      detail={"results": len(found)})
     return [client_view(c, [], now.date()) for c in found]
 
 
@@ -210,10 +213,16 @@ def event_view(e: Event) -> EventView:
             "role": e.role, "user": e.username}
 
 
-def read_case_events(session: Session, actor: Actor, case_id, now: datetime) -> list[EventView]:
-    """The case's event log, oldest first. Audited. Raises NotFound, NotAllowed, NotOnCareTeam."""
+def read_case_events(session: Session, actor: Actor, case_id, now: datetime, limit: int | None = None,
+                     after: tuple[datetime, int] | None = None) -> list[EventView]:
+    """The case's event log, oldest first (by time, then id: ix_events_case_at), `limit` events after the key
+    `after` (at, id), or all of them. Audited. Raises NotFound, NotAllowed, NotOnCareTeam."""
     case = case_row(session, case_id)
     require_client(session, actor, case.client_id, now)
     audit.record(session, actor, "read", "events", case.id, case.client_id, now)
-    rows = session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.at, Event.id)).all()
-    return [event_view(e) for e in rows]
+    stmt = select(Event).where(Event.case_id == case.id).order_by(Event.at, Event.id)
+    if after is not None:
+        stmt = stmt.where(tuple_(Event.at, Event.id) > tuple(after))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [event_view(e) for e in session.scalars(stmt)]
