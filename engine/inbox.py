@@ -15,8 +15,9 @@ from .careteam import require_task
 from .errors import BadRequest, NotAllowed, NotFound, NotOnCareTeam, TaskNotOpen
 from .library import SpecCache
 from .models import Client, Event, FormSubmission, HumanTask, PathwayInstance, User
+from .paging import DEFAULT_LIMIT, Page
 from .states import Lifecycle
-from .task_lists import SORTS, VIEWS, Key, TaskQuery, open_task_ids, task_rows, visible_open
+from .task_lists import SORTS, VIEWS, TaskQuery, open_tasks, visible_open
 from .views import TaskView
 
 
@@ -36,17 +37,13 @@ def task_view(ht: HumanTask, now: datetime, client: Client | None = None) -> Tas
 
 def list_tasks(session: Session, actor: Actor, now: datetime, case_id: int | None = None, role: str | None = None,
                mine: bool = False, pathway: str | None = None, client_id: int | None = None,
-               view: str = "all", q: str = "", sort: str = "due", after: Key | None = None,
-               limit: int = 50) -> list[TaskView]:
-    """Open tasks the caller may see, in the list's order (`sort`: due, most urgent first; created; client),
-    starting after the sort key `after`. Filtered, sorted and cut in SQL (engine/task_lists.py)."""
+               view: str = "all", q: str = "", sort: str = "due", limit: int = DEFAULT_LIMIT,
+               cursor: str | None = None) -> Page[TaskView]:
+    """One page of the open tasks the caller may see, in the list's order (`sort`: due, most urgent first;
+    created; client), after `cursor`. Filtered, sorted and cut in SQL (engine/task_lists.py)."""
     query = TaskQuery(view=view if view in VIEWS else "all", mine=mine, case_id=case_id, client_id=client_id,
                       role=role, pathway=pathway, q=q or "", sort=sort if sort in SORTS else "due")
-    views = task_rows(session, open_task_ids(session, actor, query, after, limit), now)
-    for v in views:  # the sort key's parts the answer does not show
-        v.pop("client_given_name", None)
-        v.pop("client_family_name", None)
-    return views
+    return open_tasks(session, actor, now, query, limit, cursor)
 
 
 def task_counts(session: Session, actor: Actor, now: datetime) -> dict[str, dict[str, int]]:
@@ -191,8 +188,8 @@ def assign(session: Session, actor: Actor, task_id, username: str | None, now: d
 def take_next(session: Session, actor: Actor, now: datetime) -> TaskView | None:
     """The most urgent open task the person may do: one assigned to them, else the oldest-due unassigned
     task of their roles, which is claimed for them. None when nothing waits."""
-    candidates = list_tasks(session, actor, now, view="mine", limit=1) + list_tasks(session, actor, now, view="team",
-                                                                                      limit=50)
+    candidates = (list_tasks(session, actor, now, view="mine", limit=1).items
+                  + list_tasks(session, actor, now, view="team", limit=50).items)
     candidates.sort(key=lambda t: (t["due_at"] is None, t["due_at"] or "", t["created_at"], t["id"]))
     for task in candidates:
         if task["assignee"] is not None:
