@@ -119,9 +119,12 @@ def _by_due(session: Session, stmt: Select[Any], now: datetime, limit: int, curs
     return Page([task_view_of(r, now) for r in rows], next_cursor)
 
 
+_ASSIGNEE = aliased(User, name="assignee")  # made once: a new alias per call costs more than the query
+
+
 def _columns() -> Select[Any]:
     """What a listed task shows: columns only, one query (no ORM objects, no lazy loads)."""
-    assignee = aliased(User)
+    assignee = _ASSIGNEE
     return (select(HumanTask.id, HumanTask.case_id, HumanTask.client_id, HumanTask.process_id, HumanTask.bpmn_id,
                    HumanTask.title, HumanTask.role, assignee.username, HumanTask.due_at, HumanTask.created_at,
                    HumanTask.form_id, HumanTask.status, Client.given_name, Client.family_name)
