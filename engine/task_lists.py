@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, false, or_, select, true, tuple_
+from sqlalchemy import ColumnElement, Row, Select, and_, false, or_, select, true, tuple_, union_all
 from sqlalchemy.orm import Session, aliased
 
 from .access import RECORD_READERS, TEAM_LEADS, Actor
@@ -89,30 +89,42 @@ def open_tasks(session: Session, actor: Actor, now: datetime, query: TaskQuery, 
     branches = _branches(actor, query)
     if not branches:
         return Page([], None)
-    stmt = _columns().where(or_(*branches), *_filters(query, session.get_bind().dialect.name))
+    where = _filters(query, session.get_bind().dialect.name)
     if query.sort == "created":
         order = [SortKey(HumanTask.created_at), SortKey(HumanTask.id)]
-        return keyset_page(session, stmt, order, limit, cursor, lambda r: (r.created_at, r.id),
-                           lambda r: task_view_of(r, now))
+        return keyset_page(session, _columns().where(or_(*branches), *where), order, limit, cursor,
+                           lambda r: (r.created_at, r.id), lambda r: task_view_of(r, now))
     if query.sort == "client":
         order = [SortKey(Client.family_name), SortKey(Client.given_name), SortKey(HumanTask.id)]
-        return keyset_page(session, stmt, order, limit, cursor, lambda r: (r.family_name, r.given_name, r.id),
-                           lambda r: task_view_of(r, now))
-    return _by_due(session, stmt, now, limit, cursor)
+        return keyset_page(session, _columns().where(or_(*branches), *where), order, limit, cursor,
+                           lambda r: (r.family_name, r.given_name, r.id), lambda r: task_view_of(r, now))
+    return _by_due(session, branches, where, now, limit, cursor)
 
 
-def _by_due(session: Session, stmt: Select[Any], now: datetime, limit: int, cursor: str | None) -> Page[TaskView]:
-    """Most urgent first, tasks without a due time last. The shared keyset helper wants NOT NULL sort columns,
-    and due_at may be NULL: wrapping it in coalesce() would need an expression index, which SQLite cannot
-    reflect. So the cursor is the helper's, and "after" is spelled here: a row comparison on (due_at, id),
-    which both databases answer from the index, then the tasks without a due time by id."""
+def _by_due(session: Session, branches: list[ColumnElement[bool]], where: list[ColumnElement[bool]],
+            now: datetime, limit: int, cursor: str | None) -> Page[TaskView]:
+    """Most urgent first, tasks without a due time last: the inboxes' order, and the one staff use all day.
+
+    Each branch reads one page from its own index in this order, and the union of those few pages is ordered
+    and cut again: an OR of the branches would leave the planner to guess, and it may sort every open task.
+    The shared keyset helper wants NOT NULL sort columns and due_at may be NULL (coalesce() would need an
+    expression index, which SQLite cannot reflect), so the cursor is the helper's and "after" is spelled
+    here: a row comparison on (due_at, id), which both databases answer from the index, then the tasks
+    without a due time by id."""
     if cursor:
         due, task_id = decode_cursor(cursor, 2)
         if due is None:
-            stmt = stmt.where(HumanTask.due_at.is_(None), HumanTask.id > task_id)
+            where = [*where, HumanTask.due_at.is_(None), HumanTask.id > task_id]
         else:
-            stmt = stmt.where(or_(tuple_(HumanTask.due_at, HumanTask.id) > (due, task_id), HumanTask.due_at.is_(None)))
-    rows = session.execute(stmt.order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.id).limit(limit + 1)).all()
+            where = [*where, or_(tuple_(HumanTask.due_at, HumanTask.id) > (due, task_id), HumanTask.due_at.is_(None))]
+    order = [HumanTask.due_at.asc().nulls_last(), HumanTask.id]
+    parts = [_columns().where(branch, *where).order_by(*order).limit(limit + 1) for branch in branches]
+    if len(parts) == 1:
+        rows = session.execute(parts[0]).all()
+    else:
+        merged = union_all(*[select(sub).select_from(sub) for sub in (p.subquery() for p in parts)]).subquery()
+        rows = session.execute(select(merged).order_by(merged.c.due_at.asc().nulls_last(), merged.c.id)
+                               .limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor((rows[-1].due_at, rows[-1].id)) if more and rows else None
