@@ -304,8 +304,9 @@ class Carepath(AuthoringFacade):
         transaction. Raises NotFound, TaskNotOpen, NotAllowed, InvalidFormData, StaleInstance, PathwayFailed."""
         def work(session: Session, now: datetime) -> Completion:
             opened = self.runtime.complete_task(session, now, actor, task_id, data)
-            done = inbox.tasks_by_id(session, [task_id], now)[0]
-            return Completion(done, inbox.tasks_by_id(session, [t.id for t in opened], now))
+            # One query for the completed task and those it opened (by id, as before).
+            views = inbox.tasks_by_id(session, [task_id, *(t.id for t in opened)], now)
+            return Completion(next(v for v in views if v["id"] == task_id), [v for v in views if v["id"] != task_id])
         return self._do(work, now)
 
     def fire_timers(self, instance_id: int, now: datetime) -> None:

@@ -92,11 +92,11 @@ def open_tasks(session: Session, actor: Actor, now: datetime, query: TaskQuery, 
     where = _filters(query, session.get_bind().dialect.name)
     if query.sort == "created":
         order = [SortKey(HumanTask.created_at), SortKey(HumanTask.id)]
-        return keyset_page(session, _columns().where(or_(*branches), *where), order, limit, cursor,
+        return keyset_page(session, task_columns().where(or_(*branches), *where), order, limit, cursor,
                            lambda r: (r.created_at, r.id), lambda r: task_view_of(r, now))
     if query.sort == "client":
         order = [SortKey(Client.family_name), SortKey(Client.given_name), SortKey(HumanTask.id)]
-        return keyset_page(session, _columns().where(or_(*branches), *where), order, limit, cursor,
+        return keyset_page(session, task_columns().where(or_(*branches), *where), order, limit, cursor,
                            lambda r: (r.family_name, r.given_name, r.id), lambda r: task_view_of(r, now))
     return _by_due(session, branches, where, now, limit, cursor)
 
@@ -118,7 +118,7 @@ def _by_due(session: Session, branches: list[ColumnElement[bool]], where: list[C
         else:
             where = [*where, or_(tuple_(HumanTask.due_at, HumanTask.id) > (due, task_id), HumanTask.due_at.is_(None))]
     order = [HumanTask.due_at.asc().nulls_last(), HumanTask.id]
-    parts = [_columns().where(branch, *where).order_by(*order).limit(limit + 1) for branch in branches]
+    parts = [task_columns().where(branch, *where).order_by(*order).limit(limit + 1) for branch in branches]
     if len(parts) == 1:
         rows = session.execute(parts[0]).all()
     else:
@@ -134,7 +134,7 @@ def _by_due(session: Session, branches: list[ColumnElement[bool]], where: list[C
 _ASSIGNEE = aliased(User, name="assignee")  # made once: a new alias per call costs more than the query
 
 
-def _columns() -> Select[Any]:
+def task_columns() -> Select[Any]:
     """What a listed task shows: columns only, one query (no ORM objects, no lazy loads)."""
     assignee = _ASSIGNEE
     return (select(HumanTask.id, HumanTask.case_id, HumanTask.client_id, HumanTask.process_id, HumanTask.bpmn_id,
