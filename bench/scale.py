@@ -163,10 +163,19 @@ class Bulk:
                     except Exception:  # noqa: BLE001 - not a superuser: keep the checks
                         raw.rollback()
                         self.replica = False
+                # Only the JSON columns need wrapping (found on the first row); every other row goes as it is.
+                json_at = [i for i, v in enumerate(rows[0]) if isinstance(v, (dict, list))] if rows else []
                 with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row([Json(v) if isinstance(v, (dict, list)) else v for v in row])
-                        count += 1
+                    if json_at:
+                        for row in rows:
+                            row = list(row)
+                            for i in json_at:
+                                row[i] = Json(row[i])
+                            copy.write_row(row)
+                    else:
+                        for row in rows:
+                            copy.write_row(row)
+                    count += len(rows)
             else:
                 sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
                 batch = []
