@@ -8,7 +8,7 @@ the callers turn into answers at their own edge. Callers never open sessions the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any, TypeVar
 
@@ -23,6 +23,7 @@ from .db import make_engine, make_sessionmaker, unit_of_work
 from .errors import CaseAlreadyOpen, NotAuthenticated, PathwayFailed, PathwayInvalid
 from .library import SpecCache, sync_library
 from .models import User
+from .paging import DEFAULT_LIMIT, Page
 from .pathway_files import FileSet
 from .runtime import FormAnswers, Runtime
 from .safety.checker import CheckReport
@@ -53,6 +54,8 @@ class InboxPage:
     tasks: list[TaskView]
     counts: dict[str, dict[str, int]]
     assignees: dict[str, list[dict]]  # role -> people a supervisor may hand tasks to
+    next_cursor: str | None = None  # the next page of the same list
+    pathways: list[str] = field(default_factory=list)  # every published pathway, to filter by
 
 
 @dataclass(frozen=True)
@@ -207,8 +210,10 @@ class Carepath(AuthoringFacade):
         """Recent break-the-glass accesses (supervisors, quality). Raises NotAllowed."""
         return self._do(lambda s, now: careteam.break_glass_log(s, actor, now))
 
-    def search_clients(self, actor: Actor, query: str) -> list[ClientView]:
-        return self._do(lambda s, now: clients.search_clients(s, actor, query, now))
+    def search_clients(self, actor: Actor, query: str, limit: int = DEFAULT_LIMIT,
+                       cursor: str | None = None) -> Page[ClientView]:
+        """One page of the clients matching `query` that the person may open. Raises NotAllowed, BadRequest."""
+        return self._do(lambda s, now: clients.search_clients(s, actor, query, now, limit, cursor))
 
     def start_case(self, actor: Actor, client_id: int, now: datetime | None = None,
                    unless_open: bool = False) -> CaseView:
@@ -227,8 +232,10 @@ class Carepath(AuthoringFacade):
     def read_case(self, actor: Actor, case_id: int) -> CaseView:
         return self._do(lambda s, now: clients.read_case(s, actor, case_id, now))
 
-    def read_case_events(self, actor: Actor, case_id: int) -> list[EventView]:
-        return self._do(lambda s, now: clients.read_case_events(s, actor, case_id, now))
+    def read_case_events(self, actor: Actor, case_id: int, limit: int = DEFAULT_LIMIT,
+                         cursor: str | None = None) -> Page[EventView]:
+        """One page of a case's event log, oldest first. Raises NotFound, NotAllowed, NotOnCareTeam, BadRequest."""
+        return self._do(lambda s, now: clients.read_case_events(s, actor, case_id, now, limit, cursor))
 
     def read_case_file(self, actor: Actor, case_id: int) -> dict:
         return self._do(lambda s, now: casefile.read_case_file(s, self.specs, actor, case_id, now))
@@ -248,14 +255,19 @@ class Carepath(AuthoringFacade):
 
     # ---------- tasks ----------
 
-    def list_tasks(self, actor: Actor, **filters: Any) -> list[TaskView]:
+    def list_tasks(self, actor: Actor, **filters: Any) -> Page[TaskView]:
+        """One page of the open tasks the person may see: filters, `q`, `sort`, `limit`, `cursor` as in
+        inbox.list_tasks. Raises BadRequest (a cursor not made here)."""
         return self._do(lambda s, now: inbox.list_tasks(s, actor, now, **filters))
 
-    def inbox_page(self, actor: Actor, view: str, team_lead: bool) -> InboxPage:
+    def inbox_page(self, actor: Actor, view: str, team_lead: bool, **filters: Any) -> InboxPage:
+        """The inbox: one page of a view (filtered, searched, sorted and paged as in list_tasks), the counts on
+        the tabs, the pathways to filter by and, for supervisors, who each task may be handed to."""
         def work(session: Session, now: datetime) -> InboxPage:
-            tasks = inbox.list_tasks(session, actor, now, view=view)
-            assignees = people.users_by_role(session, {t["role"] for t in tasks}) if team_lead else {}
-            return InboxPage(tasks, inbox.task_counts(session, actor, now), assignees)
+            tasks = inbox.list_tasks(session, actor, now, view=view, **filters)
+            assignees = people.users_by_role(session, {t["role"] for t in tasks.items}) if team_lead else {}
+            return InboxPage(tasks.items, inbox.task_counts(session, actor, now), assignees, tasks.next_cursor,
+                             library.pathway_ids(session))
         return self._do(work)
 
     def read_task(self, actor: Actor, task_id: int) -> dict:
@@ -292,8 +304,9 @@ class Carepath(AuthoringFacade):
         transaction. Raises NotFound, TaskNotOpen, NotAllowed, InvalidFormData, StaleInstance, PathwayFailed."""
         def work(session: Session, now: datetime) -> Completion:
             opened = self.runtime.complete_task(session, now, actor, task_id, data)
-            done = inbox.tasks_by_id(session, [task_id], now)[0]
-            return Completion(done, inbox.tasks_by_id(session, [t.id for t in opened], now))
+            # One query for the completed task and those it opened (by id, as before).
+            views = inbox.tasks_by_id(session, [task_id, *(t.id for t in opened)], now)
+            return Completion(next(v for v in views if v["id"] == task_id), [v for v in views if v["id"] != task_id])
         return self._do(work, now)
 
     def fire_timers(self, instance_id: int, now: datetime) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from .access import Actor
@@ -20,3 +21,13 @@ def record(session: Session, actor: Actor | None, action: str, record_type: str,
     session.add(AuditEntry(at=now, username=actor.username if actor else username, action=action,
                            record_type=record_type, record_id=str(record_id)[:64], client_id=client_id,
                            channel=actor.channel if actor else ("cli" if username else "system"), detail=detail))
+
+
+def record_many(session: Session, actor: Actor | None, action: str, record_type: str, record_id: object,
+                client_ids: list[int | None], now: datetime, detail: dict[str, object] | None = None) -> None:
+    """One entry per client (a search that found fifty clients), written in one statement."""
+    who, channel = (actor.username, actor.channel) if actor else (None, "system")
+    session.execute(insert(AuditEntry), [
+        {"at": now, "username": who, "action": action, "record_type": record_type,
+         "record_id": str(record_id)[:64], "client_id": client_id, "channel": channel, "detail": detail}
+        for client_id in client_ids])

@@ -318,3 +318,8 @@ class SpecCache:
             with self._lock:
                 self._loaded.setdefault(version.id, loaded)
         return loaded
+
+
+def pathway_ids(session: Session) -> list[str]:
+    """Every pathway with a published version, by id (what an inbox can be filtered by)."""
+    return list(session.scalars(select(PathwayVersion.process_id).distinct().order_by(PathwayVersion.process_id)))

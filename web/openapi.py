@@ -32,6 +32,19 @@ def _id_param(name: str) -> dict:
             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 
 
+# Paged lists (engine/paging.py): ?limit= and ?cursor= in, the next page in an RFC 8288 Link header.
+_PAGE_PARAMS = [
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+    {"name": "cursor", "in": "query", "schema": {"type": "string"},
+     "description": "from the Link header of the previous page"},
+]
+
+
+def _paged(schema: dict) -> dict:
+    link = {"description": 'the next page: <URL>; rel="next" (absent on the last page)', "schema": {"type": "string"}}
+    return {"200": {**_json(schema), "headers": {"Link": link}}}
+
+
 def _op(summary: str, responses: dict, *, body: dict | None = None, params: list | None = None,
         errors=(400, 401, 403, 404)) -> dict:
     # 400 is on every route: a NUL byte anywhere in the query string is refused before anything else.
@@ -197,9 +210,10 @@ def openapi_document() -> dict:
             "/clients": {
                 "post": _op("Register a client (intake, case manager, supervisor)",
                             {"201": _json(_CLIENT, "Created")}, body=_ref("ClientInput"), errors=(401, 403, 422)),
-                "get": _op("Search clients by name (?q=), among those the caller may open",
-                           {"200": _json({"type": "array", "items": _CLIENT})},
-                           params=[{"name": "q", "in": "query", "schema": {"type": "string"}}], errors=(401, 403)),
+                "get": _op("Search clients by name (?q=), among those the caller may open; paged",
+                           _paged({"type": "array", "items": _CLIENT}),
+                           params=[{"name": "q", "in": "query", "schema": {"type": "string"}}, *_PAGE_PARAMS],
+                           errors=(401, 403)),
             },
             "/clients/{client_id}": {
                 "get": _op("A client with their cases (care team, supervisors, quality; audited)",
@@ -225,16 +239,20 @@ def openapi_document() -> dict:
                 "Send a message into the case (crisis_reported starts crisis_response)",
                 {"202": _json({"type": "object"}, "Accepted")}, params=[cid], body=_MESSAGE,
                 errors=(401, 403, 404, 409, 422, 500))},
-            "/cases/{case_id}/events": {"get": _op("The case's event log, oldest first",
-                                                   {"200": _json({"type": "array", "items": _ref("Event")})},
-                                                   params=[cid])},
-            "/tasks": {"get": _op("Open tasks the caller may see (and open), most urgent first",
-                                  {"200": _json({"type": "array", "items": _ref("Task")})},
+            "/cases/{case_id}/events": {"get": _op("The case's event log, oldest first; paged",
+                                                   _paged({"type": "array", "items": _ref("Event")}),
+                                                   params=[cid, *_PAGE_PARAMS])},
+            "/tasks": {"get": _op("Open tasks the caller may see (and open), most urgent first unless sorted; paged",
+                                  _paged({"type": "array", "items": _ref("Task")}),
                                   params=[{"name": n, "in": "query", "schema": t} for n, t in (
                                       ("case_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}),
                                       ("client_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}),
                                       ("role", {"type": "string"}), ("pathway", {"type": "string"}),
-                                      ("mine", {"type": "string"}))], errors=(401,))},
+                                      ("mine", {"type": "string"}),
+                                      ("view", {"type": "string", "enum": ["mine", "team", "all"]}),
+                                      ("q", {"type": "string", "description": "client name"}),
+                                      ("sort", {"type": "string", "enum": ["due", "created", "client"]}))]
+                                  + _PAGE_PARAMS, errors=(401,))},
             "/tasks/{task_id}": {"get": _op("A task with its form (schema, ui_schema) and prefill data",
                                             {"200": _json(_ref("Task"))}, params=[tid])},
             "/tasks/{task_id}/claim": {"post": _op("Take an unassigned task of one's role",
