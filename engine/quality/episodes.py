@@ -127,7 +127,7 @@ def hospital_follow_up(kind: str, days: int) -> Select[Any]:
     stages = ("visit_7",) if days == 7 else ("visit_7", "visit_30")
     accepted = (select(func.min(visit.completed_at))
                 .where(visit.instance_id == pi.id, visit.bpmn_id.in_(stages), visit.status == TaskStatus.COMPLETED,
-                       ~exists().where(rebook.instance_id == pi.id, rebook.bpmn_id == "rebook",
+                       ~exists().where(rebook.instance_id == visit.instance_id, rebook.bpmn_id == "rebook",
                                        rebook.created_at == visit.completed_at))
                 .scalar_subquery())
     due = due_7 if days == 7 else plus_seconds(due_7, DAYS_7_TO_30)

@@ -139,3 +139,60 @@ def test_tasks_on_time_counts_every_task_with_a_due_time(driver, cp, clock):
         (True, t0, t0 + timedelta(hours=23)), (False, t0 + timedelta(hours=23), t0 + timedelta(hours=48))]
     # The open task is missed once it passes its due time, and counts as such until it is done.
     assert counts(cp, "tasks_on_time", now=t0 + timedelta(hours=72, seconds=1)) == (1, 3)
+
+
+HOSPITAL_TRIAGE = {"disposition": "hospitalised", "facility": "St. Mary's Behavioral Health Unit"}
+ADMITTED = {"client_reached": True, "client_status": "admitted_to_hospital", "contact_method": "collateral"}
+
+
+def discharged_from_hospital(driver, cp, actors, clock) -> tuple[int, datetime]:
+    """A crisis ending in a hospital stay; the discharge (yesterday) recorded now. Returns the 7-day deadline."""
+    case = driver.new_case()
+    cp.deliver_message(actors["crisis"], case, "crisis_reported", CRISIS)
+    driver.complete((case, "crisis_triage"), HOSPITAL_TRIAGE)
+    driver.complete((case, "follow_up_24h"), ADMITTED)
+    driver.complete((case, "follow_up_72h"), ADMITTED)
+    discharged = (clock.now() - timedelta(days=1)).date()
+    driver.complete((case, "hospital_discharge"), {"hospital": "St. Mary's", "discharge_date": discharged.isoformat(),
+                                                   "follow_up_appointment": (discharged + timedelta(days=3)).isoformat()})
+    return case, utc(discharged.year, discharged.month, discharged.day) + timedelta(days=7)
+
+
+def test_follow_up_after_hospitalization_within_7_and_30_days(driver, cp, clock, actors):
+    met, due_7 = discharged_from_hospital(driver, cp, actors, clock)
+    missed, _ = discharged_from_hospital(driver, cp, actors, clock)
+    clock.advance(days=2)
+    driver.complete((met, "visit_7"), {"attended": True, "visit_date": clock.now().date().isoformat()})
+    # A visit on the day of discharge does not count after a hospital stay: the pathway asks for a rebooking.
+    driver.complete((missed, "visit_7"), {"attended": True, "visit_date": (due_7 - timedelta(days=7)).date().isoformat()})
+    assert counts(cp, "fuh_7day") == (1, 1)  # the other is pending until its deadline
+    assert counts(cp, "fuh_7day", now=due_7 + timedelta(seconds=1)) == (1, 2)
+    assert counts(cp, "fuh_30day") == (1, 1)  # the 7-day visit also meets the 30-day deadline
+    assert counts(cp, "fum_7day", now=due_7 + timedelta(days=60)) == (0, 0)
+    assert {case: [met_ for met_, *_ in r] for case, r in rows(cp, "fuh_30day", now=due_7 + timedelta(days=24)).items()} \
+        == {met: [True], missed: [False]}
+
+
+def test_depression_remission_at_12_months(driver, cp, clock):
+    from carepath.engine.models import PathwayInstance, Score
+    from sqlalchemy import select
+    t0 = clock.now()
+    remitted, not_remitted, too_early, pending = (driver.new_case() for _ in range(4))
+    with cp.db.begin() as session:
+        instance = {c: session.scalars(select(PathwayInstance.id).where(PathwayInstance.case_id == c)).first()
+                    for c in (remitted, not_remitted, too_early, pending)}
+
+        def phq9(case, at, total):
+            session.add(Score(case_id=case, instance_id=instance[case], instrument="phq9", total=total,
+                              severity="", at=at))
+        for case in (remitted, not_remitted, too_early):
+            phq9(case, t0, 15)
+        phq9(remitted, t0 + timedelta(days=200), 12)  # a later PHQ-9 above 9 is not a new index
+        phq9(remitted, t0 + timedelta(days=380), 4)
+        phq9(not_remitted, t0 + timedelta(days=380), 7)
+        phq9(too_early, t0 + timedelta(days=300), 3)  # before 12 months - 60 days
+        phq9(pending, t0 + timedelta(days=100), 20)
+    now = t0 + timedelta(days=426)
+    assert counts(cp, "depression_remission_12m", now=now) == (1, 3)
+    assert rows(cp, "depression_remission_12m", now=now)[remitted] == [
+        (True, t0, t0 + timedelta(days=425), t0 + timedelta(days=380))]
