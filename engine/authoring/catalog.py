@@ -10,12 +10,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carepath.engine import audit
-from carepath.engine.access import Actor
-from carepath.engine.errors import NotFound
-from carepath.engine.models import PathwayDraft, PathwayInstance, PathwayVersion
-from carepath.engine.pathway_files import FileSet
-from carepath.engine.states import InstanceStatus
+from .. import audit
+from ..access import Actor
+from ..errors import NotFound
+from ..models import PathwayDraft, PathwayInstance, PathwayVersion
+from ..pathway_files import FileSet
+from ..states import InstanceStatus
 
 from .drafts import READERS, Status
 from .review import current_library

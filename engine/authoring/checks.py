@@ -20,8 +20,8 @@ import tokenize
 
 from lxml import etree
 
-from carepath.engine.errors import Finding
-from carepath.engine.pathway_files import MAX_FILE_BYTES, NS, parse_xml
+from ..errors import Finding
+from ..pathway_files import MAX_FILE_BYTES, NS, parse_xml
 
 BPMN_NS = NS["bpmn"]
 SPIFF_NS = NS["spiffworkflow"]

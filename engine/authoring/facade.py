@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carepath.engine import audit
-from carepath.engine import library as lib
-from carepath.engine.access import Actor
-from carepath.engine.errors import NotFound
-from carepath.engine.models import PathwayDraftStep
-from carepath.engine.pathway_files import FileSet
+from .. import audit
+from .. import library as lib
+from ..access import Actor
+from ..errors import NotFound
+from ..models import PathwayDraftStep
+from ..pathway_files import FileSet
 
 from . import catalog, compare, drafts, gate, uploads
 from .review import Library, Review, current_library

@@ -14,10 +14,10 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from carepath.engine import library
-from carepath.engine.errors import BadRequest, CarepathError
-from carepath.engine.models import PathwayVersion
-from carepath.engine.pathway_files import FileSet
+from .. import library
+from ..errors import BadRequest, CarepathError
+from ..models import PathwayVersion
+from ..pathway_files import FileSet
 
 MIN_REASON = 10  # characters: a reason someone could act on later, not "ok"
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carepath.engine import library as lib
-from carepath.engine import pathway_files as pf
-from carepath.engine.errors import Finding
-from carepath.engine.models import PathwayVersion
+from .. import library as lib
+from .. import pathway_files as pf
+from ..errors import Finding
+from ..models import PathwayVersion
 
 from .checks import bpmn_notes, locate, refusals
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from carepath.engine.pathway_files import NS, parse_xml, role_of_lane
+from ..pathway_files import NS, parse_xml, role_of_lane
 
 _ANY = "{*}"
 

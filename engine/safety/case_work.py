@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from carepath.engine.models import Case, Event, FormSubmission, HumanTask, PathwayInstance, PathwayVersion, User
+from ..models import Case, Event, FormSubmission, HumanTask, PathwayInstance, PathwayVersion, User
 from .properties import SAFETY_KINDS, joins_open_instance, process_properties, safety_kind, SAFETY_WORK
 
 RISK_ORDER = {"low": 0, "moderate": 1, "high": 2, "imminent": 3}

@@ -22,15 +22,15 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from carepath.engine import clients, library, people
-from carepath.engine.clock import FixedClock
-from carepath.engine.db import unit_of_work
-from carepath.engine.errors import CarepathError
-from carepath.engine.library import SpecCache
-from carepath.engine.models import ROLES, Base, Case, HumanTask, PathwayInstance, TimerJob, User, UserRole
-from carepath.engine.pathway_files import FileSet
-from carepath.engine.runtime import Runtime
-from carepath.engine.timers import Worker
+from .. import clients, library, people
+from ..clock import FixedClock
+from ..db import unit_of_work
+from ..errors import CarepathError
+from ..library import SpecCache
+from ..models import ROLES, Base, Case, HumanTask, PathwayInstance, TimerJob, User, UserRole
+from ..pathway_files import FileSet
+from ..runtime import Runtime
+from ..timers import Worker
 from .case_work import RISK_EVENT
 from .episode import load_episode
 from .formgen import random_answers

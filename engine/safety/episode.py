@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carepath.engine.models import Case, Event, FormSubmission, HumanTask, PathwayInstance, User
+from ..models import Case, Event, FormSubmission, HumanTask, PathwayInstance, User
 
 
 @dataclass

@@ -18,9 +18,9 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from carepath.engine import forms
-from carepath.engine.errors import InvalidFormData
-from carepath.engine.form_samples import sample
+from .. import forms
+from ..errors import InvalidFormData
+from ..form_samples import sample
 
 _PROGRESS = re.compile(r"eligib|consent|approv|agree|reached|attended|confirm|informed|acknowledg|explained|"
                        r"understood|reviewed|listed|copy_given", re.I)

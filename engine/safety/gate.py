@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from carepath.engine import library
-from carepath.engine.errors import CarepathError
-from carepath.engine.pathway_files import FileSet
+from .. import library
+from ..errors import CarepathError
+from ..pathway_files import FileSet
 from .checker import CheckReport, check_library
 
 DEFAULT_EPISODES = 200
