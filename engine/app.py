@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from . import audit, careteam, casefile, clients, export, inbox, incidents, library, people, signin
 from .access import Actor
 from .authoring.facade import AuthoringFacade
+from .quality.facade import QualityFacade
 from .clock import Clock
 from .db import make_engine, make_sessionmaker, unit_of_work
 from .errors import CaseAlreadyOpen, NotAuthenticated, PathwayFailed, PathwayInvalid
@@ -63,7 +64,7 @@ class TaskPage:
     done: dict | None  # for a closed task: who completed it, when, and what they submitted
 
 
-class Carepath(AuthoringFacade):
+class Carepath(AuthoringFacade, QualityFacade):
     """One per process (or per test): a database connection pool, the spec cache and the runtime.
 
     The pathway library's authoring (drafts, review, publishing, roll back) is in authoring/facade.py."""

@@ -93,7 +93,7 @@ def _scoped(m: Measure, now: datetime, period: Period | None, filters: Filters,
     if period is not None:
         stmt = stmt.where(ep.c.start >= period.since, ep.c.start < period.before)
     if not pending:
-        stmt = stmt.where(or_(ep.c.done.is_not(None), ep.c.due <= now))
+        stmt = stmt.where(or_(ep.c.done.is_not(None), ep.c.due < now))
     if case_id is not None:
         stmt = stmt.where(ep.c.case_id == case_id)
     if filters.pathway:

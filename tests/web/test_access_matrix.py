@@ -101,6 +101,8 @@ POST  /api/v1/tasks/{open}/claim               empty        200  403  403  403  
 POST  /api/v1/tasks/{open}/release             empty        200  403  403  200  403  403  403  403  403
 POST  /api/v1/tasks/{open}/assign              to_intake    403  403  403  200  403  403  403  403  403
 POST  /api/v1/tasks/{open}/complete            no_data      422  403  403  403  403  403  403  403  403
+GET   /api/v1/quality/measures                 -            403  403  403  200  403  200  403  403  403
+GET   /api/v1/quality/measures/tasks_on_time/cases -        403  403  403  200  403  200  403  403  403
 GET   /api/v1/incidents                        -            403  403  403  403  403  403  200  403  403
 POST  /api/v1/incidents/{incident}/retry       empty        403  403  403  403  403  403  404  403  403
 GET   /pathways/                               -            403  403  403  200  403  200  200  403  403
