@@ -7,7 +7,7 @@ the callers turn into answers at their own edge. Callers never open sessions the
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, TypeVar
@@ -21,7 +21,7 @@ from .authoring.facade import AuthoringFacade
 from .quality.facade import QualityFacade
 from .clock import Clock
 from .db import make_engine, make_sessionmaker, unit_of_work
-from .errors import CaseAlreadyOpen, NotAuthenticated, PathwayFailed, PathwayInvalid
+from .errors import BadRequest, CaseAlreadyOpen, NotAuthenticated, PathwayFailed, PathwayInvalid
 from .library import SpecCache, sync_library
 from .models import User
 from .pathway_files import FileSet
@@ -313,11 +313,38 @@ class Carepath(AuthoringFacade, QualityFacade):
         return self._do(lambda s, now: retry_incident(s, job_id))
 
     def export_events(self, fmt: str, out: IO[str], by: Actor | None = None, who: str | None = None,
-                      target: str | None = None) -> None:
-        """Write the event log as CSV or XES to `out`. The export is audited: who (`by`, or `who` for the
-        operating-system user of a CLI export) and what (format, where to, how many events, cases, clients)."""
+                      target: str | None = None, since: datetime | None = None, before: datetime | None = None) -> None:
+        """Write the event log (optionally the events with `since <= at < before`) as CSV or XES to `out`, a chunk
+        at a time. The export is audited: who (`by`, or `who` for the operating-system user of a CLI export) and
+        what (format, where to, the window, how many events, cases, clients)."""
         def work(session: Session, now: datetime) -> None:
-            out.write(export.events_csv(session) if fmt == "csv" else export.events_xes(session))
             audit.record(session, by, "export", "events", f"events.{fmt}", None, now, username=who,
-                         detail={"format": fmt, "output": target or "stdout", **export.extent(session)})
+                         detail={"format": fmt, "output": target or "stdout", **_window(since, before),
+                                 **export.extent(session, since, before)})
+            for chunk in export.chunks(session, fmt, since, before):
+                out.write(chunk)
         self._do(work)
+
+    def stream_events(self, actor: Actor, fmt: str, since: datetime | None, before: datetime | None) -> Iterator[str]:
+        """The event log for a download, as text chunks read while they are sent (constant memory). Quality staff
+        and supervisors. The export is audited before the first byte leaves, in its own transaction, so a download
+        broken off half way is still on record. Raises NotAllowed, BadRequest (a format other than csv or xes)."""
+        actor.require({"quality", "supervisor"}, "export the event log")
+        if fmt not in export.FORMATS:
+            raise BadRequest("The export format is csv or xes.")
+
+        def record(session: Session, now: datetime) -> None:
+            audit.record(session, actor, "export", "events", f"events.{fmt}", None, now,
+                         detail={"format": fmt, "output": "download", **_window(since, before),
+                                 **export.extent(session, since, before)})
+        self._do(record)
+
+        def chunks() -> Iterator[str]:
+            with unit_of_work(self.db) as session:
+                yield from export.chunks(session, fmt, since, before)
+        return chunks()
+
+
+def _window(since: datetime | None, before: datetime | None) -> dict[str, str]:
+    """An export's time window, for its audit entry."""
+    return {k: v.isoformat() for k, v in (("since", since), ("before", before)) if v is not None}
