@@ -13,8 +13,8 @@ from typing import Any, TypedDict
 from sqlalchemy import Select, and_, case as sql_case, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..errors import BadRequest
-from ..models import Case, Client, User
+from carepath.engine.errors import BadRequest
+from carepath.engine.models import Case, Client, User
 from .measures import MEASURES, Measure, measure
 from .sqltime import month_of
 

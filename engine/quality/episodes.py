@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Select, String, and_, case as sql_case, cast, exists, func, literal, null, or_, select
 from sqlalchemy.orm import aliased
 
-from ..models import Case, Event, HumanTask, PathwayInstance, Score
-from ..states import InstanceStatus, Lifecycle, TaskStatus
+from carepath.engine.models import Case, Event, HumanTask, PathwayInstance, Score
+from carepath.engine.states import InstanceStatus, Lifecycle, TaskStatus
 from .sqltime import plus_seconds
 
 HOUR = 3600

@@ -9,14 +9,15 @@ from typing import Any, TypedDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..access import Actor
-from ..careteam import require_client
-from ..clients import case_row
-from ..paging import Page, SortKey, keyset_page
+from carepath.engine import audit
+from carepath.engine.access import Actor
+from carepath.engine.careteam import require_client
+from carepath.engine.clients import case_row
+from carepath.engine.paging import Page, SortKey, keyset_page
 from . import compute
 from .adherence import Promise, case_promises
 from .compute import Filters, MeasureResult, Period
+from .heatmap import HeatMap, pathway_heatmap
 
 # Who reads measures and their drill-downs (the contract): quality staff and supervisors.
 MEASURE_READERS = frozenset({"quality", "supervisor"})
@@ -85,3 +86,9 @@ class QualityFacade:
             audit.record(session, actor, "read", "adherence", case.id, case.client_id, now)
             return case_promises(session, now, case.id)
         return self._do(work)
+
+    def pathway_heatmap(self, actor: Actor, pathway: str, period: Period) -> HeatMap:
+        """Per element of the pathway's current diagram: reached, median wait, share late. Counts only, no
+        client: not audited as a record read. Raises NotAllowed, NotFound."""
+        actor.require(MEASURE_READERS, "see quality measures")
+        return self._do(lambda s, now: pathway_heatmap(s, pathway, period))

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Select
 
-from ..errors import NotFound
+from carepath.engine.errors import NotFound
 from . import episodes
 
 

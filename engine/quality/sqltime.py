@@ -10,7 +10,7 @@ from sqlalchemy import String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-from ..models import UTCDateTime
+from carepath.engine.models import UTCDateTime
 
 
 class plus_seconds(FunctionElement[Any]):

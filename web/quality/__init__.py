@@ -108,3 +108,32 @@ def cases_csv(measure_id: str):
             cursor = page.next_cursor
     return _csv(["case_id", "client_id", "pathway", "result", "start", "due", "done", "late_seconds"], rows(),
                 f"{measure_id}-{period.first}-{period.last}.csv")
+
+
+@bp.get("/heatmap")
+@login_required(MEASURE_READERS)
+def heatmap():
+    period = _period()
+    names = sorted({p["pathway"] for p in cp().pathway_versions()})
+    pathway = request.args.get("pathway") or (names[0] if names else "")
+    heat = cp().pathway_heatmap(current_actor(), pathway, period) if pathway else None
+    rows = sorted(((bpmn_id, e) for bpmn_id, e in heat["elements"].items()), key=lambda r: -r[1]["reached"]) if heat else []
+    return render_template("quality/heatmap.html", heat=heat, rows=rows, period=period, pathways=names,
+                           pathway=pathway, query=_query())
+
+
+@bp.get("/exports")
+@login_required(MEASURE_READERS)
+def exports():
+    return render_template("quality/exports.html", period=_period(), query=_query())
+
+
+@bp.get("/exports/events.<fmt>")
+@login_required(MEASURE_READERS)
+def export_download(fmt: str):
+    """The event log for the period, streamed as it is read (audited before the first byte)."""
+    period = _period()
+    chunks = cp().stream_events(current_actor(), fmt, period.since, period.before)
+    mimetype = "text/csv" if fmt == "csv" else "application/xml"
+    return Response(stream_with_context(chunks), mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="events-{period.first}-{period.last}.{fmt}"'})
