@@ -231,8 +231,9 @@ class Carepath(AuthoringFacade, QualityFacade):
     def read_case_events(self, actor: Actor, case_id: int) -> list[EventView]:
         return self._do(lambda s, now: clients.read_case_events(s, actor, case_id, now))
 
-    def read_case_file(self, actor: Actor, case_id: int) -> dict:
-        return self._do(lambda s, now: casefile.read_case_file(s, self.specs, actor, case_id, now))
+    def read_case_file(self, actor: Actor, case_id: int, everything: bool = False) -> dict:
+        """The case file page (`everything`: engine steps in the timeline too), with the case's adherence."""
+        return self._do(lambda s, now: casefile.read_case_file(s, self.specs, actor, case_id, now, everything))
 
     def send_message(self, actor: Actor, case_id: int, name: str, payload) -> dict:
         """A person sends a message into a case (the API, "Report a crisis"): only the messages people may send,

@@ -11,11 +11,8 @@ from sqlalchemy.orm import Session
 
 from carepath.engine import audit
 from carepath.engine.access import Actor
-from carepath.engine.careteam import require_client
-from carepath.engine.clients import case_row
 from carepath.engine.paging import Page, SortKey, keyset_page
 from . import compute
-from .adherence import Promise, case_promises
 from .compute import Filters, MeasureResult, Period
 from .heatmap import HeatMap, pathway_heatmap
 
@@ -75,16 +72,6 @@ class QualityFacade:
                              detail={"measure": measure_id, "from": period.first.isoformat(),
                                      "to": period.last.isoformat(), "as": channel_detail})
             return Page([_drill_row(r, now) for r in page.items], page.next_cursor)
-        return self._do(work)
-
-    def case_adherence(self, actor: Actor, case_id: int) -> list[Promise]:
-        """The promises made for one case and how each stands. Audited as a read of the case. Raises NotFound,
-        NotAllowed, NotOnCareTeam."""
-        def work(session: Session, now: datetime) -> list[Promise]:
-            case = case_row(session, case_id)
-            require_client(session, actor, case.client_id, now)
-            audit.record(session, actor, "read", "adherence", case.id, case.client_id, now)
-            return case_promises(session, now, case.id)
         return self._do(work)
 
     def pathway_heatmap(self, actor: Actor, pathway: str, period: Period) -> HeatMap:
