@@ -257,6 +257,8 @@ class HumanTask(Base):
         # The care team: whose clients a person holds or has done work for (engine/careteam.py).
         Index("ix_human_tasks_holder", "assignee_id", "status", "client_id"),
         Index("ix_human_tasks_done_by", "completed_by", "client_id"),
+        # Quality measures that start from one pathway step's tasks (engine/quality/episodes.py).
+        Index("ix_human_tasks_step", "process_id", "bpmn_id", "status"),
     )
 
 
@@ -330,6 +332,12 @@ class Event(Base):
     role: Mapped[str | None] = mapped_column(String(32))
     username: Mapped[str | None] = mapped_column(String(64))
     human_task_id: Mapped[int | None]
+    __table_args__ = (
+        # A quality measure's index events: a few activities among millions of events.
+        Index("ix_events_activity", "activity", "lifecycle", "at"),
+        # The pathway heat map: one pathway's events in a period.
+        Index("ix_events_pathway_at", "process_id", "at"),
+    )
 
 
 class AuditEntry(Base):
