@@ -17,6 +17,8 @@ from .clients import case_row, case_view, client_row, client_view, event_view
 from .inbox import task_view
 from .library import SpecCache
 from .models import Case, Client, Event, FormSubmission, HumanTask, PathwayInstance, PathwayVersion, User
+from .quality.adherence import case_promises
+from .timeline import timeline
 
 # Forms whose latest submission is "the current plan". The first form id found wins per kind.
 PLAN_FORMS = {
@@ -26,9 +28,10 @@ PLAN_FORMS = {
 EVENT_LIMIT = 500
 
 
-def read_case_file(session: Session, specs: SpecCache, actor: Actor, case_id, now: datetime) -> dict:
-    """Everything on the case file page. Audited as a read of the case. Raises NotFound, NotAllowed,
-    NotOnCareTeam."""
+def read_case_file(session: Session, specs: SpecCache, actor: Actor, case_id, now: datetime,
+                   everything: bool = False) -> dict:
+    """Everything on the case file page (with `everything`, the timeline shows engine steps too). Audited as a
+    read of the case. Raises NotFound, NotAllowed, NotOnCareTeam."""
     case = case_row(session, case_id)
     require_client(session, actor, case.client_id, now)
     client = client_row(session, case.client_id)
@@ -45,6 +48,8 @@ def read_case_file(session: Session, specs: SpecCache, actor: Actor, case_id, no
         "open_tasks": [task_view(t, now, client) for t in open_tasks],
         "events": [event_view(e) for e in events],
         "events_truncated": len(events) == EVENT_LIMIT,
+        "timeline": timeline(session, case.id, everything),
+        "adherence": case_promises(session, now, case.id),
         "scores": _score_series(view["scores"]),
         "latest_scores": latest_scores(view["scores"]),
         "plans": plans(session, specs, client.id),

@@ -278,6 +278,8 @@ class HumanTask(Base):
         # The care team: whose clients a person holds or has done work for (engine/careteam.py).
         Index("ix_human_tasks_holder", "assignee_id", "status", "client_id"),
         Index("ix_human_tasks_done_by", "completed_by", "client_id"),
+        # Quality measures that start from one pathway step's tasks (engine/quality/episodes.py).
+        Index("ix_human_tasks_step", "process_id", "bpmn_id", "status"),
     )
 
 
@@ -351,8 +353,14 @@ class Event(Base):
     role: Mapped[str | None] = mapped_column(String(32))
     username: Mapped[str | None] = mapped_column(String(64))
     human_task_id: Mapped[int | None]
-    # A case's log in order, paged by (at, id).
-    __table_args__ = (Index("ix_events_case_at", "case_id", "at", "id"),)
+    __table_args__ = (
+        # A case's log in order, paged by (at, id).
+        Index("ix_events_case_at", "case_id", "at", "id"),
+        # A quality measure's index events: a few activities among millions of events.
+        Index("ix_events_activity", "activity", "lifecycle", "at"),
+        # The pathway heat map: one pathway's events in a period.
+        Index("ix_events_pathway_at", "process_id", "at"),
+    )
 
 
 class AuditEntry(Base):

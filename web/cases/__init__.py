@@ -19,13 +19,14 @@ REASON_MAX = 1000
 
 def _page(case_id: int, reason: str = "", reason_error: str | None = None, status: int = 200):
     actor = current_actor()
-    file = cp().read_case_file(actor, case_id)
+    everything = request.args.get("timeline") == "all"
+    file = cp().read_case_file(actor, case_id, everything)
     plans = {kind: {**p, "answers": forms.describe(p["schema"], p["data"], p["ui_schema"])} if p else None
              for kind, p in file["plans"].items()}
     return render_template("cases/show.html", file=file, case=file["case"], client=file["client"], plans=plans,
                            chart=score_chart(file["scores"]), may_report=actor.has_any(MESSENGERS),
                            may_open_case=actor.has_any(REGISTRARS), reason=reason, reason_error=reason_error,
-                           reason_max=REASON_MAX), status
+                           reason_max=REASON_MAX, everything=everything), status
 
 
 @bp.get("/cases/<id:case_id>")
