@@ -20,6 +20,7 @@ from .access import Actor
 from .authoring.facade import AuthoringFacade
 from .quality.facade import QualityFacade
 from .clock import Clock
+from .day import DayFacade, task_extras
 from .db import make_engine, make_sessionmaker, unit_of_work
 from .errors import BadRequest, CaseAlreadyOpen, NotAuthenticated, PathwayFailed, PathwayInvalid
 from .library import SpecCache, sync_library
@@ -65,12 +66,14 @@ class TaskPage:
     context: dict | None  # the client's context beside the form, for those who read records
     people: list[dict]  # who a supervisor may hand the task to
     done: dict | None  # for a closed task: who completed it, when, and what they submitted
+    extras: dict = field(default_factory=dict)  # draft, contacts, a required contact, the late task (day.py)
 
 
-class Carepath(AuthoringFacade, QualityFacade):
+class Carepath(AuthoringFacade, QualityFacade, DayFacade):
     """One per process (or per test): a database connection pool, the spec cache and the runtime.
 
-    The pathway library's authoring (drafts, review, publishing, roll back) is in authoring/facade.py."""
+    The pathway library's authoring (drafts, review, publishing, roll back) is in authoring/facade.py; contacts,
+    form drafts, the caseload, supervision of late work and client copies in day.py."""
 
     def __init__(self, settings: Settings, clock: Clock | None = None):
         self.settings = settings
@@ -285,7 +288,8 @@ class Carepath(AuthoringFacade, QualityFacade):
                 return TaskPage(task, None, [], {**(done or {}), "data": None})
             return TaskPage(
                 task, casefile.task_context(session, self.specs, actor, task["case_id"], now),
-                people.users_by_role(session, [task["role"]]).get(task["role"], []) if team_lead else [], done)
+                people.users_by_role(session, [task["role"]]).get(task["role"], []) if team_lead else [], done,
+                task_extras(session, actor, task, now))
         return self._do(work)
 
     def claim(self, actor: Actor, task_id: int) -> TaskView:

@@ -10,9 +10,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, contacts
 from .access import RECORD_READERS, Actor
 from .careteam import require_client
+from .caseload import current_risk
 from .clients import case_row, case_view, client_row, client_view, event_view
 from .inbox import task_view
 from .library import SpecCache
@@ -53,7 +54,14 @@ def read_case_file(session: Session, specs: SpecCache, actor: Actor, case_id, no
         "scores": _score_series(view["scores"]),
         "latest_scores": latest_scores(view["scores"]),
         "plans": plans(session, specs, client.id),
+        **day_additions(session, actor, case, now),
     }
+
+
+def day_additions(session: Session, actor: Actor, case: Case, now: datetime) -> dict:
+    """The case's contacts (shown on the timeline) and the case's current risk (a running crisis shows as one)."""
+    return {"contacts": contacts.of_case(session, case.id, now, actor.id),
+            "current_risk": current_risk(session, [case.id], {case.id: case.risk_level})[case.id]}
 
 
 def task_context(session: Session, specs: SpecCache, actor: Actor, case_id: int, now: datetime) -> dict | None:
@@ -69,6 +77,7 @@ def task_context(session: Session, specs: SpecCache, actor: Actor, case_id: int,
     view = case_view(session, case)
     return {
         "case": {k: view[k] for k in ("id", "status", "risk_level", "opened_at")},
+        "current_risk": current_risk(session, [case.id], {case.id: case.risk_level})[case.id],
         "client": client_view(client, [], now.date()),
         "care_team": care_team(session, case, client),
         "latest_scores": latest_scores(view["scores"]),

@@ -81,6 +81,14 @@ class InvalidFormData(CarepathError):
         self.fields = fields
 
 
+class ContactRequired(InvalidFormData):
+    """The step requires a contact (its form's `x-requires-contact` hint) and none was recorded from the task."""
+    code = "contact_required"
+
+    def __init__(self, message: str):
+        super().__init__(message, [FieldError("", message)])
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem found in a pathway file, with where it is.

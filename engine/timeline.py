@@ -56,14 +56,15 @@ def completed_work(session: Session, case_id: int) -> list[TimelineEntry]:
 def logged_events(session: Session, case_id: int) -> list[TimelineEntry]:
     """The event log: the case's life (opened, closed, risk, a crisis reported by someone, work gone overdue)
     as `case` entries; every other pathway step as `engine` entries."""
-    rows = session.scalars(select(Event).where(Event.case_id == case_id)
+    rows = session.execute(select(Event, User.display_name).outerjoin(User, User.username == Event.username)
+                           .where(Event.case_id == case_id)
                            .order_by(Event.at.desc(), Event.id.desc()).limit(LIMIT)).all()
     out: list[TimelineEntry] = []
-    for e in rows:
+    for e, name in rows:
         personal = (e.activity in CASE_EVENTS or (e.lifecycle == Lifecycle.MESSAGE and e.username is not None)
                     or (e.lifecycle == Lifecycle.TIMER_FIRED and e.human_task_id is not None))
         out.append({"kind": "case" if personal else "engine", "at": e.at.isoformat(),
-                    "title": e.activity_name or e.activity, "pathway": e.process_id, "who": e.username,
+                    "title": e.activity_name or e.activity, "pathway": e.process_id, "who": name or e.username,
                     "role": e.role, "due_at": None, "late_seconds": None, "task_id": None, "lifecycle": e.lifecycle})
     return out
 
