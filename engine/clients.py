@@ -6,7 +6,7 @@ import hashlib
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defaultload
 
 from . import audit, forms
 from .access import RECORD_READERS, REGISTRARS, TEAM_LEADS, Actor, is_record_id
@@ -147,7 +147,9 @@ def search_clients(session: Session, actor: Actor, query: str, now: datetime, li
     its indexes: engine/names.py. The search is audited: one entry per client found, each with the SHA-256 of
     the query (never the query: it is a name), or one entry without a client when nothing matched."""
     actor.require(RECORD_READERS, "search client records")
-    stmt = select(Client).where(visible_clients(actor, now))
+    # The case manager's name is shown; their roles are not (loaded only if something asks).
+    stmt = (select(Client).where(visible_clients(actor, now))
+            .options(defaultload(Client.case_manager).lazyload(User.roles)))
     q = (query or "").strip()
     if q:
         stmt = stmt.where(name_matches(q, session.get_bind().dialect.name))
