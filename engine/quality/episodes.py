@@ -104,15 +104,15 @@ def initial_evaluation_timely() -> Select[Any]:
                     .where(screen.case_id == ref.case_id, screen.process_id == "assessment",
                            screen.bpmn_id.in_(ASSESSMENT_SCREENS), screen.status == TaskStatus.COMPLETED)
                     .scalar_subquery())
-    has_assessment = exists().where(PathwayInstance.case_id == ref.case_id,
-                                    PathwayInstance.process_id == "assessment")
     return (select(_ref("task", ref.id), ref.case_id, ref.client_id, ref.process_id.label("pathway"),
                    ref.completed_at.label("start"),
                    func.coalesce(access_due, plus_seconds(ref.completed_at, STALLED_INTAKE_DEADLINE)).label("due"),
                    first_screen.label("done"))
             .join(case, case.id == ref.case_id)
             .where(ref.process_id == "intake", ref.bpmn_id == "record_referral", ref.status == TaskStatus.COMPLETED,
-                   or_(has_assessment, case.status == "open")))
+                   # An assessment opens its tasks with the access-standard date: a case closed without one
+                   # never reached assessment (ineligible, declined).
+                   or_(case.status == "open", access_due.is_not(None))))
 
 
 def hospital_follow_up(kind: str, days: int) -> Select[Any]:
