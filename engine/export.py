@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape, quoteattr
 from sqlalchemy import Select, distinct, func, select, text
 from sqlalchemy.orm import Session
 
-from .models import Event
+from .models import Case, Event
 
 COLUMNS = ["case_id", "client_id", "pathway", "pathway_version", "instance_id", "activity", "activity_name",
            "lifecycle", "timestamp", "role", "user"]
@@ -57,10 +57,15 @@ def _stamp(at: datetime) -> str:
 
 
 def extent(session: Session, since: datetime | None = None, before: datetime | None = None) -> dict[str, int]:
-    """How much an export holds (for its audit entry): events, cases and clients."""
-    stmt = _window(select(func.count(), func.count(distinct(Event.case_id)), func.count(distinct(Event.client_id))),
-                   since, before)
-    events, cases, clients = session.execute(stmt).one()
+    """How much an export holds (for its audit entry): events, cases and clients. The cases come from the
+    case table (a semi-join), which is several times cheaper than counting distinct values of millions of
+    events."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
+    events = session.scalar(_window(select(func.count()).select_from(Event), since, before))
+    in_log = _window(select(Event.case_id).where(Event.case_id.is_not(None)), since, before)
+    cases, clients = session.execute(select(func.count(), func.count(distinct(Case.client_id)))
+                                     .where(Case.id.in_(in_log))).one()
     return {"events": events, "cases": cases, "clients": clients}
 
 
@@ -104,7 +109,7 @@ def _copy_csv(session: Session, since: datetime | None, before: datetime | None)
         params.append(before)
     query = ("SELECT case_id, client_id, process_id, pathway_version, instance_id, activity, activity_name, lifecycle, "
              "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), role, username FROM events"
-             + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id")
+             + (" WHERE " + " AND ".join(where) if where else ""))  # the table is append-only: stored order is recorded order
     yield ",".join(COLUMNS) + "\n"
     cursor = session.connection().connection.driver_connection.cursor()  # psycopg 3
     with cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", params) as copy:
