@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from sqlalchemy import Select, distinct, func, select
+from sqlalchemy import Select, distinct, func, select, text
 from sqlalchemy.orm import Session
 
-from .models import Event
+from .models import Case, Event
 
 COLUMNS = ["case_id", "client_id", "pathway", "pathway_version", "instance_id", "activity", "activity_name",
            "lifecycle", "timestamp", "role", "user"]
@@ -37,14 +37,17 @@ def _window(stmt: Select[Any], since: datetime | None, before: datetime | None) 
     return stmt
 
 
-def _select(since: datetime | None, before: datetime | None) -> Select[Any]:
+def _select(since: datetime | None, before: datetime | None, by_case: bool) -> Select[Any]:
     stmt = select(Event.case_id, Event.client_id, Event.process_id, Event.pathway_version, Event.instance_id,
                   Event.activity, Event.activity_name, Event.lifecycle, Event.at, Event.role, Event.username)
-    return _window(stmt, since, before).order_by(Event.case_id, Event.at, Event.id)
+    # XES needs each case's events together (a trace); the CSV is in the order events were recorded, which
+    # needs no sort, so the database streams it straight off the table.
+    return _window(stmt, since, before).order_by(*((Event.case_id, Event.at, Event.id) if by_case else (Event.id,)))
 
 
-def _rows(session: Session, since: datetime | None, before: datetime | None) -> Iterator[Any]:
-    result = session.execute(_select(since, before), execution_options={"stream_results": True, "yield_per": BATCH})
+def _rows(session: Session, since: datetime | None, before: datetime | None, by_case: bool) -> Iterator[Any]:
+    result = session.execute(_select(since, before, by_case),
+                             execution_options={"stream_results": True, "yield_per": BATCH})
     for partition in result.partitions():
         yield from partition
 
@@ -54,17 +57,29 @@ def _stamp(at: datetime) -> str:
 
 
 def extent(session: Session, since: datetime | None = None, before: datetime | None = None) -> dict[str, int]:
-    """How much an export holds (for its audit entry): events, cases and clients."""
-    stmt = _window(select(func.count(), func.count(distinct(Event.case_id)), func.count(distinct(Event.client_id))),
-                   since, before)
-    events, cases, clients = session.execute(stmt).one()
+    """How much an export holds (for its audit entry): events, cases and clients. The cases come from the
+    case table (a semi-join), which is several times cheaper than counting distinct values of millions of
+    events."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
+    events = session.scalar(_window(select(func.count()).select_from(Event), since, before))
+    in_log = _window(select(Event.case_id).where(Event.case_id.is_not(None)), since, before)
+    cases, clients = session.execute(select(func.count(), func.count(distinct(Case.client_id)))
+                                     .where(Case.id.in_(in_log))).one()
     return {"events": events, "cases": cases, "clients": clients}
 
 
 def chunks(session: Session, fmt: str, since: datetime | None = None, before: datetime | None = None) -> Iterator[str]:
-    """The export as text chunks, in order (events with `since <= at < before`, when given)."""
-    if fmt == "csv" and session.get_bind().dialect.name == "postgresql":
-        return _copy_csv(session, since, before)
+    """The export as text chunks, in order (events with `since <= at < before`, when given): CSV in the order
+    events were recorded, XES by case, then time."""
+    if session.get_bind().dialect.name == "postgresql":
+        # One pass over the whole log: plan for the last row, not the first (a cursor's default would walk
+        # an index in case order, fetching rows all over the table), and skip JIT compilation.
+        session.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
+        session.execute(text("SET LOCAL jit = off"))
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
+        if fmt == "csv":
+            return _copy_csv(session, since, before)
     return _csv(session, since, before) if fmt == "csv" else _xes(session, since, before)
 
 
@@ -72,7 +87,7 @@ def _csv(session: Session, since: datetime | None, before: datetime | None) -> I
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for r in _rows(session, since, before):
+    for r in _rows(session, since, before, by_case=False):
         writer.writerow(("" if r.case_id is None else r.case_id, "" if r.client_id is None else r.client_id,
                          r.process_id or "", "" if r.pathway_version is None else r.pathway_version,
                          "" if r.instance_id is None else r.instance_id, r.activity, r.activity_name, r.lifecycle,
@@ -94,7 +109,7 @@ def _copy_csv(session: Session, since: datetime | None, before: datetime | None)
         params.append(before)
     query = ("SELECT case_id, client_id, process_id, pathway_version, instance_id, activity, activity_name, lifecycle, "
              "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), role, username FROM events"
-             + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY case_id, at, id")
+             + (" WHERE " + " AND ".join(where) if where else ""))  # the table is append-only: stored order is recorded order
     yield ",".join(COLUMNS) + "\n"
     cursor = session.connection().connection.driver_connection.cursor()  # psycopg 3
     with cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", params) as copy:
@@ -130,7 +145,7 @@ def _xes(session: Session, since: datetime | None, before: datetime | None) -> I
     columns: standard attributes where the XES extensions have them, Carepath's own keys for the rest."""
     parts: list[str] = [_XES_HEAD]
     size, current, open_trace = 0, None, False
-    for r in _rows(session, since, before):
+    for r in _rows(session, since, before, by_case=True):
         if not open_trace or r.case_id != current:
             if open_trace:
                 parts.append("  </trace>\n")

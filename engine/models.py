@@ -225,6 +225,8 @@ class PathwayInstance(Base):
     ended_at: Mapped[datetime | None]
     pathway_version: Mapped[PathwayVersion] = relationship(lazy="joined")
     __mapper_args__ = {"version_id_col": version}
+    # Quality measures that start from one pathway's instances (engine/quality/episodes.py).
+    __table_args__ = (Index("ix_pathway_instances_pathway", "process_id", "started_at"),)
 
 
 class MessageWait(Base):
@@ -312,6 +314,8 @@ class Score(Base):
     total: Mapped[int | None]
     severity: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime]
+    # Depression remission (engine/quality/episodes.py): each case's scores of one instrument in time order.
+    __table_args__ = (Index("ix_scores_instrument_case", "instrument", "case_id", "at", "total"),)
 
 
 # ---------- time ----------

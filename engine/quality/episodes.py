@@ -104,15 +104,15 @@ def initial_evaluation_timely() -> Select[Any]:
                     .where(screen.case_id == ref.case_id, screen.process_id == "assessment",
                            screen.bpmn_id.in_(ASSESSMENT_SCREENS), screen.status == TaskStatus.COMPLETED)
                     .scalar_subquery())
-    has_assessment = exists().where(PathwayInstance.case_id == ref.case_id,
-                                    PathwayInstance.process_id == "assessment")
     return (select(_ref("task", ref.id), ref.case_id, ref.client_id, ref.process_id.label("pathway"),
                    ref.completed_at.label("start"),
                    func.coalesce(access_due, plus_seconds(ref.completed_at, STALLED_INTAKE_DEADLINE)).label("due"),
                    first_screen.label("done"))
             .join(case, case.id == ref.case_id)
             .where(ref.process_id == "intake", ref.bpmn_id == "record_referral", ref.status == TaskStatus.COMPLETED,
-                   or_(has_assessment, case.status == "open")))
+                   # An assessment opens its tasks with the access-standard date: a case closed without one
+                   # never reached assessment (ineligible, declined).
+                   or_(case.status == "open", access_due.is_not(None))))
 
 
 def hospital_follow_up(kind: str, days: int) -> Select[Any]:
@@ -141,19 +141,16 @@ def hospital_follow_up(kind: str, days: int) -> Select[Any]:
 
 def depression_remission_12m() -> Select[Any]:
     """CMS159: the case's first PHQ-9 above 9; kept by a PHQ-9 under 5 between 10 and 14 months later
-    (12 months ± 60 days); due at the end of that window."""
-    first, later, earlier, case = aliased(Score), aliased(Score), aliased(Score), aliased(Case)
-    pi = aliased(PathwayInstance)
-    remission = (select(func.min(later.at))
-                 .where(later.case_id == first.case_id, later.instrument == "phq9", later.total < 5,
-                        later.at >= plus_seconds(first.at, REMISSION_FROM),
-                        later.at <= plus_seconds(first.at, REMISSION_UNTIL))
-                 .scalar_subquery())
-    return (select(_ref("score", first.id), first.case_id, case.client_id,
-                   pi.process_id.label("pathway"), first.at.label("start"),
-                   plus_seconds(first.at, REMISSION_UNTIL).label("due"), remission.label("done"))
-            .join(case, case.id == first.case_id).join(pi, pi.id == first.instance_id)
-            .where(first.instrument == "phq9", first.total > 9,
-                   ~exists().where(earlier.case_id == first.case_id, earlier.instrument == "phq9",
-                                   earlier.total > 9, or_(earlier.at < first.at,
-                                                          and_(earlier.at == first.at, earlier.id < first.id)))))
+    (12 months ± 60 days); due at the end of that window. Counted under assessment, where depression is
+    first screened. Two passes over the scores (grouped, then joined), not a subquery per case."""
+    first = (select(Score.case_id, func.min(Score.at).label("at"))
+             .where(Score.instrument == "phq9", Score.total > 9).group_by(Score.case_id).subquery())
+    later, case = aliased(Score), aliased(Case)
+    remission = and_(later.case_id == first.c.case_id, later.instrument == "phq9", later.total < 5,
+                     later.at >= plus_seconds(first.c.at, REMISSION_FROM),
+                     later.at <= plus_seconds(first.c.at, REMISSION_UNTIL))
+    return (select(_ref("case", first.c.case_id), first.c.case_id, case.client_id,
+                   literal("assessment").label("pathway"), first.c.at.label("start"),
+                   plus_seconds(first.c.at, REMISSION_UNTIL).label("due"), func.min(later.at).label("done"))
+            .select_from(first).join(case, case.id == first.c.case_id).outerjoin(later, remission)
+            .group_by(first.c.case_id, case.client_id, first.c.at))
