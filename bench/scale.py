@@ -109,12 +109,45 @@ def drop_database(url: str) -> None:
         Path(u.database).unlink()
 
 
+BULK_TABLES = ("clients", "cases", "pathway_instances", "human_tasks", "events", "form_submissions", "scores",
+               "timer_jobs", "message_waits")
+
+
 class Bulk:
-    """Fast inserts of plain rows with explicit ids: COPY on PostgreSQL, executemany elsewhere."""
+    """Fast inserts of plain rows with explicit ids: COPY on PostgreSQL, executemany elsewhere.
+
+    On PostgreSQL the secondary indexes of the bulk tables are dropped while the rows go in and built again
+    at the end (one sorted build is many times faster than millions of index insertions), and, when the
+    role may (a superuser), foreign-key triggers are skipped for the COPY sessions: every id is generated
+    here, parents first."""
 
     def __init__(self, engine):
         self.engine = engine
         self.pg = engine.dialect.name == "postgresql"
+        self.dropped: list[str] = []
+        self.replica = self.pg
+        if self.pg:
+            self._drop_indexes()
+
+    def _drop_indexes(self) -> None:
+        with self.engine.begin() as conn:
+            rows = conn.execute(text(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i "
+                "JOIN pg_class c ON c.relname = i.indexname JOIN pg_index x ON x.indexrelid = c.oid "
+                "WHERE i.schemaname = current_schema() AND i.tablename = ANY(:tables) "
+                "AND NOT x.indisprimary AND NOT x.indisunique"), {"tables": list(BULK_TABLES)}).all()
+            for name, definition in rows:
+                conn.execute(text(f'DROP INDEX "{name}"'))
+                self.dropped.append(definition)
+
+    def restore_indexes(self) -> None:
+        if not self.dropped:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(text("SET maintenance_work_mem = '256MB'"))
+            for definition in self.dropped:
+                conn.execute(text(definition))
+        self.dropped = []
 
     def insert(self, table: str, columns: list[str], rows) -> int:
         count = 0
@@ -123,10 +156,26 @@ class Bulk:
             cur = raw.cursor()
             if self.pg:
                 from psycopg.types.json import Json
+                cur.execute("SET synchronous_commit = off")
+                if self.replica:
+                    try:
+                        cur.execute("SET session_replication_role = replica")
+                    except Exception:  # noqa: BLE001 - not a superuser: keep the checks
+                        raw.rollback()
+                        self.replica = False
+                # Only the JSON columns need wrapping (found on the first row); every other row goes as it is.
+                json_at = [i for i, v in enumerate(rows[0]) if isinstance(v, (dict, list))] if rows else []
                 with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row([Json(v) if isinstance(v, (dict, list)) else v for v in row])
-                        count += 1
+                    if json_at:
+                        for row in rows:
+                            row = list(row)
+                            for i in json_at:
+                                row[i] = Json(row[i])
+                            copy.write_row(row)
+                    else:
+                        for row in rows:
+                            copy.write_row(row)
+                    count += len(rows)
             else:
                 sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
                 batch = []
@@ -139,6 +188,9 @@ class Bulk:
                 cur.executemany(sql, batch)
                 count += len(batch)
             raw.commit()
+            if self.pg:
+                cur.execute("SET session_replication_role = DEFAULT")
+                raw.commit()
         finally:
             raw.close()
         return count
@@ -245,7 +297,6 @@ def walk_templates(cp: Carepath, staff: dict[str, int]) -> dict[tuple[str, str],
 
 def generate(cp: Carepath, n: int, seed: int) -> dict:
     rng = random.Random(seed)
-    bulk = Bulk(cp.engine)
     started = time.perf_counter()
     staff = add_staff(cp)
     cms = [staff[u] for u, r in STAFF if r == "case_manager"]
@@ -257,6 +308,7 @@ def generate(cp: Carepath, n: int, seed: int) -> dict:
         for v in session.scalars(select(PathwayVersion).where(PathwayVersion.is_current.is_(True))):
             versions[v.process_id] = (v.id, v.version)
     templates = walk_templates(cp, staff)
+    bulk = Bulk(cp.engine)
     template_list = list(templates.items())
     with cp.db() as session:
         base = {t: (session.scalar(select(func.max(t.id))) or 0) for t in (Client, HumanTask, PathwayInstance)}
@@ -265,9 +317,15 @@ def generate(cp: Carepath, n: int, seed: int) -> dict:
     log(f"staff, library and {len(templates)} template cases in {time.perf_counter() - started:.1f} s")
 
     span = timedelta(days=365 * YEARS)
+    # Exact totals, counting what the template walks wrote: n clients, 10 n tasks, 50 n events.
+    with cp.db() as session:
+        have = {t: session.scalar(text(f"SELECT COUNT(*) FROM {t}")) for t in ("clients", "human_tasks", "events")}
+    m = n - have["clients"]
+    task_budget = spread(TASKS_PER_CLIENT * n - have["human_tasks"], m)
+    event_budget = spread(EVENTS_PER_CLIENT * n - have["events"], m)
     clients, cases = [], []
     t = time.perf_counter()
-    for i in range(n):
+    for i in range(m):
         cid = base[Client] + i + 1
         opened = NOW - span * rng.random() ** 0.7
         born = datetime(1950 + rng.randrange(55), 1 + rng.randrange(12), 1 + rng.randrange(28)).date()
@@ -282,7 +340,11 @@ def generate(cp: Carepath, n: int, seed: int) -> dict:
                             "address", "contacts", "case_manager_id", "created_at"], clients)
     bulk.insert("cases", ["id", "client_id", "status", "risk_level", "opened_at", "closed_at", "close_reason"],
                 cases)
-    log(f"{n:,} clients and cases in {time.perf_counter() - t:.1f} s")
+    log(f"{m:,} clients and cases in {time.perf_counter() - t:.1f} s")
+    # About half a task open per client (50,000 for 100,000), all on open cases, evenly: the clients rotate
+    # over the case managers, and the open tasks over the template tasks (so over the team queues too).
+    open_cases = [i for i in range(m) if cases[i][2] == "open"]
+    open_budget = dict(zip(open_cases, spread(min(n // 2, sum(task_budget[i] for i in open_cases)), len(open_cases))))
 
     # Instances, tasks, submissions, events and scores, case by case, streamed into COPY.
     t = time.perf_counter()
@@ -293,6 +355,7 @@ def generate(cp: Carepath, n: int, seed: int) -> dict:
     next_task = base[HumanTask] + 1
     next_event = event_base + 1
     open_count = 0
+    events_due = 0
     pathway_order = ["intake", "assessment", "planning", "periodic_review", "periodic_review"]
     for i, (cid, *_rest) in enumerate(clients):
         case_id, _client, status, _risk, opened, closed_at, _reason = cases[i]
@@ -304,8 +367,9 @@ def generate(cp: Carepath, n: int, seed: int) -> dict:
             instances.append((next_instance, case_id, vid, p, "completed", {}, 1, opened, opened))
             next_instance += 1
         at = opened
-        for k in range(TASKS_PER_CLIENT):
-            is_open = status == "open" and (i * TASKS_PER_CLIENT + k) % OPEN_EVERY == 0
+        case_events = 0
+        for k in range(task_budget[i]):
+            is_open = k < open_budget.get(i, 0)
             if is_open:
                 (pathway, bpmn_id), tmpl = template_list[open_count % len(template_list)]
                 open_count += 1
@@ -326,6 +390,7 @@ def generate(cp: Carepath, n: int, seed: int) -> dict:
                 events.append((next_event, created, case_id, cid, iid, pathway, 1, bpmn_id, tmpl["title"], "ready",
                                role, None, next_task))
                 next_event += 1
+                case_events += 1
                 next_task += 1
                 continue
             kind = kinds[rng.randrange(len(kinds))]
@@ -343,10 +408,12 @@ def generate(cp: Carepath, n: int, seed: int) -> dict:
                 events.append((next_event, when_, case_id, cid, iid, kind.pathway, 1, kind.bpmn_id, kind.title,
                                lifecycle, kind.role, None if lifecycle == "ready" else names[who], next_task))
                 next_event += 1
+                case_events += 1
             next_task += 1
             at = done + timedelta(hours=rng.randrange(1, 24 * 20))
         # The engine's own steps between people's work: scripts, messages, timers (to fifty events a case).
-        while next_event - event_base <= (i + 1) * EVENTS_PER_CLIENT:
+        events_due += event_budget[i]
+        while next_event - event_base - 1 < events_due:
             iid, p, _vid = case_instances[rng.randrange(len(case_instances))]
             lifecycle = rng.choice(("completed", "completed", "message", "timer_fired"))
             when_ = opened + (min(at, NOW) - opened) * rng.random()
@@ -360,17 +427,33 @@ def generate(cp: Carepath, n: int, seed: int) -> dict:
             scores.append((case_id, case_instances[1][0], "gad7", rng.randrange(0, 21), "mild", when_))
         if len(events) > 200_000 or i == len(clients) - 1:
             flush(bulk, instances, tasks, submissions, jobs, waits, events, scores)
+    log(f"rows written in {time.perf_counter() - t:.1f} s; indexes and statistics next")
+    t = time.perf_counter()
+    bulk.restore_indexes()
     for table in ("clients", "cases", "pathway_instances", "human_tasks", "events", "form_submissions", "scores",
                   "timer_jobs", "message_waits"):
         bulk.reset_sequence(table)
     with cp.engine.begin() as conn:
         if bulk.pg:
             conn.execute(text("ANALYZE"))
-    totals = {"clients": n, "tasks": next_task - base[HumanTask] - 1, "open tasks": open_count,
-              "events": next_event - event_base - 1, "instances": next_instance - base[PathwayInstance] - 1}
-    log(f"{totals['instances']:,} instances, {totals['tasks']:,} tasks ({open_count:,} open), "
-        f"{totals['events']:,} events in {time.perf_counter() - t:.1f} s")
+    with cp.db() as session:
+        totals = {"staff": session.scalar(text("SELECT COUNT(*) FROM users")),
+                  "clients": session.scalar(text("SELECT COUNT(*) FROM clients")),
+                  "tasks": session.scalar(text("SELECT COUNT(*) FROM human_tasks")),
+                  "open tasks": session.scalar(text("SELECT COUNT(*) FROM human_tasks WHERE status = 'open'")),
+                  "events": session.scalar(text("SELECT COUNT(*) FROM events")),
+                  "instances": session.scalar(text("SELECT COUNT(*) FROM pathway_instances"))}
+    log(f"indexes and statistics in {time.perf_counter() - t:.1f} s")
+    log(", ".join(f"{v:,} {k}" for k, v in totals.items()))
     return totals
+
+
+def spread(total: int, parts: int) -> list[int]:
+    """`total` split over `parts` as evenly as whole numbers allow (the remainder to the first ones)."""
+    if parts <= 0:
+        return []
+    each, extra = divmod(max(total, 0), parts)
+    return [each + (1 if i < extra else 0) for i in range(parts)]
 
 
 def flush(bulk: Bulk, instances, tasks, submissions, jobs, waits, events, scores) -> None:
@@ -411,19 +494,42 @@ def timed(label: str, calls: int, fn) -> None:
 
 
 def time_reads(cp: Carepath, url: str, reads: int, seed: int) -> None:
+    """The reads staff make all day, first through the engine's facade, then over HTTP (the Flask app in
+    this process, with bearer tokens: routing, auth, JSON and the Link header, without a socket)."""
     rng = random.Random(seed + 1)
     with cp.db() as session:
         users = {u.username: people.actor_of(u, "api") for u in session.scalars(select(User))}
         case_ids = session.scalars(text("SELECT id FROM cases ORDER BY id LIMIT 5000")).all()
     cms = [users[f"cm{i:03d}"] for i in range(1, 141)]
-    print(f"reads (load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}):")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"reads through the engine (load average {load}):")
     timed("case manager's inbox (my tasks and my team queue)", reads,
-          lambda i: cp.list_tasks(cms[i % len(cms)], view="all"))
-    timed("supervisor's team queue (all open work)", reads, lambda i: cp.list_tasks(users["sup01"], view="all"))
-    timed("client search ?q=okafor", reads, lambda i: cp.search_clients(users["sup01"], "okafor"))
-    timed("a case's event log", reads, lambda i: cp.read_case_events(users["sup01"], rng.choice(case_ids)))
+          lambda i: cp.list_tasks(cms[i % len(cms)], view="all").items)
+    timed("supervisor's team queue (all open work)", reads, lambda i: cp.list_tasks(users["sup01"], view="all").items)
+    timed("client search ?q=okafor", reads, lambda i: cp.search_clients(users["sup01"], "okafor").items)
+    timed("a case's event log", reads, lambda i: cp.read_case_events(users["sup01"], rng.choice(case_ids)).items)
     timed("a case file", reads, lambda i: cp.read_case_file(users["sup01"], rng.choice(case_ids)))
+    time_http(cp, reads, rng, case_ids)
     time_export(url)
+
+
+def time_http(cp: Carepath, reads: int, rng: random.Random, case_ids: list[int]) -> None:
+    from carepath.web import create_app
+    app = create_app(carepath=cp)
+    client = app.test_client()
+    tokens = {name: cp.issue_token(name)[1] for name in [f"cm{i:03d}" for i in range(1, 141)] + ["sup01"]}
+
+    def get(user: str, path: str) -> list:
+        resp = client.get(path, headers={"Authorization": f"Bearer {tokens[user]}"})
+        assert resp.status_code == 200, (path, resp.status_code)
+        return resp.get_json()
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"the same reads over HTTP, the API in-process (load average {load}):")
+    timed("GET /api/v1/tasks (a case manager)", reads, lambda i: get(f"cm{i % 140 + 1:03d}", "/api/v1/tasks"))
+    timed("GET /api/v1/tasks (sup01: all open work)", reads, lambda i: get("sup01", "/api/v1/tasks"))
+    timed("GET /api/v1/clients?q=okafor", reads, lambda i: get("sup01", "/api/v1/clients?q=okafor"))
+    timed("GET /api/v1/cases/{id}/events", reads,
+          lambda i: get("sup01", f"/api/v1/cases/{rng.choice(case_ids)}/events"))
 
 
 def time_export(url: str) -> None:

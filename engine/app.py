@@ -7,7 +7,7 @@ the callers turn into answers at their own edge. Callers never open sessions the
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any, TypeVar
@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 from . import audit, careteam, casefile, clients, export, inbox, incidents, library, people, signin
 from .access import Actor
 from .authoring.facade import AuthoringFacade
+from .quality.facade import QualityFacade
 from .clock import Clock
 from .day import DayFacade, task_extras
 from .db import make_engine, make_sessionmaker, unit_of_work
-from .errors import CaseAlreadyOpen, NotAuthenticated, PathwayFailed, PathwayInvalid
+from .errors import BadRequest, CaseAlreadyOpen, NotAuthenticated, PathwayFailed, PathwayInvalid
 from .library import SpecCache, sync_library
 from .models import User
+from .paging import DEFAULT_LIMIT, Page
 from .pathway_files import FileSet
 from .runtime import FormAnswers, Runtime
 from .safety.checker import CheckReport
@@ -54,6 +56,8 @@ class InboxPage:
     tasks: list[TaskView]
     counts: dict[str, dict[str, int]]
     assignees: dict[str, list[dict]]  # role -> people a supervisor may hand tasks to
+    next_cursor: str | None = None  # the next page of the same list
+    pathways: list[str] = field(default_factory=list)  # every published pathway, to filter by
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ class TaskPage:
     extras: dict = field(default_factory=dict)  # draft, contacts, a required contact, the late task (day.py)
 
 
-class Carepath(AuthoringFacade, DayFacade):
+class Carepath(AuthoringFacade, QualityFacade, DayFacade):
     """One per process (or per test): a database connection pool, the spec cache and the runtime.
 
     The pathway library's authoring (drafts, review, publishing, roll back) is in authoring/facade.py; contacts,
@@ -210,8 +214,10 @@ class Carepath(AuthoringFacade, DayFacade):
         """Recent break-the-glass accesses (supervisors, quality). Raises NotAllowed."""
         return self._do(lambda s, now: careteam.break_glass_log(s, actor, now))
 
-    def search_clients(self, actor: Actor, query: str) -> list[ClientView]:
-        return self._do(lambda s, now: clients.search_clients(s, actor, query, now))
+    def search_clients(self, actor: Actor, query: str, limit: int = DEFAULT_LIMIT,
+                       cursor: str | None = None) -> Page[ClientView]:
+        """One page of the clients matching `query` that the person may open. Raises NotAllowed, BadRequest."""
+        return self._do(lambda s, now: clients.search_clients(s, actor, query, now, limit, cursor))
 
     def start_case(self, actor: Actor, client_id: int, now: datetime | None = None,
                    unless_open: bool = False) -> CaseView:
@@ -230,11 +236,14 @@ class Carepath(AuthoringFacade, DayFacade):
     def read_case(self, actor: Actor, case_id: int) -> CaseView:
         return self._do(lambda s, now: clients.read_case(s, actor, case_id, now))
 
-    def read_case_events(self, actor: Actor, case_id: int) -> list[EventView]:
-        return self._do(lambda s, now: clients.read_case_events(s, actor, case_id, now))
+    def read_case_events(self, actor: Actor, case_id: int, limit: int = DEFAULT_LIMIT,
+                         cursor: str | None = None) -> Page[EventView]:
+        """One page of a case's event log, oldest first. Raises NotFound, NotAllowed, NotOnCareTeam, BadRequest."""
+        return self._do(lambda s, now: clients.read_case_events(s, actor, case_id, now, limit, cursor))
 
-    def read_case_file(self, actor: Actor, case_id: int) -> dict:
-        return self._do(lambda s, now: casefile.read_case_file(s, self.specs, actor, case_id, now))
+    def read_case_file(self, actor: Actor, case_id: int, everything: bool = False) -> dict:
+        """The case file page (`everything`: engine steps in the timeline too), with the case's adherence."""
+        return self._do(lambda s, now: casefile.read_case_file(s, self.specs, actor, case_id, now, everything))
 
     def send_message(self, actor: Actor, case_id: int, name: str, payload) -> dict:
         """A person sends a message into a case (the API, "Report a crisis"): only the messages people may send,
@@ -251,14 +260,19 @@ class Carepath(AuthoringFacade, DayFacade):
 
     # ---------- tasks ----------
 
-    def list_tasks(self, actor: Actor, **filters: Any) -> list[TaskView]:
+    def list_tasks(self, actor: Actor, **filters: Any) -> Page[TaskView]:
+        """One page of the open tasks the person may see: filters, `q`, `sort`, `limit`, `cursor` as in
+        inbox.list_tasks. Raises BadRequest (a cursor not made here)."""
         return self._do(lambda s, now: inbox.list_tasks(s, actor, now, **filters))
 
-    def inbox_page(self, actor: Actor, view: str, team_lead: bool) -> InboxPage:
+    def inbox_page(self, actor: Actor, view: str, team_lead: bool, **filters: Any) -> InboxPage:
+        """The inbox: one page of a view (filtered, searched, sorted and paged as in list_tasks), the counts on
+        the tabs, the pathways to filter by and, for supervisors, who each task may be handed to."""
         def work(session: Session, now: datetime) -> InboxPage:
-            tasks = inbox.list_tasks(session, actor, now, view=view)
-            assignees = people.users_by_role(session, {t["role"] for t in tasks}) if team_lead else {}
-            return InboxPage(tasks, inbox.task_counts(session, actor, now), assignees)
+            tasks = inbox.list_tasks(session, actor, now, view=view, **filters)
+            assignees = people.users_by_role(session, {t["role"] for t in tasks.items}) if team_lead else {}
+            return InboxPage(tasks.items, inbox.task_counts(session, actor, now), assignees, tasks.next_cursor,
+                             library.pathway_ids(session))
         return self._do(work)
 
     def read_task(self, actor: Actor, task_id: int) -> dict:
@@ -296,8 +310,9 @@ class Carepath(AuthoringFacade, DayFacade):
         transaction. Raises NotFound, TaskNotOpen, NotAllowed, InvalidFormData, StaleInstance, PathwayFailed."""
         def work(session: Session, now: datetime) -> Completion:
             opened = self.runtime.complete_task(session, now, actor, task_id, data)
-            done = inbox.tasks_by_id(session, [task_id], now)[0]
-            return Completion(done, inbox.tasks_by_id(session, [t.id for t in opened], now))
+            # One query for the completed task and those it opened (by id, as before).
+            views = inbox.tasks_by_id(session, [task_id, *(t.id for t in opened)], now)
+            return Completion(next(v for v in views if v["id"] == task_id), [v for v in views if v["id"] != task_id])
         return self._do(work, now)
 
     def fire_timers(self, instance_id: int, now: datetime) -> None:
@@ -316,11 +331,38 @@ class Carepath(AuthoringFacade, DayFacade):
         return self._do(lambda s, now: retry_incident(s, job_id))
 
     def export_events(self, fmt: str, out: IO[str], by: Actor | None = None, who: str | None = None,
-                      target: str | None = None) -> None:
-        """Write the event log as CSV or XES to `out`. The export is audited: who (`by`, or `who` for the
-        operating-system user of a CLI export) and what (format, where to, how many events, cases, clients)."""
+                      target: str | None = None, since: datetime | None = None, before: datetime | None = None) -> None:
+        """Write the event log (optionally the events with `since <= at < before`) as CSV or XES to `out`, a chunk
+        at a time. The export is audited: who (`by`, or `who` for the operating-system user of a CLI export) and
+        what (format, where to, the window, how many events, cases, clients)."""
         def work(session: Session, now: datetime) -> None:
-            out.write(export.events_csv(session) if fmt == "csv" else export.events_xes(session))
             audit.record(session, by, "export", "events", f"events.{fmt}", None, now, username=who,
-                         detail={"format": fmt, "output": target or "stdout", **export.extent(session)})
+                         detail={"format": fmt, "output": target or "stdout", **_window(since, before),
+                                 **export.extent(session, since, before)})
+            for chunk in export.chunks(session, fmt, since, before):
+                out.write(chunk)
         self._do(work)
+
+    def stream_events(self, actor: Actor, fmt: str, since: datetime | None, before: datetime | None) -> Iterator[str]:
+        """The event log for a download, as text chunks read while they are sent (constant memory). Quality staff
+        and supervisors. The export is audited before the first byte leaves, in its own transaction, so a download
+        broken off half way is still on record. Raises NotAllowed, BadRequest (a format other than csv or xes)."""
+        actor.require({"quality", "supervisor"}, "export the event log")
+        if fmt not in export.FORMATS:
+            raise BadRequest("The export format is csv or xes.")
+
+        def record(session: Session, now: datetime) -> None:
+            audit.record(session, actor, "export", "events", f"events.{fmt}", None, now,
+                         detail={"format": fmt, "output": "download", **_window(since, before),
+                                 **export.extent(session, since, before)})
+        self._do(record)
+
+        def chunks() -> Iterator[str]:
+            with unit_of_work(self.db) as session:
+                yield from export.chunks(session, fmt, since, before)
+        return chunks()
+
+
+def _window(since: datetime | None, before: datetime | None) -> dict[str, str]:
+    """An export's time window, for its audit entry."""
+    return {k: v.isoformat() for k, v in (("since", since), ("before", before)) if v is not None}

@@ -18,6 +18,8 @@ from .clients import case_row, case_view, client_row, client_view, event_view
 from .inbox import task_view
 from .library import SpecCache
 from .models import Case, Client, Event, FormSubmission, HumanTask, PathwayInstance, PathwayVersion, User
+from .quality.adherence import case_promises
+from .timeline import timeline
 
 # Forms whose latest submission is "the current plan". The first form id found wins per kind.
 PLAN_FORMS = {
@@ -27,9 +29,10 @@ PLAN_FORMS = {
 EVENT_LIMIT = 500
 
 
-def read_case_file(session: Session, specs: SpecCache, actor: Actor, case_id, now: datetime) -> dict:
-    """Everything on the case file page. Audited as a read of the case. Raises NotFound, NotAllowed,
-    NotOnCareTeam."""
+def read_case_file(session: Session, specs: SpecCache, actor: Actor, case_id, now: datetime,
+                   everything: bool = False) -> dict:
+    """Everything on the case file page (with `everything`, the timeline shows engine steps too). Audited as a
+    read of the case. Raises NotFound, NotAllowed, NotOnCareTeam."""
     case = case_row(session, case_id)
     require_client(session, actor, case.client_id, now)
     client = client_row(session, case.client_id)
@@ -46,6 +49,8 @@ def read_case_file(session: Session, specs: SpecCache, actor: Actor, case_id, no
         "open_tasks": [task_view(t, now, client) for t in open_tasks],
         "events": [event_view(e) for e in events],
         "events_truncated": len(events) == EVENT_LIMIT,
+        "timeline": timeline(session, case.id, everything),
+        "adherence": case_promises(session, now, case.id),
         "scores": _score_series(view["scores"]),
         "latest_scores": latest_scores(view["scores"]),
         "plans": plans(session, specs, client.id),
@@ -54,13 +59,8 @@ def read_case_file(session: Session, specs: SpecCache, actor: Actor, case_id, no
 
 
 def day_additions(session: Session, actor: Actor, case: Case, now: datetime) -> dict:
-    """The case's contacts (shown on the timeline), the task behind each "completed" event (its form opens
-    read-only from the timeline) and the case's current risk (a running crisis shows as one)."""
-    done = session.execute(select(HumanTask.instance_id, HumanTask.bpmn_id, HumanTask.id).where(
-        HumanTask.case_id == case.id, HumanTask.status == "completed").order_by(HumanTask.id).limit(EVENT_LIMIT)).all()
+    """The case's contacts (shown on the timeline) and the case's current risk (a running crisis shows as one)."""
     return {"contacts": contacts.of_case(session, case.id, now, actor.id),
-            # "<instance id>:<element id>" -> the task completed there (the latest, for an element done twice)
-            "completed_tasks": {f"{instance_id}:{bpmn_id}": task_id for instance_id, bpmn_id, task_id in done},
             "current_risk": current_risk(session, [case.id], {case.id: case.risk_level})[case.id]}
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, defaultload
 
 from . import audit, forms
 from .access import RECORD_READERS, REGISTRARS, TEAM_LEADS, Actor, is_record_id
 from .careteam import require_client, visible_clients
 from .errors import BadRequest, FieldError, InvalidFormData, NotAllowed, NotFound
 from .models import Case, Client, Event, PathwayInstance, PathwayVersion, Score, User
+from .names import name_matches
+from .paging import DEFAULT_LIMIT, Page, SortKey, keyset_page
 from .states import CaseStatus
 from .views import CaseView, ClientView, EventView
 
@@ -138,24 +140,27 @@ def read_client(session: Session, actor: Actor, client_id, now: datetime, audite
     return client_view(client, list(cases), now.date())
 
 
-def search_clients(session: Session, actor: Actor, query: str, now: datetime, limit: int = 50) -> list[ClientView]:
-    """Clients whose name matches `query` (or all, without one), among those the person may open (filtered in
-    the query, never after it). The search is audited: one entry per client found, each with the SHA-256 of
+def search_clients(session: Session, actor: Actor, query: str, now: datetime, limit: int = DEFAULT_LIMIT,
+                   cursor: str | None = None) -> Page[ClientView]:
+    """One page of the clients whose name matches `query` (or all, without one), among those the person may
+    open (filtered in the query, never after it), by family name, then given name, then id. Name matching and
+    its indexes: engine/names.py. The search is audited: one entry per client found, each with the SHA-256 of
     the query (never the query: it is a name), or one entry without a client when nothing matched."""
     actor.require(RECORD_READERS, "search client records")
+    # The case manager's name is shown; their roles are not (loaded only if something asks).
     stmt = (select(Client).where(visible_clients(actor, now))
-            .order_by(Client.family_name, Client.given_name, Client.id).limit(limit))
+            .options(defaultload(Client.case_manager).lazyload(User.roles)))
     q = (query or "").strip()
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(func.lower(Client.family_name).like(like), func.lower(Client.given_name).like(like),
-                              func.lower(Client.given_name + " " + Client.family_name).like(like)))
-    found = session.scalars(stmt).all()
-    digest = query_hash(q)
-    for client in found or [None]:
-        audit.record(session, actor, "search", "client", digest, client.id if client else None, now,
-                     detail={"results": len(found)})
-    return [client_view(c, [], now.date()) for c in found]
+        stmt = stmt.where(name_matches(q, session.get_bind().dialect.name))
+    order = [SortKey(Client.family_name), SortKey(Client.given_name), SortKey(Client.id)]
+    today = now.date()
+    page = keyset_page(session, stmt, order, limit, cursor,
+                       key_of=lambda r: (r.Client.family_name, r.Client.given_name, r.Client.id),
+                       view=lambda r: client_view(r.Client, [], today))
+    audit.record_many(session, actor, "search", "client", query_hash(q), [c["id"] for c in page.items] or [None],
+                      now, detail={"results": len(page.items)})
+    return page
 
 
 def query_hash(query: str) -> str:
@@ -210,10 +215,13 @@ def event_view(e: Event) -> EventView:
             "role": e.role, "user": e.username}
 
 
-def read_case_events(session: Session, actor: Actor, case_id, now: datetime) -> list[EventView]:
-    """The case's event log, oldest first. Audited. Raises NotFound, NotAllowed, NotOnCareTeam."""
+def read_case_events(session: Session, actor: Actor, case_id, now: datetime, limit: int = DEFAULT_LIMIT,
+                     cursor: str | None = None) -> Page[EventView]:
+    """One page of the case's event log, oldest first (by time, then id: ix_events_case_at). Audited.
+    Raises NotFound, NotAllowed, NotOnCareTeam, BadRequest (a cursor not made here)."""
     case = case_row(session, case_id)
     require_client(session, actor, case.client_id, now)
     audit.record(session, actor, "read", "events", case.id, case.client_id, now)
-    rows = session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.at, Event.id)).all()
-    return [event_view(e) for e in rows]
+    return keyset_page(session, select(Event).where(Event.case_id == case.id),
+                       [SortKey(Event.at), SortKey(Event.id)], limit, cursor,
+                       key_of=lambda r: (r.Event.at, r.Event.id), view=lambda r: event_view(r.Event))

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, case as sql_case, false, func, or_, select, true, update
+from sqlalchemy import case as sql_case, func, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, carryover
-from .access import RECORD_READERS, TEAM_LEADS, Actor, is_record_id, may_work_task
+from .access import TEAM_LEADS, Actor, is_record_id, may_work_task
 from .careteam import require_task
 from .errors import BadRequest, NotAllowed, NotFound, NotOnCareTeam, TaskNotOpen
 from .library import SpecCache
 from .models import Client, Event, FormSubmission, HumanTask, PathwayInstance, User
+from .paging import DEFAULT_LIMIT, Page
 from .states import Lifecycle
+from .task_lists import SORTS, VIEWS, TaskQuery, open_tasks, task_columns, task_view_of, visible_open
 from .views import TaskView
 
 
@@ -34,48 +36,15 @@ def task_view(ht: HumanTask, now: datetime, client: Client | None = None) -> Tas
     return view
 
 
-def _visible(actor: Actor):
-    """Tasks assigned to me, unassigned tasks of my roles; supervisors see the whole team's. Each is a task
-    the person may open (careteam.require_task): an inbox never lists what it would then refuse."""
-    if not actor.has_any(RECORD_READERS):
-        return false()  # admins run the system and see no client's work
-    if actor.has_any(TEAM_LEADS):
-        return true()
-    return or_(HumanTask.assignee_id == actor.id,
-               and_(HumanTask.assignee_id.is_(None), HumanTask.role.in_(sorted(actor.roles))))
-
-
-VIEWS = ("mine", "team", "all")
-
-
-def _in_view(actor: Actor, view: str):
-    """`mine`: assigned to me; `team`: unassigned tasks of my roles; `all`: everything I may see."""
-    if view == "mine":
-        return HumanTask.assignee_id == actor.id
-    if view == "team":
-        return and_(HumanTask.assignee_id.is_(None), HumanTask.role.in_(sorted(actor.roles)))
-    return _visible(actor)
-
-
 def list_tasks(session: Session, actor: Actor, now: datetime, case_id: int | None = None, role: str | None = None,
                mine: bool = False, pathway: str | None = None, client_id: int | None = None,
-               view: str = "all", limit: int = 500) -> list[TaskView]:
-    """Open tasks the caller may see, most urgent first (overdue, then by due time, then oldest)."""
-    stmt = (select(HumanTask, Client).join(Client, Client.id == HumanTask.client_id)
-            .where(HumanTask.status == "open", _visible(actor), _in_view(actor, view)))
-    if mine:
-        stmt = stmt.where(HumanTask.assignee_id == actor.id)
-    if case_id is not None:
-        stmt = stmt.where(HumanTask.case_id == case_id)
-    if client_id is not None:
-        stmt = stmt.where(HumanTask.client_id == client_id)
-    if role:
-        stmt = stmt.where(HumanTask.role == role)
-    if pathway:
-        stmt = stmt.where(HumanTask.process_id == pathway)
-    no_due_last = sql_case((HumanTask.due_at.is_(None), 1), else_=0)
-    stmt = stmt.order_by(no_due_last, HumanTask.due_at, HumanTask.created_at, HumanTask.id).limit(limit)
-    return [task_view(ht, now, client) for ht, client in session.execute(stmt).all()]
+               view: str = "all", q: str = "", sort: str = "due", limit: int = DEFAULT_LIMIT,
+               cursor: str | None = None) -> Page[TaskView]:
+    """One page of the open tasks the caller may see, in the list's order (`sort`: due, most urgent first;
+    created; client), after `cursor`. Filtered, sorted and cut in SQL (engine/task_lists.py)."""
+    query = TaskQuery(view=view if view in VIEWS else "all", mine=mine, case_id=case_id, client_id=client_id,
+                      role=role, pathway=pathway, q=q or "", sort=sort if sort in SORTS else "due")
+    return open_tasks(session, actor, now, query, limit, cursor)
 
 
 def task_counts(session: Session, actor: Actor, now: datetime) -> dict[str, dict[str, int]]:
@@ -84,7 +53,7 @@ def task_counts(session: Session, actor: Actor, now: datetime) -> dict[str, dict
     for view in VIEWS:
         total, overdue = session.execute(
             select(func.count(), func.count(sql_case((HumanTask.due_at < now, 1))))
-            .where(HumanTask.status == "open", _visible(actor), _in_view(actor, view))).one()
+            .where(HumanTask.status == "open", visible_open(actor, view))).one()
         counts[view] = {"open": total, "overdue": overdue}
     return counts
 
@@ -222,8 +191,8 @@ def assign(session: Session, actor: Actor, task_id, username: str | None, now: d
 def take_next(session: Session, actor: Actor, now: datetime) -> TaskView | None:
     """The most urgent open task the person may do: one assigned to them, else the oldest-due unassigned
     task of their roles, which is claimed for them. None when nothing waits."""
-    candidates = list_tasks(session, actor, now, view="mine", limit=1) + list_tasks(session, actor, now, view="team",
-                                                                                      limit=50)
+    candidates = (list_tasks(session, actor, now, view="mine", limit=1).items
+                  + list_tasks(session, actor, now, view="team", limit=50).items)
     candidates.sort(key=lambda t: (t["due_at"] is None, t["due_at"] or "", t["created_at"], t["id"]))
     for task in candidates:
         if task["assignee"] is not None:
@@ -238,8 +207,8 @@ def take_next(session: Session, actor: Actor, now: datetime) -> TaskView | None:
 
 
 def tasks_by_id(session: Session, ids: list[int], now: datetime) -> list[TaskView]:
+    """The tasks' views, by id: one column query (no ORM objects, no lazy loads of people and their roles)."""
     if not ids:
         return []
-    rows = session.execute(select(HumanTask, Client).join(Client, Client.id == HumanTask.client_id)
-                           .where(HumanTask.id.in_(ids)).order_by(HumanTask.id)).all()
-    return [task_view(ht, now, client) for ht, client in rows]
+    rows = session.execute(task_columns().where(HumanTask.id.in_(ids)).order_by(HumanTask.id)).all()
+    return [task_view_of(r, now) for r in rows]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
-                        TypeDecorator, UniqueConstraint)
+                        TypeDecorator, UniqueConstraint, func, literal_column, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("intake", "case_manager", "clinician", "supervisor", "crisis", "quality", "admin")
@@ -100,7 +100,7 @@ class Client(Base):
     __tablename__ = "clients"
     id: Mapped[int] = mapped_column(primary_key=True)
     given_name: Mapped[str] = mapped_column(String(100))
-    family_name: Mapped[str] = mapped_column(String(100), index=True)
+    family_name: Mapped[str] = mapped_column(String(100))
     birth_date: Mapped[date] = mapped_column(Date)
     preferred_language: Mapped[str | None] = mapped_column(String(50))
     phone: Mapped[str | None] = mapped_column(String(40))
@@ -113,8 +113,18 @@ class Client(Base):
     registered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime]
     case_manager: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[case_manager_id])
-    # The duplicate warning at registration looks clients up by birth date (engine/duplicates.py).
-    __table_args__ = (Index("ix_clients_birth_date", "birth_date"),)
+    # Name search (engine/names.py): a prefix of either name on both databases, and on PostgreSQL a trigram
+    # GIN index on the lowercased full name (created by migration 0007_scale only, with pg_trgm).
+    __table_args__ = (
+        Index("ix_clients_sort_name", "family_name", "given_name", "id"),
+        Index("ix_clients_family_lower", func.lower(literal_column("family_name"))),
+        Index("ix_clients_given_lower", func.lower(literal_column("given_name"))),
+        Index("ix_clients_name_trgm",
+              func.lower(literal_column("(given_name || ' ') || family_name")).label("full_name"),
+              postgresql_using="gin", postgresql_ops={"full_name": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+        # The duplicate warning at registration looks clients up by birth date (engine/duplicates.py).
+        Index("ix_clients_birth_date", "birth_date"),
+    )
 
 
 class Case(Base):
@@ -215,6 +225,8 @@ class PathwayInstance(Base):
     ended_at: Mapped[datetime | None]
     pathway_version: Mapped[PathwayVersion] = relationship(lazy="joined")
     __mapper_args__ = {"version_id_col": version}
+    # Quality measures that start from one pathway's instances (engine/quality/episodes.py).
+    __table_args__ = (Index("ix_pathway_instances_pathway", "process_id", "started_at"),)
 
 
 class MessageWait(Base):
@@ -254,13 +266,26 @@ class HumanTask(Base):
     about_task_id: Mapped[int | None] = mapped_column(ForeignKey("human_tasks.id", name="fk_human_tasks_about"))
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
     __table_args__ = (
-        Index("ix_human_tasks_open_role", "status", "role", "due_at"),
-        Index("ix_human_tasks_open_assignee", "status", "assignee_id", "due_at"),
+        # The lists of open tasks (engine/task_lists.py), each in its list's order; partial, so they hold the
+        # open tasks only (a few percent of the table) and closed work costs them nothing.
+        Index("ix_human_tasks_open_mine", "assignee_id", "due_at", "id",
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        Index("ix_human_tasks_open_queue", "role", "due_at", "id",
+              postgresql_where=text("status = 'open' AND assignee_id IS NULL"),
+              sqlite_where=text("status = 'open' AND assignee_id IS NULL")),
+        Index("ix_human_tasks_open_due", "due_at", "id",
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        Index("ix_human_tasks_open_created", "created_at", "id",
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        Index("ix_human_tasks_open_client", "client_id",
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
         Index("ix_human_tasks_case", "case_id", "status"),
         Index("ix_human_tasks_instance", "instance_id", "status"),
         # The care team: whose clients a person holds or has done work for (engine/careteam.py).
         Index("ix_human_tasks_holder", "assignee_id", "status", "client_id"),
         Index("ix_human_tasks_done_by", "completed_by", "client_id"),
+        # Quality measures that start from one pathway step's tasks (engine/quality/episodes.py).
+        Index("ix_human_tasks_step", "process_id", "bpmn_id", "status"),
         # My caseload: next due work per client (engine/caseload.py).
         Index("ix_human_tasks_client_open", "client_id", "status", "due_at"),
     )
@@ -289,6 +314,8 @@ class Score(Base):
     total: Mapped[int | None]
     severity: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime]
+    # Depression remission (engine/quality/episodes.py): each case's scores of one instrument in time order.
+    __table_args__ = (Index("ix_scores_instrument_case", "instrument", "case_id", "at", "total"),)
 
 
 # ---------- time ----------
@@ -325,7 +352,7 @@ class Event(Base):
     __tablename__ = "events"
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
-    case_id: Mapped[int | None] = mapped_column(index=True)
+    case_id: Mapped[int | None]
     client_id: Mapped[int | None]
     instance_id: Mapped[int | None]
     process_id: Mapped[str | None] = mapped_column(String(100))
@@ -336,6 +363,14 @@ class Event(Base):
     role: Mapped[str | None] = mapped_column(String(32))
     username: Mapped[str | None] = mapped_column(String(64))
     human_task_id: Mapped[int | None]
+    __table_args__ = (
+        # A case's log in order, paged by (at, id).
+        Index("ix_events_case_at", "case_id", "at", "id"),
+        # A quality measure's index events: a few activities among millions of events.
+        Index("ix_events_activity", "activity", "lifecycle", "at"),
+        # The pathway heat map: one pathway's events in a period.
+        Index("ix_events_pathway_at", "process_id", "at"),
+    )
 
 
 class AuditEntry(Base):

@@ -87,17 +87,22 @@ class Worker:
     # ---------- claiming ----------
 
     def _claim(self, now: datetime) -> list[tuple]:
+        """Lease the next batch of due jobs in one statement: UPDATE … WHERE id IN (the due jobs, oldest first,
+        FOR UPDATE SKIP LOCKED on PostgreSQL, so racing workers take different jobs) RETURNING what firing
+        needs. SQLite has one writer at a time, which serialises the claims anyway."""
         real = self.real_now()
+        due = (select(TimerJob.id).where(TimerJob.status == JobStatus.PENDING, TimerJob.due_at <= now,
+                                         or_(TimerJob.locked_until.is_(None), TimerJob.locked_until < real))
+               .order_by(TimerJob.due_at, TimerJob.id).limit(self.batch))
         with self.cp.db.begin() as session:
-            stmt = (select(TimerJob).where(TimerJob.status == JobStatus.PENDING, TimerJob.due_at <= now,
-                                           or_(TimerJob.locked_until.is_(None), TimerJob.locked_until < real))
-                    .order_by(TimerJob.due_at, TimerJob.id).limit(self.batch))
-            if session.bind.dialect.name == "postgresql":
-                stmt = stmt.with_for_update(skip_locked=True)
-            jobs = session.scalars(stmt).all()
-            for job in jobs:
-                job.locked_by, job.locked_until = self.worker_id, real + self.lease
-            return [(j.id, j.kind, j.instance_id, j.human_task_id, j.due_at) for j in jobs]
+            if session.get_bind().dialect.name == "postgresql":
+                due = due.with_for_update(skip_locked=True)
+            rows = session.execute(
+                update(TimerJob).where(TimerJob.id.in_(due.scalar_subquery()))
+                .values(locked_by=self.worker_id, locked_until=real + self.lease)
+                .returning(TimerJob.id, TimerJob.kind, TimerJob.instance_id, TimerJob.human_task_id, TimerJob.due_at)
+                .execution_options(synchronize_session=False)).all()
+        return sorted((tuple(r) for r in rows), key=lambda r: (r[4], r[0]))
 
     def _still_mine(self, session: Session, job_id: int, now: datetime) -> bool:
         # One statement: mark the job done only if this worker still holds it. The row stays locked until

@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, carepath: Carepath | None = Non
     from .documents import bp as documents_bp
     from .inbox import bp as inbox_bp
     from .pathways import bp as pathways_bp
+    from .quality import bp as quality_bp
     from .supervision import bp as supervision_bp
     from .tasks import bp as tasks_bp
     from .ui import bp as ui_bp
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None, carepath: Carepath | None = Non
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never with cookies
     app.register_blueprint(api_bp)
     app.register_blueprint(auth_bp)
-    for staff_bp in (ui_bp, inbox_bp, tasks_bp, clients_bp, cases_bp, access_bp, pathways_bp, contacts_bp,
+    for staff_bp in (ui_bp, inbox_bp, tasks_bp, clients_bp, cases_bp, access_bp, pathways_bp, quality_bp, contacts_bp,
                      caseload_bp, supervision_bp, documents_bp):
         app.register_blueprint(staff_bp)
     app.config["CAREPATH_HOME_ENDPOINT"] = "inbox.index"

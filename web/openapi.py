@@ -32,6 +32,19 @@ def _id_param(name: str) -> dict:
             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 
 
+# Paged lists (engine/paging.py): ?limit= and ?cursor= in, the next page in an RFC 8288 Link header.
+_PAGE_PARAMS = [
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+    {"name": "cursor", "in": "query", "schema": {"type": "string"},
+     "description": "from the Link header of the previous page"},
+]
+
+
+def _paged(schema: dict) -> dict:
+    link = {"description": 'the next page: <URL>; rel="next" (absent on the last page)', "schema": {"type": "string"}}
+    return {"200": {**_json(schema), "headers": {"Link": link}}}
+
+
 def _op(summary: str, responses: dict, *, body: dict | None = None, params: list | None = None,
         errors=(400, 401, 403, 404)) -> dict:
     # 400 is on every route: a NUL byte anywhere in the query string is refused before anything else.
@@ -169,6 +182,39 @@ def _pathway_paths() -> dict:
     }
 
 
+_PERIOD = [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"},
+            "description": "first UTC date (inclusive); default 89 days before `to`"},
+           {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"},
+            "description": "last UTC date (inclusive); default today"},
+           {"name": "pathway", "in": "query", "schema": {"type": "string"}},
+           {"name": "case_manager", "in": "query", "schema": {"type": "string"}},
+           {"name": "risk_level", "in": "query", "schema": {"type": "string"}}]
+_PAGE = [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+         {"name": "cursor", "in": "query", "schema": {"type": "string"}}]
+_MEASURE = {"type": "object", "required": ["id", "title", "numerator", "denominator", "rate"], "properties": {
+    "id": {"type": "string"}, "title": {"type": "string"}, "numerator": {"type": "integer"},
+    "denominator": {"type": "integer"}, "rate": {"type": ["number", "null"]}}}
+_MEASURE_CASE = {"type": "object", "required": ["case_id", "client_id", "met", "start", "due", "done"], "properties": {
+    "case_id": {"type": "integer"}, "client_id": {"type": "integer"}, "met": {"type": "boolean"},
+    "start": {"type": "string", "format": "date-time"}, "due": {"type": "string", "format": "date-time"},
+    "done": {"type": ["string", "null"], "format": "date-time"}, "pathway": {"type": "string"},
+    "late_seconds": {"type": ["integer", "null"]}}}
+
+
+def _quality_paths() -> dict:
+    """Quality measures and their drill-downs (docs/quality.md): quality staff and supervisors."""
+    measure = {"name": "measure_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "/quality/measures": {"get": _op(
+            "Quality, supervisor: every measure's numerator, denominator and rate for a period",
+            {"200": _json({"type": "array", "items": _MEASURE})}, params=_PERIOD, errors=(400, 401, 403))},
+        "/quality/measures/{measure_id}/cases": {"get": _op(
+            "Quality, supervisor: every case in the measure's denominator, oldest start first, paged "
+            "(Link: rel=next); audited",
+            {"200": _json({"type": "array", "items": _MEASURE_CASE})}, params=[measure, *_PERIOD, *_PAGE])},
+    }
+
+
 def openapi_document() -> dict:
     tid, cid, kid = _id_param("task_id"), _id_param("case_id"), _id_param("client_id")
     return {
@@ -197,9 +243,10 @@ def openapi_document() -> dict:
             "/clients": {
                 "post": _op("Register a client (intake, case manager, supervisor)",
                             {"201": _json(_CLIENT, "Created")}, body=_ref("ClientInput"), errors=(401, 403, 422)),
-                "get": _op("Search clients by name (?q=), among those the caller may open",
-                           {"200": _json({"type": "array", "items": _CLIENT})},
-                           params=[{"name": "q", "in": "query", "schema": {"type": "string"}}], errors=(401, 403)),
+                "get": _op("Search clients by name (?q=), among those the caller may open; paged",
+                           _paged({"type": "array", "items": _CLIENT}),
+                           params=[{"name": "q", "in": "query", "schema": {"type": "string"}}, *_PAGE_PARAMS],
+                           errors=(401, 403)),
             },
             "/clients/{client_id}": {
                 "get": _op("A client with their cases (care team, supervisors, quality; audited)",
@@ -225,16 +272,20 @@ def openapi_document() -> dict:
                 "Send a message into the case (crisis_reported starts crisis_response)",
                 {"202": _json({"type": "object"}, "Accepted")}, params=[cid], body=_MESSAGE,
                 errors=(401, 403, 404, 409, 422, 500))},
-            "/cases/{case_id}/events": {"get": _op("The case's event log, oldest first",
-                                                   {"200": _json({"type": "array", "items": _ref("Event")})},
-                                                   params=[cid])},
-            "/tasks": {"get": _op("Open tasks the caller may see (and open), most urgent first",
-                                  {"200": _json({"type": "array", "items": _ref("Task")})},
+            "/cases/{case_id}/events": {"get": _op("The case's event log, oldest first; paged",
+                                                   _paged({"type": "array", "items": _ref("Event")}),
+                                                   params=[cid, *_PAGE_PARAMS])},
+            "/tasks": {"get": _op("Open tasks the caller may see (and open), most urgent first unless sorted; paged",
+                                  _paged({"type": "array", "items": _ref("Task")}),
                                   params=[{"name": n, "in": "query", "schema": t} for n, t in (
                                       ("case_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}),
                                       ("client_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}),
                                       ("role", {"type": "string"}), ("pathway", {"type": "string"}),
-                                      ("mine", {"type": "string"}))], errors=(401,))},
+                                      ("mine", {"type": "string"}),
+                                      ("view", {"type": "string", "enum": ["mine", "team", "all"]}),
+                                      ("q", {"type": "string", "description": "client name"}),
+                                      ("sort", {"type": "string", "enum": ["due", "created", "client"]}))]
+                                  + _PAGE_PARAMS, errors=(401,))},
             "/tasks/{task_id}": {"get": _op("A task with its form (schema, ui_schema) and prefill data",
                                             {"200": _json(_ref("Task"))}, params=[tid])},
             "/tasks/{task_id}/claim": {"post": _op("Take an unassigned task of one's role",
@@ -254,6 +305,7 @@ def openapi_document() -> dict:
                 params=[tid], body={"type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}},
                 errors=(401, 403, 404, 409, 422, 500))},
             **_pathway_paths(),
+            **_quality_paths(),
             "/incidents": {"get": _op("Admin: timer jobs that kept failing (source timer_job) and pathway steps that "
                                       "failed (source step)", {"200": _json({"type": "array"})},
                                       errors=(401, 403))},

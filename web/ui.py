@@ -7,6 +7,7 @@ from flask import Blueprint, redirect, request, url_for
 
 from carepath.engine.access import CLINICAL_ROLES, READ_EVERY_RECORD, RECORD_READERS, REGISTRARS, TEAM_LEADS
 from carepath.engine.authoring.drafts import READERS as LIBRARY_READERS
+from carepath.engine.quality.facade import MEASURE_READERS
 
 from .appstate import cp, now
 from .auth import current_actor
@@ -24,6 +25,7 @@ NAV = (
     ("access.log", "Break-the-glass log", READ_EVERY_RECORD),
     ("contacts.billing", "Contacts for billing", READ_EVERY_RECORD),
     ("pathways.index", "Pathways", LIBRARY_READERS),
+    ("quality.index", "Quality", MEASURE_READERS),
 )
 INSTRUMENTS = {"phq9": "PHQ-9", "gad7": "GAD-7", "asq": "ASQ", "audit_c": "AUDIT-C", "auditc": "AUDIT-C"}
 
@@ -99,6 +101,19 @@ def relative(value) -> str:
             text = f"{count} {unit}{'' if count == 1 else 's'}"
             return f"in {text}" if seconds > 0 else f"{text} ago"
     return "now"
+
+
+@bp.app_template_filter("duration")
+def duration(seconds) -> str:
+    """A span of seconds in words: "2 days 3 hours", "45 minutes", "under a minute"."""
+    if seconds is None:
+        return "—"
+    span, parts = abs(int(seconds)), []
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        count, span = divmod(span, size)
+        if count:
+            parts.append(f"{count} {unit}{'' if count == 1 else 's'}")
+    return " ".join(parts[:2]) or "under a minute"
 
 
 @bp.app_template_filter("overdue_by")

@@ -19,11 +19,11 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
-from carepath.engine import audit
-from carepath.engine.access import Actor
-from carepath.engine.errors import BadRequest, Finding, NotAllowed, NotFound, PathwayInvalid, StaleInstance
-from carepath.engine.models import PathwayDraft, PathwayDraftStep, PathwayVersion
-from carepath.engine.pathway_files import FileSet
+from .. import audit
+from ..access import Actor
+from ..errors import BadRequest, Finding, NotAllowed, NotFound, PathwayInvalid, StaleInstance
+from ..models import PathwayDraft, PathwayDraftStep, PathwayVersion
+from ..pathway_files import FileSet
 
 from .gate import MIN_REASON, Report, check_reason
 from .review import Library, Review, current_library, review

@@ -12,8 +12,8 @@ import zipfile
 from dataclasses import dataclass, field
 from io import BytesIO
 
-from carepath.engine.errors import Finding
-from carepath.engine.pathway_files import MAX_FILE_BYTES
+from ..errors import Finding
+from ..pathway_files import MAX_FILE_BYTES
 
 from .review import MAX_FILES, MAX_TOTAL_BYTES
 

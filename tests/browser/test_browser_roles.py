@@ -16,10 +16,10 @@ SEES = {
     "intake": (["Inbox", "Clients", "Register a client"], "record", ["My tasks", "Team queue"]),
     "case_manager": (["Inbox", "My caseload", "Clients", "Register a client"], "record", ["My tasks", "Team queue"]),
     "clinician": (["Inbox", "Clients"], "care team", ["My tasks", "Team queue"]),
-    "supervisor": (["Inbox", "Overdue work", "Clients", "Register a client", LOG, BILLING, "Pathways"], "record",
-                   ["My tasks", "Team queue", "All open work"]),
+    "supervisor": (["Inbox", "Overdue work", "Clients", "Register a client", LOG, BILLING, "Pathways", "Quality"],
+                   "record", ["My tasks", "Team queue", "All open work"]),
     "crisis": (["Inbox", "Clients"], "care team", ["My tasks", "Team queue"]),
-    "quality": (["Inbox", "Clients", LOG, BILLING, "Pathways"], "record", ["My tasks", "Team queue"]),
+    "quality": (["Inbox", "Clients", LOG, BILLING, "Pathways", "Quality"], "record", ["My tasks", "Team queue"]),
     "admin": (["Inbox", "Pathways"], "not allowed", ["My tasks", "Team queue"]),
 }
 

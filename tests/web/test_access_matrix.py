@@ -115,6 +115,15 @@ POST  /api/v1/tasks/{open}/claim               empty        200  403  403  403  
 POST  /api/v1/tasks/{open}/release             empty        200  403  403  200  403  403  403  403  403
 POST  /api/v1/tasks/{open}/assign              to_intake    403  403  403  200  403  403  403  403  403
 POST  /api/v1/tasks/{open}/complete            no_data      422  403  403  403  403  403  403  403  403
+GET   /quality/                                -            403  403  403  200  403  200  403  403  403
+GET   /quality/measures.csv                    -            403  403  403  200  403  200  403  403  403
+GET   /quality/measures/{measure}              -            403  403  403  200  403  200  403  403  403
+GET   /quality/measures/{measure}/cases.csv    -            403  403  403  200  403  200  403  403  403
+GET   /quality/heatmap                         -            403  403  403  200  403  200  403  403  403
+GET   /quality/exports                         -            403  403  403  200  403  200  403  403  403
+GET   /quality/exports/events.{fmt}            -            403  403  403  200  403  200  403  403  403
+GET   /api/v1/quality/measures                 -            403  403  403  200  403  200  403  403  403
+GET   /api/v1/quality/measures/{measure}/cases -            403  403  403  200  403  200  403  403  403
 GET   /api/v1/incidents                        -            403  403  403  403  403  403  200  403  403
 POST  /api/v1/incidents/{incident}/retry       empty        403  403  403  403  403  403  404  403  403
 GET   /pathways/                               -            403  403  403  200  403  200  200  403  403
@@ -182,7 +191,7 @@ class World:
         admin = next(a for a in _actors(self.cp) if a.username == "admin")
         self.ids = {"client": done.client_id, "case": case_id, "done": done.id, "open": opened[0].id,
                     "incident": 1, "draft": self.cp.start_draft(admin, "intake"), "pathway": "intake", "version": 1,
-                    "bpmn": "intake.bpmn", "document": "safety-plan"}
+                    "bpmn": "intake.bpmn", "measure": "tasks_on_time", "fmt": "csv", "document": "safety-plan"}
         cover = next(a for a in _actors(self.cp) if a.username == "cover")
         self.cp.break_glass(cover, self.ids["client"], "Covering for Casey while she is on leave.")
         manager = next(a for a in _actors(self.cp) if a.username == "case_manager")

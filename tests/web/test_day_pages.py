@@ -27,7 +27,7 @@ def test_a_contact_is_recorded_from_the_case_file_shown_on_the_timeline_then_ame
     assert resp.status_code == 302 and resp.headers["Location"] == f"/cases/{case}"
     timeline = cm.text(f"/cases/{case}").split('id="contacts"')[1].split("</section>")[0]
     assert "Home visit contact</a>, 35 min with Client and mother" in timeline
-    contact_url = timeline.split('href="')[1].split('"')[0]
+    contact_url = "/contacts/" + timeline.split('href="/contacts/')[1].split('"')[0]
     assert "Edit this contact" in cm.text(contact_url)
     assert "Edit this contact" not in staff("supervisor").text(contact_url)
     with cp.db.begin() as session:  # a day later (moving the clock would end the sign-in too)

@@ -125,3 +125,22 @@ def test_times_are_shown_in_the_agencys_time_zone(staff, referral, cp, monkeypat
     html = staff("intake").text("/inbox?view=team")
     # T0 is Monday 2 March 2026 09:00 UTC; the referral is due a day later: 03:00 in Chicago (UTC-6).
     assert "Tue 3 Mar 2026, 03:00" in html and "Tue 3 Mar 2026, 09:00" not in html
+
+
+def test_a_filter_finds_a_task_beyond_the_first_500_and_pages_follow(staff, referral, cp, driver):
+    """The old inbox cut the list at 500 tasks and filtered what was left: a task further down was lost."""
+    from test_task_lists import add_tasks
+    template = driver.task(referral["case_id"], "record_referral")
+    add_tasks(cp, template, 510)
+    needle = add_tasks(cp, template, 1, family="Needleman", due_every=None)[0]
+    intake = staff("intake")
+    assert rows(intake.text("/inbox?view=team&q=needleman")) == [needle]
+    first = intake.text("/inbox?view=team&limit=500")
+    assert len(rows(first)) == 500 and needle not in rows(first)
+    next_page = re.search(r'<a href="([^"]+)" rel="next">Next page</a>', first).group(1).replace("&amp;", "&")
+    second = intake.text(next_page)
+    assert rows(second)[-1] == needle and len(rows(second)) == 12 and 'rel="next"' not in second
+    assert "First page" in second
+    assert intake.get("/inbox?view=team&cursor=garbage").status_code == 400
+    by_client = rows(intake.text("/inbox?view=team&sort=client&limit=3"))
+    assert len(by_client) == 3

@@ -5,6 +5,7 @@ from flask import g, jsonify
 
 from carepath.engine.errors import BadRequest
 
+from ..paging import page_args, paged_json
 from . import bp, cp, json_body, token_required
 
 
@@ -39,4 +40,6 @@ def send_message(case_id: int):
 @bp.get("/cases/<id:case_id>/events")
 @token_required
 def case_events(case_id: int):
-    return jsonify(cp().read_case_events(g.actor, case_id))
+    """One page of the case's event log, oldest first (`?limit=`, `?cursor=`; the next page in the Link header)."""
+    limit, cursor = page_args()
+    return paged_json(cp().read_case_events(g.actor, case_id, limit, cursor))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
+from ..paging import page_args, paged_json
 from . import bp, cp, json_body, token_required
 
 
@@ -15,7 +16,9 @@ def create_client():
 @bp.get("/clients")
 @token_required
 def search_clients():
-    return jsonify(cp().search_clients(g.actor, request.args.get("q", "")))
+    """One page of the clients matching `?q=` (`?limit=`, `?cursor=`; the next page in the Link header)."""
+    limit, cursor = page_args()
+    return paged_json(cp().search_clients(g.actor, request.args.get("q", "")[:100], limit, cursor))
 
 
 @bp.get("/clients/<id:client_id>")

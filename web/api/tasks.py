@@ -5,16 +5,21 @@ from flask import g, jsonify, request
 
 from carepath.engine.errors import BadRequest
 
+from ..paging import page_args, paged_json
 from . import bp, cp, int_arg, json_body, token_required
 
 
 @bp.get("/tasks")
 @token_required
 def list_tasks():
-    return jsonify(cp().list_tasks(
+    """One page of open tasks (`?limit=`, `?cursor=`; the next page in the Link header), filtered, searched
+    (`?q=` client name) and sorted (`?sort=due|created|client`) by the engine."""
+    limit, cursor = page_args()
+    return paged_json(cp().list_tasks(
         g.actor, case_id=int_arg("case_id"), client_id=int_arg("client_id"),
         role=request.args.get("role") or None, pathway=request.args.get("pathway") or None,
-        mine=request.args.get("mine") in ("1", "true", "yes")))
+        mine=request.args.get("mine") in ("1", "true", "yes"), view=request.args.get("view") or "all",
+        q=(request.args.get("q") or "")[:100], sort=request.args.get("sort") or "due", limit=limit, cursor=cursor))
 
 
 @bp.get("/tasks/<id:task_id>")

@@ -15,13 +15,10 @@ bp = Blueprint("cases", __name__)
 
 
 def timeline(file: dict) -> list[dict]:
-    """The case's events and contacts in one list, newest first; completed tasks link to their forms."""
-    done = file.get("completed_tasks") or {}
-    items = [{"kind": "event", "at": e["at"], "event": e,
-              "task_id": done.get(f"{e['instance_id']}:{e['activity']}") if e["lifecycle"] == "completed" else None}
-             for e in file["events"]]
-    items += [{"kind": "contact", "at": c["at"], "contact": c} for c in file.get("contacts") or []]
+    """The case's timeline (engine/timeline.py) with its contacts in place, newest first."""
+    items = list(file["timeline"]) + [{"kind": "contact", "at": c["at"], "contact": c} for c in file.get("contacts") or []]
     return sorted(items, key=lambda i: i["at"], reverse=True)
+
 
 CRISIS_MESSAGE = "crisis_reported"
 REASON_MAX = 1000
@@ -29,15 +26,15 @@ REASON_MAX = 1000
 
 def _page(case_id: int, reason: str = "", reason_error: str | None = None, status: int = 200):
     actor = current_actor()
-    file = cp().read_case_file(actor, case_id)
+    everything = request.args.get("timeline") == "all"
+    file = cp().read_case_file(actor, case_id, everything)
     plans = {kind: {**p, "answers": forms.describe(p["schema"], p["data"], p["ui_schema"])} if p else None
              for kind, p in file["plans"].items()}
     return render_template("cases/show.html", file=file, timeline=timeline(file),
-                           people_names={m["username"]: m["name"] for m in file["care_team"]},
                            may_record_contact=actor.has_any(CLINICAL_ROLES), case=file["case"], client=file["client"], plans=plans,
                            chart=score_chart(file["scores"], cp().settings.zone()), may_report=actor.has_any(MESSENGERS),
                            may_open_case=actor.has_any(REGISTRARS), reason=reason, reason_error=reason_error,
-                           reason_max=REASON_MAX), status
+                           reason_max=REASON_MAX, everything=everything), status
 
 
 @bp.get("/cases/<id:case_id>")

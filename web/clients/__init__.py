@@ -14,6 +14,7 @@ from carepath.engine.errors import CaseAlreadyOpen, InvalidFormData, PathwayFail
 from .. import forms
 from ..appstate import cp, now
 from ..auth import current_actor, login_required
+from ..paging import next_page_url, page_args
 
 bp = Blueprint("clients", __name__)
 
@@ -82,9 +83,10 @@ def _row_action(template: str, schema: dict, answers: dict, **extra):
 @login_required(RECORD_READERS)
 def search():
     query = (request.args.get("q") or "").strip()[:100]
-    found = cp().search_clients(current_actor(), query)
-    return render_template("clients/search.html", query=query, found=found,
-                           may_register=current_actor().has_any(REGISTRARS))
+    limit, cursor = page_args()
+    found = cp().search_clients(current_actor(), query, limit, cursor)
+    return render_template("clients/search.html", query=query, found=found.items, next_page=next_page_url(found),
+                           paged=bool(cursor), may_register=current_actor().has_any(REGISTRARS))
 
 
 @bp.route("/clients/new", methods=["GET", "POST"])

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from carepath.engine.access import TEAM_LEADS
+from carepath.engine.access import CLINICAL_ROLES, TEAM_LEADS
 from carepath.engine.errors import TaskNotOpen
+from carepath.engine.paging import Page
 
 from ..appstate import cp
 from ..auth import current_actor, login_required
+from ..paging import next_page_url, page_args
 from ..ui import back, is_team_lead
 
 bp = Blueprint("inbox", __name__)
@@ -20,31 +22,37 @@ def _views_for(actor) -> list[str]:
     return ["mine", "team", "all"] if is_team_lead(actor) else ["mine", "team"]
 
 
+SORTS = {"due": "Most urgent first", "created": "Oldest first", "client": "Client name"}
+
+
 @bp.get("/inbox")
 @login_required()
 def index():
+    """One page of a view, filtered, searched and sorted by the engine in SQL; "Next page" follows the same
+    keyset cursor the API uses."""
     actor = current_actor()
     views = _views_for(actor)
     view = request.args.get("view") if request.args.get("view") in views else landing_view(actor)
-    filters = {k: (request.args.get(k) or "").strip() for k in ("pathway", "client", "role")}
-    page = cp().inbox_page(actor, view, is_team_lead(actor))
-    in_view, counts, assignees = page.tasks, page.counts, page.assignees
-    options = {
-        "pathway": sorted({t["pathway"] for t in in_view}),
-        "client": sorted({(str(t["client_id"]), t.get("client_name", "")) for t in in_view}, key=lambda c: c[1]),
-        "role": sorted({t["role"] for t in in_view}),
-    }
-    shown = [t for t in in_view
-             if (not filters["pathway"] or t["pathway"] == filters["pathway"])
-             and (not filters["client"] or str(t["client_id"]) == filters["client"])
-             and (not filters["role"] or t["role"] == filters["role"])]
+    filters = {k: (request.args.get(k) or "").strip()[:100] for k in ("pathway", "client", "role", "q")}
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "due"
+    limit, cursor = page_args()
+    client_id = int(filters["client"]) if filters["client"].isdigit() and len(filters["client"]) < 10 else None
+    page = cp().inbox_page(actor, view, is_team_lead(actor), pathway=filters["pathway"] or None,
+                           client_id=client_id, role=filters["role"] or None, q=filters["q"], sort=sort,
+                           limit=limit, cursor=cursor)
+    roles = sorted(CLINICAL_ROLES) if is_team_lead(actor) else sorted(actor.roles)
+    options = {"pathway": page.pathways, "role": roles}
+    shown = page.tasks
     for t in shown:
         t["may_claim"] = t["assignee"] is None and t["role"] in actor.roles
         t["may_release"] = t["assignee"] == actor.username or (t["assignee"] is not None and is_team_lead(actor))
+    counts = page.counts
     return render_template("inbox/index.html", view=view, same_names=same_names(shown), views=[(v, VIEWS[v]) for v in views],
                            counts={v: counts[v]["open"] for v in views},
-                           overdue={v: counts[v]["overdue"] for v in views}, tasks=shown, filters=filters, options=options, people=assignees,
-                           filtered=any(filters.values()), may_reassign=is_team_lead(actor))
+                           overdue={v: counts[v]["overdue"] for v in views}, tasks=shown, filters=filters,
+                           options=options, people=page.assignees, sort=sort, sorts=SORTS,
+                           filtered=any(filters.values()), may_reassign=is_team_lead(actor),
+                           next_page=next_page_url(Page(shown, page.next_cursor)), paged=bool(cursor))
 
 
 # Roles whose work arrives in a team queue rather than assigned to them by name.

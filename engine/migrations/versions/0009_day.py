@@ -2,7 +2,7 @@
 indexes behind the caseload and the duplicate warning
 
 Revision ID: 0009_day
-Revises: 0006_safety
+Revises: 0008_quality
 Create Date: 2026-12-01
 """
 from alembic import op
@@ -11,9 +11,14 @@ import sqlalchemy as sa
 
 
 revision = '0009_day'
-down_revision = '0006_safety'
+down_revision = '0008_quality'
 branch_labels = None
 depends_on = None
+
+# SQLite alters a table by copying it (batch mode), which reflects the table first. Resolving its foreign keys
+# would reflect `clients` too, whose expression indexes (0007_scale) SQLAlchemy cannot reflect; only this
+# table is copied, so its own indexes (partial ones included) are all that must come across.
+SAME_TABLE_ONLY = {"resolve_fks": False}
 
 
 def upgrade() -> None:
@@ -82,7 +87,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
     )
     op.create_index('ix_due_date_changes_human_task_id', 'due_date_changes', ['human_task_id'])
-    with op.batch_alter_table('human_tasks', schema=None) as batch_op:
+    with op.batch_alter_table('human_tasks', schema=None, reflect_kwargs=SAME_TABLE_ONLY) as batch_op:
         batch_op.add_column(sa.Column('about_task_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key('fk_human_tasks_about', 'human_tasks', ['about_task_id'], ['id'])
         batch_op.create_index('ix_human_tasks_client_open', ['client_id', 'status', 'due_at'])
@@ -91,7 +96,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index('ix_clients_birth_date', table_name='clients')
-    with op.batch_alter_table('human_tasks', schema=None) as batch_op:
+    with op.batch_alter_table('human_tasks', schema=None, reflect_kwargs=SAME_TABLE_ONLY) as batch_op:
         batch_op.drop_index('ix_human_tasks_client_open')
         batch_op.drop_constraint('fk_human_tasks_about', type_='foreignkey')
         batch_op.drop_column('about_task_id')
