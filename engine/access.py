@@ -4,6 +4,7 @@ Which client records a person may open (the care team, break the glass) is engin
 messages people may send into a case is engine/messages.py."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .errors import NotAllowed
@@ -24,7 +25,7 @@ READ_EVERY_RECORD = TEAM_LEADS | {"quality"}
 MAX_ID = 2**31 - 1
 
 
-def is_record_id(value) -> bool:
+def is_record_id(value: object) -> bool:
     """An id that can name a row (ids out of range are "not found", never a database error)."""
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
@@ -37,10 +38,10 @@ class Actor:
     roles: frozenset[str]
     channel: str = "web"  # web | api | cli: recorded in the audit log
 
-    def has_any(self, roles) -> bool:
+    def has_any(self, roles: Iterable[str]) -> bool:
         return bool(self.roles & set(roles))
 
-    def require(self, roles, doing: str) -> None:
+    def require(self, roles: Iterable[str], doing: str) -> None:
         if not self.has_any(roles):
             raise NotAllowed(f"Your role does not allow you to {doing}.")
 

@@ -7,7 +7,7 @@ the callers turn into answers at their own edge. Callers never open sessions the
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any, TypeVar
@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 from . import audit, careteam, casefile, clients, export, inbox, incidents, library, people, signin
 from .access import Actor
 from .authoring.facade import AuthoringFacade
+from .quality.facade import QualityFacade
 from .clock import Clock
+from .day import DayFacade, task_extras
 from .db import make_engine, make_sessionmaker, unit_of_work
-from .errors import CaseAlreadyOpen, NotAuthenticated, PathwayFailed, PathwayInvalid
+from .errors import BadRequest, CaseAlreadyOpen, NotAuthenticated, PathwayFailed, PathwayInvalid
 from .library import SpecCache, sync_library
 from .models import User
 from .paging import DEFAULT_LIMIT, Page
@@ -64,12 +66,14 @@ class TaskPage:
     context: dict | None  # the client's context beside the form, for those who read records
     people: list[dict]  # who a supervisor may hand the task to
     done: dict | None  # for a closed task: who completed it, when, and what they submitted
+    extras: dict = field(default_factory=dict)  # draft, contacts, a required contact, the late task (day.py)
 
 
-class Carepath(AuthoringFacade):
+class Carepath(AuthoringFacade, QualityFacade, DayFacade):
     """One per process (or per test): a database connection pool, the spec cache and the runtime.
 
-    The pathway library's authoring (drafts, review, publishing, roll back) is in authoring/facade.py."""
+    The pathway library's authoring (drafts, review, publishing, roll back) is in authoring/facade.py; contacts,
+    form drafts, the caseload, supervision of late work and client copies in day.py."""
 
     def __init__(self, settings: Settings, clock: Clock | None = None):
         self.settings = settings
@@ -237,8 +241,9 @@ class Carepath(AuthoringFacade):
         """One page of a case's event log, oldest first. Raises NotFound, NotAllowed, NotOnCareTeam, BadRequest."""
         return self._do(lambda s, now: clients.read_case_events(s, actor, case_id, now, limit, cursor))
 
-    def read_case_file(self, actor: Actor, case_id: int) -> dict:
-        return self._do(lambda s, now: casefile.read_case_file(s, self.specs, actor, case_id, now))
+    def read_case_file(self, actor: Actor, case_id: int, everything: bool = False) -> dict:
+        """The case file page (`everything`: engine steps in the timeline too), with the case's adherence."""
+        return self._do(lambda s, now: casefile.read_case_file(s, self.specs, actor, case_id, now, everything))
 
     def send_message(self, actor: Actor, case_id: int, name: str, payload) -> dict:
         """A person sends a message into a case (the API, "Report a crisis"): only the messages people may send,
@@ -283,7 +288,8 @@ class Carepath(AuthoringFacade):
                 return TaskPage(task, None, [], {**(done or {}), "data": None})
             return TaskPage(
                 task, casefile.task_context(session, self.specs, actor, task["case_id"], now),
-                people.users_by_role(session, [task["role"]]).get(task["role"], []) if team_lead else [], done)
+                people.users_by_role(session, [task["role"]]).get(task["role"], []) if team_lead else [], done,
+                task_extras(session, actor, task, now))
         return self._do(work)
 
     def claim(self, actor: Actor, task_id: int) -> TaskView:
@@ -325,11 +331,38 @@ class Carepath(AuthoringFacade):
         return self._do(lambda s, now: retry_incident(s, job_id))
 
     def export_events(self, fmt: str, out: IO[str], by: Actor | None = None, who: str | None = None,
-                      target: str | None = None) -> None:
-        """Write the event log as CSV or XES to `out`. The export is audited: who (`by`, or `who` for the
-        operating-system user of a CLI export) and what (format, where to, how many events, cases, clients)."""
+                      target: str | None = None, since: datetime | None = None, before: datetime | None = None) -> None:
+        """Write the event log (optionally the events with `since <= at < before`) as CSV or XES to `out`, a chunk
+        at a time. The export is audited: who (`by`, or `who` for the operating-system user of a CLI export) and
+        what (format, where to, the window, how many events, cases, clients)."""
         def work(session: Session, now: datetime) -> None:
-            out.write(export.events_csv(session) if fmt == "csv" else export.events_xes(session))
             audit.record(session, by, "export", "events", f"events.{fmt}", None, now, username=who,
-                         detail={"format": fmt, "output": target or "stdout", **export.extent(session)})
+                         detail={"format": fmt, "output": target or "stdout", **_window(since, before),
+                                 **export.extent(session, since, before)})
+            for chunk in export.chunks(session, fmt, since, before):
+                out.write(chunk)
         self._do(work)
+
+    def stream_events(self, actor: Actor, fmt: str, since: datetime | None, before: datetime | None) -> Iterator[str]:
+        """The event log for a download, as text chunks read while they are sent (constant memory). Quality staff
+        and supervisors. The export is audited before the first byte leaves, in its own transaction, so a download
+        broken off half way is still on record. Raises NotAllowed, BadRequest (a format other than csv or xes)."""
+        actor.require({"quality", "supervisor"}, "export the event log")
+        if fmt not in export.FORMATS:
+            raise BadRequest("The export format is csv or xes.")
+
+        def record(session: Session, now: datetime) -> None:
+            audit.record(session, actor, "export", "events", f"events.{fmt}", None, now,
+                         detail={"format": fmt, "output": "download", **_window(since, before),
+                                 **export.extent(session, since, before)})
+        self._do(record)
+
+        def chunks() -> Iterator[str]:
+            with unit_of_work(self.db) as session:
+                yield from export.chunks(session, fmt, since, before)
+        return chunks()
+
+
+def _window(since: datetime | None, before: datetime | None) -> dict[str, str]:
+    """An export's time window, for its audit entry."""
+    return {k: v.isoformat() for k, v in (("since", since), ("before", before)) if v is not None}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
@@ -10,8 +11,9 @@ from .access import Actor
 from .models import AuditEntry
 
 
-def record(session: Session, actor: Actor | None, action: str, record_type: str, record_id, client_id: int | None,
-           now: datetime, detail: dict | None = None, username: str | None = None) -> None:
+def record(session: Session, actor: Actor | None, action: str, record_type: str, record_id: object,
+           client_id: int | None, now: datetime, detail: dict[str, Any] | None = None,
+           username: str | None = None) -> None:
     """Append one entry. Call it in the same transaction as the read or change it records.
 
     `detail` says what (counts, formats, ids), never record contents; `username` names who when there is no

@@ -21,9 +21,10 @@ check costs the same however many clients the agency has.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import literal, select, union
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, CompoundSelect, literal, select, union
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from . import audit
 from .access import CLINICAL_ROLES, READ_EVERY_RECORD, RECORD_READERS, TEAM_LEADS, Actor, may_work_task
@@ -35,11 +36,11 @@ BREAK_GLASS_HOURS = 12
 REASON_MIN, REASON_MAX = 10, 1000
 
 
-def team_client_ids(actor: Actor, now: datetime, client_id: int | None = None):
+def team_client_ids(actor: Actor, now: datetime, client_id: int | None = None) -> CompoundSelect[int]:
     """A SELECT of the ids of the clients whose care team the person is on (optionally only `client_id`)."""
     me = actor.id
 
-    def only(column):
+    def only(column: QueryableAttribute[int]) -> ColumnElement[bool]:
         return column == client_id if client_id is not None else literal(True)
     return union(
         select(Client.id).where(Client.case_manager_id == me, only(Client.id)),
@@ -61,7 +62,7 @@ def reads_every_record(actor: Actor) -> bool:
     return actor.has_any(READ_EVERY_RECORD)
 
 
-def visible_clients(actor: Actor, now: datetime):
+def visible_clients(actor: Actor, now: datetime) -> ColumnElement[bool]:
     """A condition on Client.id: the clients whose records the person may open (for searches and lists)."""
     if not actor.has_any(RECORD_READERS):
         return literal(False)
@@ -97,7 +98,7 @@ def require_task(session: Session, actor: Actor, ht: HumanTask, now: datetime) -
     require_client(session, actor, ht.client_id, now)
 
 
-def break_glass(session: Session, actor: Actor, client_id: int, reason, now: datetime) -> dict:
+def break_glass(session: Session, actor: Actor, client_id: int, reason: object, now: datetime) -> dict[str, Any]:
     """Open a client's record to someone outside the care team for BREAK_GLASS_HOURS, with their reason.
     Audited, and listed for supervisors and quality staff. Raises NotAllowed, InvalidFormData."""
     if not actor.has_any(CLINICAL_ROLES):
@@ -115,7 +116,7 @@ def break_glass(session: Session, actor: Actor, client_id: int, reason, now: dat
             "at": now.isoformat(), "expires_at": grant.expires_at.isoformat()}
 
 
-def break_glass_log(session: Session, actor: Actor, now: datetime, limit: int = 500) -> list[dict]:
+def break_glass_log(session: Session, actor: Actor, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
     """Recent break-the-glass accesses, newest first, for supervisors and quality staff. The review is
     audited. Raises NotAllowed."""
     actor.require(READ_EVERY_RECORD, "review break-the-glass accesses")

@@ -10,13 +10,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, contacts
 from .access import RECORD_READERS, Actor
 from .careteam import require_client
+from .caseload import current_risk
 from .clients import case_row, case_view, client_row, client_view, event_view
 from .inbox import task_view
 from .library import SpecCache
 from .models import Case, Client, Event, FormSubmission, HumanTask, PathwayInstance, PathwayVersion, User
+from .quality.adherence import case_promises
+from .timeline import timeline
 
 # Forms whose latest submission is "the current plan". The first form id found wins per kind.
 PLAN_FORMS = {
@@ -26,9 +29,10 @@ PLAN_FORMS = {
 EVENT_LIMIT = 500
 
 
-def read_case_file(session: Session, specs: SpecCache, actor: Actor, case_id, now: datetime) -> dict:
-    """Everything on the case file page. Audited as a read of the case. Raises NotFound, NotAllowed,
-    NotOnCareTeam."""
+def read_case_file(session: Session, specs: SpecCache, actor: Actor, case_id, now: datetime,
+                   everything: bool = False) -> dict:
+    """Everything on the case file page (with `everything`, the timeline shows engine steps too). Audited as a
+    read of the case. Raises NotFound, NotAllowed, NotOnCareTeam."""
     case = case_row(session, case_id)
     require_client(session, actor, case.client_id, now)
     client = client_row(session, case.client_id)
@@ -45,10 +49,19 @@ def read_case_file(session: Session, specs: SpecCache, actor: Actor, case_id, no
         "open_tasks": [task_view(t, now, client) for t in open_tasks],
         "events": [event_view(e) for e in events],
         "events_truncated": len(events) == EVENT_LIMIT,
+        "timeline": timeline(session, case.id, everything),
+        "adherence": case_promises(session, now, case.id),
         "scores": _score_series(view["scores"]),
         "latest_scores": latest_scores(view["scores"]),
         "plans": plans(session, specs, client.id),
+        **day_additions(session, actor, case, now),
     }
+
+
+def day_additions(session: Session, actor: Actor, case: Case, now: datetime) -> dict:
+    """The case's contacts (shown on the timeline) and the case's current risk (a running crisis shows as one)."""
+    return {"contacts": contacts.of_case(session, case.id, now, actor.id),
+            "current_risk": current_risk(session, [case.id], {case.id: case.risk_level})[case.id]}
 
 
 def task_context(session: Session, specs: SpecCache, actor: Actor, case_id: int, now: datetime) -> dict | None:
@@ -64,6 +77,7 @@ def task_context(session: Session, specs: SpecCache, actor: Actor, case_id: int,
     view = case_view(session, case)
     return {
         "case": {k: view[k] for k in ("id", "status", "risk_level", "opened_at")},
+        "current_risk": current_risk(session, [case.id], {case.id: case.risk_level})[case.id],
         "client": client_view(client, [], now.date()),
         "care_team": care_team(session, case, client),
         "latest_scores": latest_scores(view["scores"]),

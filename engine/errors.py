@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class CarepathError(Exception):
@@ -67,7 +68,7 @@ class FieldError:
     path: str
     message: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"path": self.path, "message": self.message}
 
 
@@ -78,6 +79,14 @@ class InvalidFormData(CarepathError):
     def __init__(self, message: str, fields: list[FieldError]):
         super().__init__(message)
         self.fields = fields
+
+
+class ContactRequired(InvalidFormData):
+    """The step requires a contact (its form's `x-requires-contact` hint) and none was recorded from the task."""
+    code = "contact_required"
+
+    def __init__(self, message: str):
+        super().__init__(message, [FieldError("", message)])
 
 
 @dataclass(frozen=True)
@@ -96,7 +105,7 @@ class Finding:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "severity": self.severity, "message": self.message,
                 "element": self.element}
 
@@ -141,7 +150,9 @@ class StepLimitExceeded(PathwayFailed):
 def described(exc: BaseException) -> str:
     """An exception as logs and admins may see it: its type and the types it was raised from, never a
     message (a message can quote a form's answers, a message payload or an SQL statement's parameters)."""
-    names, seen, current = [], set(), exc
+    names: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         names.append(type(current).__name__)

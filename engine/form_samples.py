@@ -11,7 +11,7 @@ from typing import Any
 from . import forms
 
 
-def _resolve(node: Any, root: dict) -> Any:
+def _resolve(node: Any, root: dict[str, Any]) -> Any:
     while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
         target: Any = root
         for part in node["$ref"][2:].split("/"):
@@ -20,7 +20,7 @@ def _resolve(node: Any, root: dict) -> Any:
     return node
 
 
-def _value(schema: dict, root: dict, today: date) -> Any:
+def _value(schema: dict[str, Any], root: dict[str, Any], today: date) -> Any:
     schema = _resolve(schema, root)
     if "const" in schema:
         return schema["const"]
@@ -56,11 +56,12 @@ def _value(schema: dict, root: dict, today: date) -> Any:
     return None
 
 
-def _if_holds(cond: dict, data: dict) -> bool:
+def _if_holds(cond: dict[str, Any], data: dict[str, Any]) -> bool:
     return not list(forms.validator_for(cond).iter_errors(data))
 
 
-def sample(schema: dict, answers: dict | None = None, root: dict | None = None, today: date | None = None) -> dict:
+def sample(schema: dict[str, Any], answers: dict[str, Any] | None = None, root: dict[str, Any] | None = None,
+           today: date | None = None) -> dict[str, Any]:
     """Required fields filled, `answers` laid over, and fields that if/then clauses then require."""
     root = root if root is not None else schema
     today = today or date.today()
@@ -82,7 +83,8 @@ def sample(schema: dict, answers: dict | None = None, root: dict | None = None, 
     return data
 
 
-def valid_sample(schema: dict, answers: dict | None = None, today: date | None = None) -> dict:
+def valid_sample(schema: dict[str, Any], answers: dict[str, Any] | None = None,
+                 today: date | None = None) -> dict[str, Any]:
     """Like `sample` (dates on `today`, default the real date), then checked: raises InvalidFormData if the
     answers do not fit the form."""
     data = sample(schema, answers, today=today)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -17,7 +19,7 @@ def _validator(schema_json: str) -> Draft202012Validator:
     return Draft202012Validator(json.loads(schema_json), format_checker=_FORMAT_CHECKER)
 
 
-def validator_for(schema: dict) -> Draft202012Validator:
+def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
     return _validator(json.dumps(schema, sort_keys=True))
 
 
@@ -32,8 +34,10 @@ def _path(error: ValidationError) -> str:
     return "/".join(p for p in parts if p != "")
 
 
-def _message(error: ValidationError, schema: dict) -> str:
-    v, value = error.validator, error.validator_value
+def _message(error: ValidationError, schema: dict[str, Any]) -> str:
+    v = error.validator
+    # Always set on the errors a validator reports (the stubs also allow jsonschema's `Unset` of a bare error).
+    value: Any = error.validator_value
     if v == "required":
         return "This field is required."
     if v == "type":
@@ -71,7 +75,7 @@ def _message(error: ValidationError, schema: dict) -> str:
     return error.message
 
 
-def check(schema: dict, data) -> None:
+def check(schema: dict[str, Any], data: Any) -> None:
     """Raise InvalidFormData with every wrong field, or return if `data` satisfies `schema`."""
     if not isinstance(data, dict):
         raise InvalidFormData("The form data must be a JSON object.", [FieldError("", "Expected an object.")])
@@ -85,7 +89,7 @@ def check(schema: dict, data) -> None:
     raise InvalidFormData(f"{len(fields)} field(s) need attention.", list(fields.values()))
 
 
-def _leaf_errors(errors):
+def _leaf_errors(errors: Iterable[ValidationError]) -> Iterator[ValidationError]:
     """Errors inside if/then, allOf and anyOf are reported by their most specific cause."""
     for error in errors:
         if error.context:

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import case as sql_case, func, select, update
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, carryover
 from .access import TEAM_LEADS, Actor, is_record_id, may_work_task
 from .careteam import require_task
 from .errors import BadRequest, NotAllowed, NotFound, NotOnCareTeam, TaskNotOpen
@@ -26,6 +26,7 @@ def task_view(ht: HumanTask, now: datetime, client: Client | None = None) -> Tas
         "id": ht.id, "case_id": ht.case_id, "client_id": ht.client_id, "pathway": ht.process_id,
         "task": ht.bpmn_id, "title": ht.title, "role": ht.role,
         "assignee": ht.assignee.username if ht.assignee else None,
+        "assignee_name": (ht.assignee.display_name or ht.assignee.username) if ht.assignee else None,
         "due_at": ht.due_at.isoformat() if ht.due_at else None, "created_at": ht.created_at.isoformat(),
         "form_id": ht.form_id, "status": ht.status,
         "overdue": bool(ht.status == "open" and ht.due_at and ht.due_at < now),
@@ -112,6 +113,8 @@ def read_task(session: Session, specs: SpecCache, actor: Actor, task_id, now: da
             FormSubmission.case_id == ht.case_id, FormSubmission.form_id == ht.form_id)
             .order_by(FormSubmission.submitted_at.desc(), FormSubmission.id.desc()).limit(1))
         prefill = last or {}
+    if ht.status == "open" and not bare:
+        prefill = carryover.prefill(session, ht.client_id, ui, prefill)  # x-prefill: earlier forms' answers
     client = None if bare else session.get(Client, ht.client_id)
     audit.record(session, actor, "read", "task", ht.id, ht.client_id, now)
     view = task_view(ht, now, client)

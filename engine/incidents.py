@@ -9,8 +9,10 @@ carry the kind and the place only: an exception's message may quote a client's d
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,7 +23,36 @@ from .models import Case, PathwayInstance, StepIncident
 from .sandbox import LIMIT_TEXT, limit_of, reset_step_budget, set_step_budget
 from .timers import list_incidents as list_job_incidents
 
+if TYPE_CHECKING:
+    from .access import Actor
+    from .projection import Live
+    from .sandbox import StepBudget
+
 log = logging.getLogger(__name__)
+
+_M = TypeVar("_M")
+
+
+class _Where(TypedDict):
+    """Where a step failed: PathwayFailed's keyword arguments of place."""
+    process_id: str
+    pathway_version: int | None
+    element: str | None
+    case_id: int | None
+    instance_id: int | None
+    username: str | None
+
+
+class Step(Protocol):
+    """What running pathway code reads of the runtime's step (runtime._Step)."""
+
+    @property
+    def budget(self) -> StepBudget: ...
+    @property
+    def case(self) -> Case: ...
+    @property
+    def actor(self) -> Actor | None: ...
+
 
 LIMIT_KINDS = {"time": "time_limit", "memory": "memory_limit", "recursion": "recursion_limit",
                "output": "output_limit", "crash": "sandbox_crash"}
@@ -33,8 +64,9 @@ def _element_of(exc: BaseException | None) -> str | None:
         if exc is None:
             return None
         spec = getattr(getattr(exc, "task", None), "task_spec", None) or getattr(exc, "task_spec", None)
-        if getattr(spec, "bpmn_id", None):
-            return spec.bpmn_id
+        bpmn_id: str | None = getattr(spec, "bpmn_id", None)  # SpiffWorkflow's, untyped
+        if bpmn_id:
+            return bpmn_id
         exc = exc.__cause__ or exc.__context__
     return None
 
@@ -44,8 +76,8 @@ def step_failure(exc: Exception, *, process_id: str, pathway_version: int | None
     """The PathwayFailed a failure inside the engine becomes. Logs the kind and the place, never the message."""
     element = _element_of(exc)
     where = f" at {element}" if element else ""
-    ids = dict(process_id=process_id, pathway_version=pathway_version, element=element, case_id=case_id,
-               instance_id=instance_id, username=username)
+    ids = _Where(process_id=process_id, pathway_version=pathway_version, element=element, case_id=case_id,
+                 instance_id=instance_id, username=username)
     limit = limit_of(exc)
     if limit is not None:
         bound = {"time": f" ({time_limit:g} s)", "memory": f" ({memory_mb} MB)"}.get(limit.kind, "")
@@ -62,7 +94,7 @@ def step_failure(exc: Exception, *, process_id: str, pathway_version: int | None
 
 
 @contextmanager
-def pathway_code(step, live, time_limit: float, memory_mb: int):
+def pathway_code(step: Step, live: Live, time_limit: float, memory_mb: int) -> Iterator[None]:
     """Run the enclosed pathway code (a runtime step's `live` instance) under the step's time budget; any
     failure of it, other than the database's and the engine's own errors, becomes a PathwayFailed."""
     budget_token = set_step_budget(step.budget)
@@ -79,7 +111,7 @@ def pathway_code(step, live, time_limit: float, memory_mb: int):
         reset_step_budget(budget_token)
 
 
-def _existing(session: Session, model, row_id: int | None):
+def _existing(session: Session, model: type[_M], row_id: int | None) -> _M | None:
     return session.get(model, row_id) if row_id is not None else None
 
 
@@ -113,7 +145,7 @@ def record(db: sessionmaker[Session], failed: PathwayFailed, at: datetime) -> in
     return incident_id
 
 
-def step_incident_view(row: StepIncident) -> dict:
+def step_incident_view(row: StepIncident) -> dict[str, Any]:
     return {"source": "step", "id": row.id, "kind": row.kind, "error_type": row.error_type,
             "pathway": row.process_id, "pathway_version": row.pathway_version, "element": row.element,
             "case_id": row.case_id, "instance_id": row.instance_id, "username": row.username,
@@ -128,12 +160,12 @@ def _describe(row: StepIncident) -> str:
     return text + (f" at {row.element}" if row.element else "")
 
 
-def list_step_incidents(session: Session) -> list[dict]:
+def list_step_incidents(session: Session) -> list[dict[str, Any]]:
     rows = session.scalars(select(StepIncident).order_by(StepIncident.id)).all()
     return [step_incident_view(r) for r in rows]
 
 
-def list_all(session: Session) -> list[dict]:
+def list_all(session: Session) -> list[dict[str, Any]]:
     """Everything an admin should look at: timer jobs that kept failing, then failed steps."""
     jobs = [{"source": "timer_job", **view} for view in list_job_incidents(session)]
     return jobs + list_step_incidents(session)

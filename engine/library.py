@@ -11,14 +11,15 @@ import json
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from lxml import etree
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
 from . import pathway_files as pf
 from .errors import Finding, PathwayInvalid
@@ -32,7 +33,7 @@ class BuiltPathway:
     name: str
     sources: dict[str, str]
     content_hash: str
-    spec: dict
+    spec: dict[str, Any]
     start_messages: list[str]
 
 
@@ -40,15 +41,17 @@ class BuiltPathway:
 class _Scanned:
     """The library's files parsed as XML, with who uses what; cheap enough to redo on every start."""
     files: pf.FileSet
-    bpmn: dict[str, object]  # file name -> root element
-    dmn: dict[str, object]
+    bpmn: dict[str, etree._Element]  # file name -> root element
+    dmn: dict[str, etree._Element]
     decision_file: dict[str, str]  # decision id -> DMN file name
     findings: list[Finding]
 
 
 def _scan(files: pf.FileSet) -> _Scanned:
     findings: list[Finding] = []
-    bpmn, dmn, decision_file = {}, {}, {}
+    bpmn: dict[str, etree._Element] = {}
+    dmn: dict[str, etree._Element] = {}
+    decision_file: dict[str, str] = {}
     for name in files.names(".bpmn"):
         root, errs = pf.parse_xml(files.files[name], name)
         findings += errs
@@ -122,7 +125,8 @@ def _check_all(scan: _Scanned, names: list[str]) -> list[Finding]:
     return findings
 
 
-def _build_spec(scan: _Scanned, process_id: str, names: list[str]):
+def _build_spec(scan: _Scanned, process_id: str, names: list[str]) -> tuple[Any, dict[str, Any]]:
+    """The process's SpiffWorkflow spec and its called processes' specs (SpiffWorkflow has no types)."""
     parser = SpiffBpmnParser()  # XML schema already checked in _check_all
     for name in names:
         if name.endswith(".bpmn"):
@@ -133,8 +137,8 @@ def _build_spec(scan: _Scanned, process_id: str, names: list[str]):
     return spec, parser.get_subprocess_specs(process_id)
 
 
-def _start_messages(spec) -> list[str]:
-    names = set()
+def _start_messages(spec: Any) -> list[str]:
+    names: set[str] = set()
     start = spec.task_specs.get("Start")
     for ts in (start.outputs if start else []):
         event = getattr(ts, "event_definition", None)
@@ -271,7 +275,7 @@ def sync_library(db: sessionmaker[Session], files: pf.FileSet, now: datetime) ->
     return []
 
 
-def list_versions(session: Session) -> list[dict]:
+def list_versions(session: Session) -> list[dict[str, Any]]:
     """Every published version, oldest first per pathway, with which one is current."""
     rows = session.execute(select(PathwayVersion.process_id, PathwayVersion.version, PathwayVersion.name,
                                   PathwayVersion.is_current, PathwayVersion.origin, PathwayVersion.published_at,
@@ -289,10 +293,10 @@ class LoadedPathway:
     process_id: str
     version: int
     spec: object
-    subprocess_specs: dict
+    subprocess_specs: dict[str, Any]
     sources: dict[str, str]
 
-    def form(self, filename: str) -> tuple[dict | None, dict | None]:
+    def form(self, filename: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         schema_text = self.sources.get(filename)
         ui_text = self.sources.get(filename.replace(".schema.json", ".ui.json"))
         return (json.loads(schema_text) if schema_text else None,
@@ -302,7 +306,7 @@ class LoadedPathway:
 class SpecCache:
     """Parsed specs by pathway version id. Versions are immutable, so the cache never goes stale."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._loaded: dict[int, LoadedPathway] = {}
         self._lock = threading.Lock()
 

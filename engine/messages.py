@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,7 +30,7 @@ class Sendable:
     name: str
     senders: str  # in words, for the README and the 403 message
     may_send: Callable[[Session, Actor, Case, datetime], bool]
-    payload: dict
+    payload: dict[str, Any]
 
 
 def _any_clinical_role(session: Session, actor: Actor, case: Case, now: datetime) -> bool:
@@ -58,7 +58,8 @@ SENDABLE: dict[str, Sendable] = {m.name: m for m in (
 )}
 
 
-def check_sender(session: Session, actor: Actor, case: Case, name, payload, now: datetime) -> dict:
+def check_sender(session: Session, actor: Actor, case: Case, name: object, payload: Any,
+                 now: datetime) -> dict[str, Any]:
     """Check that the person may send this message into this case, and its payload. Returns the payload.
 
     Raises NotAllowed (not a message people send, or not theirs to send), NotOnCareTeam (a discharge request

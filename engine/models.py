@@ -122,6 +122,8 @@ class Client(Base):
         Index("ix_clients_name_trgm",
               func.lower(literal_column("(given_name || ' ') || family_name")).label("full_name"),
               postgresql_using="gin", postgresql_ops={"full_name": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+        # The duplicate warning at registration looks clients up by birth date (engine/duplicates.py).
+        Index("ix_clients_birth_date", "birth_date"),
     )
 
 
@@ -223,6 +225,8 @@ class PathwayInstance(Base):
     ended_at: Mapped[datetime | None]
     pathway_version: Mapped[PathwayVersion] = relationship(lazy="joined")
     __mapper_args__ = {"version_id_col": version}
+    # Quality measures that start from one pathway's instances (engine/quality/episodes.py).
+    __table_args__ = (Index("ix_pathway_instances_pathway", "process_id", "started_at"),)
 
 
 class MessageWait(Base):
@@ -258,6 +262,8 @@ class HumanTask(Base):
     due_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A supervisor's overdue review names the late task it is about (set when the escalation opens it).
+    about_task_id: Mapped[int | None] = mapped_column(ForeignKey("human_tasks.id", name="fk_human_tasks_about"))
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
     __table_args__ = (
         # The lists of open tasks (engine/task_lists.py), each in its list's order; partial, so they hold the
@@ -278,6 +284,10 @@ class HumanTask(Base):
         # The care team: whose clients a person holds or has done work for (engine/careteam.py).
         Index("ix_human_tasks_holder", "assignee_id", "status", "client_id"),
         Index("ix_human_tasks_done_by", "completed_by", "client_id"),
+        # Quality measures that start from one pathway step's tasks (engine/quality/episodes.py).
+        Index("ix_human_tasks_step", "process_id", "bpmn_id", "status"),
+        # My caseload: next due work per client (engine/caseload.py).
+        Index("ix_human_tasks_client_open", "client_id", "status", "due_at"),
     )
 
 
@@ -304,6 +314,8 @@ class Score(Base):
     total: Mapped[int | None]
     severity: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime]
+    # Depression remission (engine/quality/episodes.py): each case's scores of one instrument in time order.
+    __table_args__ = (Index("ix_scores_instrument_case", "instrument", "case_id", "at", "total"),)
 
 
 # ---------- time ----------
@@ -351,8 +363,14 @@ class Event(Base):
     role: Mapped[str | None] = mapped_column(String(32))
     username: Mapped[str | None] = mapped_column(String(64))
     human_task_id: Mapped[int | None]
-    # A case's log in order, paged by (at, id).
-    __table_args__ = (Index("ix_events_case_at", "case_id", "at", "id"),)
+    __table_args__ = (
+        # A case's log in order, paged by (at, id).
+        Index("ix_events_case_at", "case_id", "at", "id"),
+        # A quality measure's index events: a few activities among millions of events.
+        Index("ix_events_activity", "activity", "lifecycle", "at"),
+        # The pathway heat map: one pathway's events in a period.
+        Index("ix_events_pathway_at", "process_id", "at"),
+    )
 
 
 class AuditEntry(Base):
@@ -402,3 +420,65 @@ class StepIncident(Base):
     case_id: Mapped[int | None] = mapped_column(index=True)
     instance_id: Mapped[int | None]
     username: Mapped[str | None] = mapped_column(String(64))
+
+
+# ---------- a case manager's day: contacts, drafts, due-date changes ----------
+
+class Contact(Base):
+    """A contact with or about a client (a call, a visit, a no-show): the billable unit of a case manager's day.
+    Its author edits it for 24 hours, then amends it; each amendment keeps what it replaced (ContactVersion)."""
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    human_task_id: Mapped[int | None] = mapped_column(ForeignKey("human_tasks.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime]  # when the contact took place
+    minutes: Mapped[int] = mapped_column(Integer)
+    modality: Mapped[str] = mapped_column(String(16))  # states.ContactModality
+    with_whom: Mapped[str] = mapped_column(String(200), default="")
+    goals: Mapped[list] = mapped_column(default=list)  # the plan goals this contact worked on (their text)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    amended: Mapped[int] = mapped_column(Integer, default=0)  # how many amendments after the edit window
+    __table_args__ = (
+        Index("ix_contacts_case_at", "case_id", "at"),
+        Index("ix_contacts_client_at", "client_id", "at"),
+        Index("ix_contacts_author_at", "author_id", "at"),  # the billing export: one person's period
+        Index("ix_contacts_task", "human_task_id"),
+    )
+
+
+class ContactVersion(Base):
+    """What a contact said before an amendment, with who amended it, when and why."""
+    __tablename__ = "contact_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    amended_at: Mapped[datetime]
+    amended_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    before: Mapped[dict]  # the contact's fields as they were
+
+
+class FormDraft(Base):
+    """Answers typed into a task's form, not yet submitted: one per task per person, gone on completion."""
+    __tablename__ = "form_drafts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    human_task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    data: Mapped[dict]
+    saved_at: Mapped[datetime]
+    __table_args__ = (UniqueConstraint("human_task_id", "user_id", name="uq_form_drafts_task_user"),)
+
+
+class DueDateChange(Base):
+    """A supervisor moved a task's due date (an agreed new date after it went overdue), and why."""
+    __tablename__ = "due_date_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    human_task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id"), index=True)
+    changed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime]
+    old_due_at: Mapped[datetime | None]
+    new_due_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)

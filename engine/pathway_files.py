@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
@@ -26,6 +28,36 @@ NS = {
 }
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 MAX_FILE_BYTES = 2_000_000
+
+
+def xpath_elements(node: etree._Element, path: str,
+                   namespaces: Mapping[str, str] | None = None) -> list[etree._Element]:
+    """The elements an XPath location path selects. lxml types every XPath result as any XPath value
+    (number, string, node list); the paths Carepath asks are node sets of elements, so anything else is a bug."""
+    found = node.xpath(path, namespaces=namespaces)
+    if not isinstance(found, list):
+        raise TypeError(f"XPath {path!r} selects a {type(found).__name__}, not elements")
+    return [el for el in found if isinstance(el, etree._Element)]
+
+
+def line_of(el: etree._Element | None) -> int | None:
+    """The element's line in its file. lxml-stubs declare `sourceline` without a type (it is Optional[int])."""
+    line: int | None = getattr(el, "sourceline", None)
+    return line
+
+
+def parent_of(el: etree._Element) -> etree._Element:
+    """The parent of an element that has one by construction (an XPath step below it matched)."""
+    parent = el.getparent()
+    if parent is None:
+        raise ValueError(f"<{el.tag}> at line {line_of(el)} has no parent element")
+    return parent
+
+
+def is_element(el: etree._Element) -> bool:
+    """A real element, not a comment or processing instruction (whose tag is a function: lxml-stubs say str)."""
+    tag: object = el.tag
+    return isinstance(tag, str)
 
 
 def role_of_lane(lane_name: str | None) -> str | None:
@@ -109,7 +141,7 @@ def parse_xml(text: str, filename: str) -> tuple[etree._Element | None, list[Fin
     return root, []
 
 
-def check_form(filename: str, text: str) -> tuple[dict | None, list[Finding]]:
+def check_form(filename: str, text: str) -> tuple[dict[str, Any] | None, list[Finding]]:
     """A form must be JSON, an object schema, and valid against the JSON Schema 2020-12 meta-schema."""
     try:
         schema = json.loads(text)
@@ -132,108 +164,104 @@ def check_form(filename: str, text: str) -> tuple[dict | None, list[Finding]]:
     return schema, findings
 
 
-def _line(el) -> int | None:
-    return getattr(el, "sourceline", None)
-
-
-def _compile_check(filename: str, el, source: str, what: str, exec_mode: bool = False) -> list[Finding]:
+def _compile_check(filename: str, el: etree._Element, source: str, what: str, exec_mode: bool = False) -> list[Finding]:
     try:
         # Plain Python first: a typing mistake is reported as one, not as something the sandbox refused.
         compile(source if exec_mode else source.strip(), "<pathway script>", "exec" if exec_mode else "eval")
     except SyntaxError as exc:
-        return [Finding(filename, _line(el), f"{what} is not valid Python: {exc.msg}")]
+        return [Finding(filename, line_of(el), f"{what} is not valid Python: {exc.msg}")]
     except ValueError as exc:  # NUL characters
-        return [Finding(filename, _line(el), f"{what} is not valid Python: {exc}")]
+        return [Finding(filename, line_of(el), f"{what} is not valid Python: {exc}")]
     try:
         (compile_script if exec_mode else compile_expression)(source)
     except ScriptRefused as exc:
-        return [Finding(filename, _line(el), f"{what} refused by the sandbox: {exc}")]
+        return [Finding(filename, line_of(el), f"{what} refused by the sandbox: {exc}")]
     except SyntaxError as exc:
-        return [Finding(filename, _line(el), f"{what} is not valid Python: {exc.msg}")]
+        return [Finding(filename, line_of(el), f"{what} is not valid Python: {exc.msg}")]
     return []
 
 
-def check_bpmn(filename: str, root, files: FileSet) -> list[Finding]:
+def check_bpmn(filename: str, root: etree._Element, files: FileSet) -> list[Finding]:
     """Carepath's rules for one BPMN file (after the BPMN XML schema has passed)."""
     findings: list[Finding] = []
     stem = filename[: -len(".bpmn")]
-    processes = root.xpath("bpmn:process[@isExecutable='true']", namespaces=NS)
+    processes = xpath_elements(root, "bpmn:process[@isExecutable='true']", NS)
     if len(processes) != 1:
-        where = (processes or root.xpath("bpmn:process", namespaces=NS) or [root])[0]
-        return [Finding(filename, _line(where), "a pathway file holds exactly one executable process "
+        where = (processes or xpath_elements(root, "bpmn:process", NS) or [root])[0]
+        return [Finding(filename, line_of(where), "a pathway file holds exactly one executable process "
                                                 f"(isExecutable=\"true\"); this one has {len(processes)}")]
     process = processes[0]
     if process.get("id") != stem:
-        findings.append(Finding(filename, _line(process),
+        findings.append(Finding(filename, line_of(process),
                                 f"process id {process.get('id')!r} must equal the file name {stem!r}"))
-    lane_of = {}
-    for ref in process.xpath(".//bpmn:lane/bpmn:flowNodeRef", namespaces=NS):
-        lane_of[(ref.text or "").strip()] = ref.getparent().get("name")
+    lane_of: dict[str | None, str | None] = {}
+    for ref in xpath_elements(process, ".//bpmn:lane/bpmn:flowNodeRef", NS):
+        lane_of[(ref.text or "").strip()] = parent_of(ref).get("name")
 
-    for task in process.xpath(".//bpmn:userTask", namespaces=NS):
+    for task in xpath_elements(process, ".//bpmn:userTask", NS):
         label = f"user task {task.get('name') or task.get('id')!r}"
         role = role_of_lane(lane_of.get(task.get("id")))
         if role is None:
-            findings.append(Finding(filename, _line(task), f"{label} is in no lane; the lane names its role"))
+            findings.append(Finding(filename, line_of(task), f"{label} is in no lane; the lane names its role"))
         elif role not in ROLES:
-            findings.append(Finding(filename, _line(task),
+            findings.append(Finding(filename, line_of(task),
                                     f"{label}: lane names role {role!r}, not one of {', '.join(ROLES)}"))
         props = {p.get("name"): p.get("value") for p in
-                 task.xpath("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)}
+                 xpath_elements(task, "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)}
         form = props.get("formJsonSchemaFilename")
         if not form:
-            findings.append(Finding(filename, _line(task), f"{label} names no form (formJsonSchemaFilename)"))
+            findings.append(Finding(filename, line_of(task), f"{label} names no form (formJsonSchemaFilename)"))
         elif form not in files.files:
-            findings.append(Finding(filename, _line(task), f"{label}: form file {form} not found"))
-        if props.get("dueIn"):
-            findings += _compile_check(filename, task, props["dueIn"], f"{label}: dueIn")
+            findings.append(Finding(filename, line_of(task), f"{label}: form file {form} not found"))
+        if due := props.get("dueIn"):
+            findings += _compile_check(filename, task, due, f"{label}: dueIn")
 
-    for script in process.xpath(".//bpmn:scriptTask/bpmn:script", namespaces=NS):
+    for script in xpath_elements(process, ".//bpmn:scriptTask/bpmn:script", NS):
         findings += _compile_check(filename, script, script.text or "", "script", exec_mode=True)
     for tag in ("preScript", "postScript"):
-        for script in process.xpath(f".//spiffworkflow:{tag}", namespaces=NS):
+        for script in xpath_elements(process, f".//spiffworkflow:{tag}", NS):
             findings += _compile_check(filename, script, script.text or "", tag, exec_mode=True)
-    for cond in process.xpath(".//bpmn:conditionExpression", namespaces=NS):
+    for cond in xpath_elements(process, ".//bpmn:conditionExpression", NS):
         findings += _compile_check(filename, cond, cond.text or "", "condition")
-    for timer in process.xpath(".//bpmn:timerEventDefinition/*", namespaces=NS):
+    for timer in xpath_elements(process, ".//bpmn:timerEventDefinition/*", NS):
         findings += _compile_check(filename, timer, timer.text or "", "timer expression")
-    for payload in root.xpath(".//spiffworkflow:messagePayload", namespaces=NS):
+    for payload in xpath_elements(root, ".//spiffworkflow:messagePayload", NS):
         findings += _compile_check(filename, payload, payload.text or "", "message payload")
-    messages = {m.get("id") for m in root.xpath("bpmn:message", namespaces=NS)}
-    for ref in process.xpath(".//*[@messageRef]", namespaces=NS):
+    messages = {m.get("id") for m in xpath_elements(root, "bpmn:message", NS)}
+    for ref in xpath_elements(process, ".//*[@messageRef]", NS):
         if ref.get("messageRef") not in messages:
             # Checked here: SpiffWorkflow's own parser fails on this with an unreadable TypeError.
-            findings.append(Finding(filename, _line(ref), f"messageRef {ref.get('messageRef')!r} names no "
+            findings.append(Finding(filename, line_of(ref), f"messageRef {ref.get('messageRef')!r} names no "
                                                           "<bpmn:message> in this file"))
-    for task in process.xpath(".//bpmn:serviceTask", namespaces=NS):
-        findings.append(Finding(filename, _line(task), "service tasks are not supported; use a script task"))
+    for task in xpath_elements(process, ".//bpmn:serviceTask", NS):
+        findings.append(Finding(filename, line_of(task), "service tasks are not supported; use a script task"))
     return findings
 
 
-def check_dmn(filename: str, root) -> list[Finding]:
+def check_dmn(filename: str, root: etree._Element) -> list[Finding]:
     """Every DMN input expression and cell must compile in the sandbox."""
     findings: list[Finding] = []
-    for expr in root.xpath("//*[local-name()='inputExpression']/*[local-name()='text']"):
+    for expr in xpath_elements(root, "//*[local-name()='inputExpression']/*[local-name()='text']"):
         findings += _compile_check(filename, expr, expr.text or "None", "DMN input expression")
-    for entry in root.xpath("//*[local-name()='outputEntry']/*[local-name()='text']"):
+    for entry in xpath_elements(root, "//*[local-name()='outputEntry']/*[local-name()='text']"):
         if (entry.text or "").strip():
-            findings += _compile_check(filename, entry, entry.text, "DMN output cell")
+            findings += _compile_check(filename, entry, entry.text or "", "DMN output cell")
     return findings
 
 
-def decision_ids(root) -> list[str]:
-    return [d.get("id") for d in root.xpath("//*[local-name()='decision']") if d.get("id")]
+def decision_ids(root: etree._Element) -> list[str]:
+    return [ident for d in xpath_elements(root, "//*[local-name()='decision']") if (ident := d.get("id"))]
 
 
-def referenced_decisions(root) -> set[str]:
-    return {(el.text or "").strip() for el in root.xpath(".//spiffworkflow:calledDecisionId", namespaces=NS)}
+def referenced_decisions(root: etree._Element) -> set[str]:
+    return {(el.text or "").strip() for el in xpath_elements(root, ".//spiffworkflow:calledDecisionId", NS)}
 
 
-def referenced_forms(root) -> set[str]:
+def referenced_forms(root: etree._Element) -> set[str]:
     xp = ".//spiffworkflow:property[@name='formJsonSchemaFilename']"
-    return {el.get("value") for el in root.xpath(xp, namespaces=NS) if el.get("value")}
+    return {value for el in xpath_elements(root, xp, NS) if (value := el.get("value"))}
 
 
-def called_processes(root) -> set[str]:
-    return {el.get("calledElement") for el in root.xpath(".//bpmn:callActivity", namespaces=NS)
-            if el.get("calledElement")}
+def called_processes(root: etree._Element) -> set[str]:
+    return {called for el in xpath_elements(root, ".//bpmn:callActivity", NS)
+            if (called := el.get("calledElement"))}

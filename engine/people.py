@@ -6,11 +6,13 @@ import functools
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Result, select, update
 from sqlalchemy.orm import Session
 
 from .access import Actor
@@ -84,13 +86,13 @@ def actor_by_id(session: Session, user_id: int, channel: str = "web") -> Actor |
     return actor_of(user, channel) if user is not None and user.active else None
 
 
-def users_by_role(session: Session, roles) -> dict[str, list[dict]]:
+def users_by_role(session: Session, roles: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     """Active users holding each role: whom a supervisor may hand a task to, or a client to."""
     rows = session.execute(select(UserRole.role, User.username, User.display_name)
                            .join(User, User.id == UserRole.user_id)
                            .where(UserRole.role.in_(sorted(set(roles))), User.active.is_(True))
                            .order_by(User.display_name, User.username)).all()
-    found: dict[str, list[dict]] = {}
+    found: dict[str, list[dict[str, Any]]] = {}
     for role, username, display in rows:
         found.setdefault(role, []).append({"username": username, "name": display or username})
     return found
@@ -144,7 +146,7 @@ def actor_for_token(session: Session, token: str, now: datetime) -> Actor:
     return actor_of(user, "api")
 
 
-def list_tokens(session: Session, username: str, now: datetime) -> list[dict]:
+def list_tokens(session: Session, username: str, now: datetime) -> list[dict[str, Any]]:
     """The user's API tokens (never the tokens themselves), newest first. Raises NotFound."""
     user = user_named(session, username)
     rows = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
@@ -154,26 +156,35 @@ def list_tokens(session: Session, username: str, now: datetime) -> list[dict]:
              "status": "revoked" if t.revoked else ("expired" if t.expires_at <= now else "active")} for t in rows]
 
 
-def revoke_token(session: Session, token_id, now: datetime) -> dict:
+def revoke_token(session: Session, token_id: object, now: datetime) -> dict[str, Any]:
     """Revoke one API token by its id; it stops working at once. Raises NotFound."""
     row = session.get(ApiToken, token_id) if isinstance(token_id, int) and 0 < token_id < 2**31 else None
     if row is None:
         raise NotFound(f"No API token {token_id}.")
     if not row.revoked:
         row.revoked, row.revoked_at = True, now
-    return {"id": row.id, "user": session.get(User, row.user_id).username}
+    owner = session.get(User, row.user_id)
+    if owner is None:
+        raise NotFound(f"API token {token_id} belongs to no user.")
+    return {"id": row.id, "user": owner.username}
 
 
-def set_active(session: Session, username: str, active: bool, now: datetime) -> dict:
+def set_active(session: Session, username: str, active: bool, now: datetime) -> dict[str, Any]:
     """Disable (or enable again) an account. Disabling ends every session and revokes every API token of the
     user in the same transaction: nothing of theirs works a moment later. Raises NotFound."""
     user = user_named(session, username)
     user.active = active
     ended = revoked = 0
     if not active:
-        ended = session.execute(update(UserSession).where(UserSession.user_id == user.id,
-                                                          UserSession.ended_at.is_(None))
-                                .values(ended_at=now, ended_why="disabled")).rowcount
-        revoked = session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
-                                  .values(revoked=True, revoked_at=now)).rowcount
+        ended = _rowcount(session.execute(update(UserSession).where(UserSession.user_id == user.id,
+                                                                    UserSession.ended_at.is_(None))
+                                          .values(ended_at=now, ended_why="disabled")))
+        revoked = _rowcount(session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
+                                                                   ApiToken.revoked.is_(False))
+                                            .values(revoked=True, revoked_at=now)))
     return {"user": user.username, "active": active, "sessions_ended": ended, "tokens_revoked": revoked}
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE matched. Session.execute() is typed as returning a Result; for DML it is a CursorResult."""
+    return cast("CursorResult[Any]", result).rowcount

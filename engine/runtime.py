@@ -17,11 +17,11 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, forms, incidents, messages
+from . import audit, contacts, drafts, forms, incidents, messages
 from .access import MESSENGERS, REGISTRARS, Actor, is_record_id, may_work_task
 from .careteam import require_client
 from .clock import step_time
-from .errors import BadRequest, NotAllowed, NotFound, PathwayFailed, TaskNotOpen
+from .errors import BadRequest, ContactRequired, NotAllowed, NotFound, PathwayFailed, TaskNotOpen
 from .library import LoadedPathway, SpecCache
 from .models import Case, Client, Event, FormSubmission, HumanTask, MessageWait, PathwayInstance, PathwayVersion, Score
 from .safety import case_work
@@ -40,6 +40,8 @@ ENTRY_PATHWAY = "intake"
 FormAnswers = Union[dict, Callable[[dict], Any]]
 # A message chain longer than this in one step is a loop between pathways, not care.
 MAX_DELIVERIES_PER_STEP = 50
+# A form's UI hint: completing its task needs a contact recorded from the task (e.g. a crisis follow-up).
+REQUIRES_CONTACT = "x-requires-contact"
 
 
 class _Step:
@@ -126,8 +128,11 @@ class Runtime:
         if task is None or task.state != TaskState.READY:
             raise TaskNotOpen("This task is no longer open; nothing was changed.")
         form_file = task_properties(task).get("formJsonSchemaFilename")
-        schema, _ui = live.pathway.form(form_file) if form_file else ({"type": "object"}, None)
+        schema, ui = live.pathway.form(form_file) if form_file else ({"type": "object"}, None)
         schema = schema or {"type": "object"}
+        if (ui or {}).get(REQUIRES_CONTACT) and not contacts.recorded_for_task(session, ht.id):
+            raise ContactRequired("This step needs a contact with the client: record the contact from this task "
+                                  "(when, how long, how), then complete it.")
         answers = data(schema) if callable(data) else data
         forms.check(schema, answers)
         task.data[self.data_key(task)] = answers
@@ -141,6 +146,7 @@ class Runtime:
         session.add(FormSubmission(human_task_id=ht.id, case_id=ht.case_id, form_id=ht.form_id or "",
                                    data=answers, submitted_by=actor.id, submitted_at=now))
         opened = self._finish(step)
+        drafts.discard(session, ht.id)  # the answers are in the record now; no copy is left behind
         audit.record(session, actor, "complete", "task", ht.id, ht.client_id, now)
         return opened
 
@@ -215,7 +221,8 @@ class Runtime:
             "role": ht.role, "assignee": ht.assignee.username if ht.assignee else None,
             "due_at": ht.due_at.isoformat() if ht.due_at else None}))
         self._route(step)
-        self._finish(step)
+        for review in self._finish(step):
+            review.about_task_id = ht.id  # the review page names and links the late task
 
     # ---------- instances ----------
 

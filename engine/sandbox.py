@@ -16,15 +16,24 @@ from __future__ import annotations
 
 import builtins
 import time
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
+from typing import Any, NoReturn
 
 from jinja2 import TemplateError
 from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, PythonScriptEngine
 
 from . import sandbox_pool
 from .clock import current_step_time
-from .sandbox_policy import (SCRIPT_FILENAME, ScriptRefused, compile_expression, compile_script,  # noqa: F401
-                             expression_names, is_straight_line, literal_of, script_names)
+from .sandbox_policy import (  # noqa: F401
+    SCRIPT_FILENAME,
+    ScriptRefused,
+    compile_expression,
+    compile_script,
+    expression_names,
+    is_straight_line,
+    literal_of,
+    script_names,
+)
 from .scripting import current_effects
 
 
@@ -32,7 +41,7 @@ class StepBudget:
     """A step's deadline (`time.monotonic()`), shared by all the pathway code the step runs. Starting a
     sandbox process moves it on by the time that took (sandbox_pool.run)."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float) -> None:
         self.deadline = time.monotonic() + seconds
 
 
@@ -52,7 +61,7 @@ LIMIT_TEXT = {
 class SandboxLimit(Exception):
     """Pathway code hit one of the step's bounds; `kind` is a key of LIMIT_TEXT."""
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str) -> None:
         super().__init__(f"a script, condition or expression {LIMIT_TEXT[kind]}")
         self.kind = kind
 
@@ -76,7 +85,7 @@ def limit_of(exc: BaseException | None) -> SandboxLimit | None:
 _NOT_REBUILT = {"StopIteration", "StopAsyncIteration", "GeneratorExit"}
 
 
-def _rebuild(name: str, args: tuple, line: int | None) -> Exception:
+def _rebuild(name: str, args: tuple[Any, ...], line: int | None) -> Exception:
     """The sandbox's error as an exception of the same type here (only args cross the pipe, as text:
     SpiffWorkflow's error report concatenates the first one)."""
     text = tuple(str(a) for a in args)
@@ -94,7 +103,7 @@ def _rebuild(name: str, args: tuple, line: int | None) -> Exception:
     return exc
 
 
-def _data_item(ob, key):
+def _data_item(ob: Any, key: Any) -> Any:
     """`ob[key]` for straight-line expressions run here: a lookup that hands back data, never something to
     call (so the expression can call nothing else), and no slice (a slice copies)."""
     if isinstance(key, slice):
@@ -105,10 +114,11 @@ def _data_item(ob, key):
     return value
 
 
-def _straight_line_globals(names: frozenset[str], data: dict, external: dict | None) -> dict | None:
+def _straight_line_globals(names: frozenset[str], data: dict[str, Any],
+                           external: dict[str, Any] | None) -> dict[str, Any] | None:
     """The globals for running a straight-line expression here: every name it reads must be present,
     non-callable task data (a builtin or a helper sends it to the sandbox process). None otherwise."""
-    glb: dict = {"__builtins__": {}}
+    glb: dict[str, Any] = {"__builtins__": {}}
     for name in names - {"_getitem_"}:
         if name in data:
             value = data[name]
@@ -123,16 +133,18 @@ def _straight_line_globals(names: frozenset[str], data: dict, external: dict | N
     return glb
 
 
-class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
+# SpiffWorkflow has no types: its script engine classes are Any to mypy, hence the narrow ignores on subclassing.
+class RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
     """SpiffWorkflow's script environment for Carepath: scripts, templates and any expression that calls
     or computes run in the sandbox process; constants and straight-line tests of task data run here."""
 
-    def __init__(self, time_limit: float = 2.0, memory_mb: int = 256):
+    def __init__(self, time_limit: float = 2.0, memory_mb: int = 256) -> None:
         super().__init__({})
         self.time_limit = time_limit
         self.memory_mb = memory_mb
 
-    def _run(self, op: str, source: str, data: dict, external: dict | None, names: frozenset[str] | None):
+    def _run(self, op: str, source: str, data: dict[str, Any], external: dict[str, Any] | None,
+             names: frozenset[str] | None) -> tuple[dict[str, Any], Any]:
         # Only the names the code spells out cross over (all of them for a template, which has no names).
         ctx = dict(data) if names is None else {k: data[k] for k in names if k in data}
         ext = {k: external[k] for k in names if k in external} if external and names is not None else {}
@@ -166,7 +178,8 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
                              "true/false, lists and objects can be)")
         raise _rebuild(*answer[1:])
 
-    def evaluate(self, expression, context, external_context=None):
+    def evaluate(self, expression: str, context: dict[str, Any],
+                 external_context: dict[str, Any] | None = None) -> Any:
         # Two kinds of expression need no sandbox process, which saves a round trip per gateway condition,
         # DMN cell and literal `dueIn` (sandbox_policy.py says why they are safe to run here).
         is_literal, value = literal_of(expression)
@@ -179,7 +192,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
                 return eval(compile_expression(expression), glb)
         return self._run("eval", expression, context, external_context, names)[1]
 
-    def execute(self, script, context, external_context=None):
+    def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
         _sent, (left, deleted) = self._run("exec", script, context, external_context, script_names(script))
         # What the script deleted goes; what it assigned is written back; other task data is untouched.
         for name in deleted:
@@ -187,36 +200,38 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         context.update(left)
         return True
 
-    def render(self, template: str, data: dict) -> str:
+    def render(self, template: str, data: dict[str, Any]) -> str:
         """Task instructions (a Jinja template) rendered in Jinja's sandbox inside the sandbox process."""
         return str(self._run("render", template, data, None, None)[1])
 
-    def call_service(self, context, **kwargs):
+    def call_service(self, context: dict[str, Any], **kwargs: Any) -> NoReturn:
         raise ScriptRefused("service tasks are not available in Carepath pathways")
 
 
-class StepScriptEngine(PythonScriptEngine):
+class StepScriptEngine(PythonScriptEngine):  # type: ignore[misc]
     """The script engine attached to every workflow after it is built or loaded."""
 
-    def __init__(self, time_limit: float, memory_mb: int = 256):
+    environment: RestrictedEnvironment  # set by PythonScriptEngine.__init__ to the one given below
+
+    def __init__(self, time_limit: float, memory_mb: int = 256) -> None:
         super().__init__(environment=RestrictedEnvironment(time_limit, memory_mb))
 
-    def validate(self, expression):
+    def validate(self, expression: str) -> None:
         # DMN cells go through validate(); judge them with the same compiler that will run them.
         try:
             compile_expression(expression)
         except ScriptRefused as exc:
             raise SyntaxError(str(exc)) from None
 
-    def render(self, template: str, data: dict) -> str:
+    def render(self, template: str, data: dict[str, Any]) -> str:
         return self.environment.render(template, data)
 
 
-def set_step_budget(budget: StepBudget | None):
+def set_step_budget(budget: StepBudget | None) -> Token[StepBudget | None]:
     return _step_budget.set(budget)
 
 
-def reset_step_budget(token) -> None:
+def reset_step_budget(token: Token[StepBudget | None]) -> None:
     _step_budget.reset(token)
 
 

@@ -22,6 +22,7 @@ import resource
 import signal
 import struct
 import sys
+from types import FrameType
 from typing import Any
 
 from jinja2 import TemplateError
@@ -46,7 +47,7 @@ class StepTimeout(BaseException):
 _armed = False
 
 
-def _on_alarm(signum, frame):
+def _on_alarm(signum: int, frame: FrameType | None) -> None:
     # Only while a request runs: an alarm landing as the request ends must not hit the pipe code.
     if _armed:
         raise StepTimeout()
@@ -101,7 +102,7 @@ def _disarm() -> None:
 
 # ---------- the three kinds of request ----------
 
-def _globals(ctx: dict, ext: dict) -> dict:
+def _globals(ctx: dict[str, Any], ext: dict[str, Any]) -> dict[str, Any]:
     glb = dict(BASE_GLOBALS)
     glb.update(scripting.SCRIPT_HELPERS)
     glb.update(ext)
@@ -109,11 +110,11 @@ def _globals(ctx: dict, ext: dict) -> dict:
     return glb
 
 
-def _evaluate(source: str, ctx: dict, ext: dict) -> Any:
+def _evaluate(source: str, ctx: dict[str, Any], ext: dict[str, Any]) -> Any:
     return eval(compile_expression(source), _globals(ctx, ext))
 
 
-def _execute(source: str, ctx: dict, ext: dict) -> tuple[dict, list[str]]:
+def _execute(source: str, ctx: dict[str, Any], ext: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """Run the script; return the data it leaves (helpers, functions and sandbox names are not data) and
     the names of the task data it deleted."""
     glb = _globals(ctx, ext)
@@ -127,7 +128,7 @@ def _execute(source: str, ctx: dict, ext: dict) -> tuple[dict, list[str]]:
 _TEMPLATES = None
 
 
-def _render(source: str, ctx: dict, _ext: dict) -> str:
+def _render(source: str, ctx: dict[str, Any], _ext: dict[str, Any]) -> str:
     """Task instructions: a Jinja template over the task data, in Jinja's own sandbox, in this process."""
     global _TEMPLATES
     if _TEMPLATES is None:
@@ -140,7 +141,7 @@ def _render(source: str, ctx: dict, _ext: dict) -> str:
 OPERATIONS = {"eval": _evaluate, "exec": _execute, "render": _render}
 
 
-def _safe_args(exc: BaseException) -> tuple:
+def _safe_args(exc: BaseException) -> tuple[Any, ...]:
     """An exception's arguments, if they are plain values (a KeyError's key, a message)."""
     return tuple(a if isinstance(a, (int, float, bool, type(None))) else str(a)[:500] for a in exc.args[:3])
 
@@ -154,7 +155,7 @@ def _error_line(exc: BaseException) -> int | None:
     return line
 
 
-def serve(request: tuple) -> tuple[bytes, bool]:
+def serve(request: tuple[Any, ...]) -> tuple[bytes, bool]:
     """One request -> (pickled reply, whether this process must end after replying)."""
     op, source, ctx, ext, step_instant, effects_on, status, seconds = request
     try:

@@ -11,13 +11,19 @@ import builtins
 import dis
 import functools
 import operator
+from collections.abc import Callable
 from types import CodeType
 from typing import Any
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec
+from RestrictedPython.compile import CompileResult, compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
-from RestrictedPython.Guards import (full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence,
-                                     safe_builtins, safer_getattr)
+from RestrictedPython.Guards import (
+    full_write_guard,
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+    safe_builtins,
+    safer_getattr,
+)
 from RestrictedPython.PrintCollector import PrintCollector
 
 SCRIPT_FILENAME = "<pathway script>"
@@ -30,7 +36,7 @@ class ScriptRefused(Exception):
     SyntaxErrors, which carry no line number."""
 
 
-_INPLACE = {
+_INPLACE: dict[str, Callable[[Any, Any], Any]] = {
     "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
     "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "|=": operator.ior,
     "&=": operator.iand, "^=": operator.ixor,
@@ -66,7 +72,7 @@ BASE_GLOBALS: dict[str, Any] = {
 }
 
 
-def _compile(compiler, source: str) -> CodeType:
+def _compile(compiler: Callable[..., CompileResult], source: str) -> CodeType:
     try:
         result = compiler(source, filename=SCRIPT_FILENAME)
     except (RecursionError, MemoryError, ValueError, OverflowError):
@@ -74,6 +80,8 @@ def _compile(compiler, source: str) -> CodeType:
         raise ScriptRefused("the code is too deeply nested or too large to compile") from None
     if result.errors:
         raise ScriptRefused("; ".join(result.errors))
+    if result.code is None:  # RestrictedPython reports no code only with errors
+        raise ScriptRefused("the code did not compile")
     return result.code
 
 

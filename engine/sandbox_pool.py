@@ -18,8 +18,12 @@ import subprocess
 import sys
 import threading
 import time
+from typing import IO, TYPE_CHECKING, Any
 
 from .sandbox_child import HEADER, MAX_REPLY_BYTES
+
+if TYPE_CHECKING:
+    from .sandbox import StepBudget
 
 # How long after the deadline the child's own SIGALRM may take to answer before the child is killed.
 KILL_GRACE = 0.3
@@ -33,7 +37,7 @@ _BOOT = ("import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
 class ChildStopped(Exception):
     """The child did not answer: `kind` is "time" (killed at the deadline) or "crash" (it died)."""
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str) -> None:
         super().__init__(kind)
         self.kind = kind
 
@@ -48,14 +52,16 @@ def _child_env() -> dict[str, str]:
 
 
 class _Child:
-    def __init__(self, memory_mb: int):
+    def __init__(self, memory_mb: int) -> None:
         self.memory_mb = memory_mb
         paths = [p for p in sys.path if p]  # not "" (the current directory): the child imports only carepath
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-B", "-c", _BOOT, json.dumps(paths), str(memory_mb)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=_child_env(), close_fds=True, start_new_session=True, bufsize=0)
-        self.wfd, self.rfd = self.proc.stdin.fileno(), self.proc.stdout.fileno()
+        self.stdin: IO[bytes] = _piped(self.proc.stdin)
+        self.stdout: IO[bytes] = _piped(self.proc.stdout)
+        self.wfd, self.rfd = self.stdin.fileno(), self.stdout.fileno()
         try:
             if self._read(1, time.monotonic() + STARTUP_TIMEOUT) != b"R":
                 raise ChildStopped("crash")
@@ -101,7 +107,7 @@ class _Child:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        for pipe in (self.proc.stdin, self.proc.stdout):
+        for pipe in (self.stdin, self.stdout):
             try:
                 pipe.close()
             except OSError:
@@ -110,15 +116,22 @@ class _Child:
     def close(self) -> None:
         """Let an idle child end on its own (end of input), and make sure it has."""
         try:
-            self.proc.stdin.close()
+            self.stdin.close()
             self.proc.wait(timeout=1)
         except (OSError, subprocess.TimeoutExpired):
             pass
         self.kill()
 
 
+def _piped(pipe: IO[bytes] | None) -> IO[bytes]:
+    """A pipe of the child's that Popen was asked for (stdin=PIPE, stdout=PIPE): never None."""
+    if pipe is None:
+        raise RuntimeError("the pathway sandbox process has no pipe")
+    return pipe
+
+
 class _Pool:
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._idle: list[_Child] = []
         self._pid = os.getpid()
@@ -161,13 +174,13 @@ class _ReplyUnpickler(pickle.Unpickler):
     ALLOWED = {("builtins", "set"), ("builtins", "frozenset"), ("datetime", "datetime"), ("datetime", "date"),
                ("datetime", "time"), ("datetime", "timedelta"), ("datetime", "timezone"), ("decimal", "Decimal")}
 
-    def find_class(self, module, name):
+    def find_class(self, module: str, name: str) -> Any:
         if (module, name) in self.ALLOWED:
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"{module}.{name} is not plain data")
 
 
-def run(request_parts: tuple, budget, memory_mb: int) -> tuple:
+def run(request_parts: tuple[Any, ...], budget: StepBudget, memory_mb: int) -> tuple[Any, ...]:
     """Run one request in a child: the unpickled reply. Raises ChildStopped.
 
     `budget.deadline` is the step's deadline (time.monotonic()). Time spent starting a child is added to it,
@@ -182,7 +195,7 @@ def run(request_parts: tuple, budget, memory_mb: int) -> tuple:
         raise ChildStopped("time")
     reply = child.call(pickle.dumps((*request_parts, seconds), protocol=pickle.HIGHEST_PROTOCOL), deadline)
     try:
-        answer = _ReplyUnpickler(io.BytesIO(reply)).load()
+        answer: tuple[Any, ...] = _ReplyUnpickler(io.BytesIO(reply)).load()  # the child replies with a tuple
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError):
         answer = ("unsavable",)
     if answer[:2] == ("limit", "memory"):

@@ -5,10 +5,11 @@ written by the runtime in the step's own transaction, so a failed step leaves no
 """
 from __future__ import annotations
 
-from contextvars import ContextVar
+from collections.abc import Iterable
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
-from typing import Callable
 from datetime import date, datetime, timedelta, timezone
+from typing import Any, Callable
 
 from .clock import current_step_time
 from .holidays import is_business_day
@@ -21,18 +22,18 @@ class StepEffects:
     scores: list[tuple[str, int | None, str]] = field(default_factory=list)
     risk_level: str | None = None
     close_reason: str | None = None
-    case_status: Callable[[], dict] | None = None  # set by the runtime for the step being run
+    case_status: Callable[[], dict[str, Any]] | None = None  # set by the runtime for the step being run
 
 
 _effects: ContextVar[StepEffects | None] = ContextVar("carepath_step_effects", default=None)
 
 
-def begin_effects() -> tuple[StepEffects, object]:
+def begin_effects() -> tuple[StepEffects, Token[StepEffects | None]]:
     effects = StepEffects()
     return effects, _effects.set(effects)
 
 
-def end_effects(token) -> None:
+def end_effects(token: Token[StepEffects | None]) -> None:
     _effects.reset(token)
 
 
@@ -50,7 +51,9 @@ def _current() -> StepEffects:
 
 # ---------- effects ----------
 
-def record_score(instrument: str, total, severity: str) -> None:
+# The helpers take what pathway scripts hand them (any value: they check it), hence the `Any` parameters.
+
+def record_score(instrument: str, total: Any, severity: str) -> None:
     """Record an instrument's score for the case (shown in the case file and the API's `scores`)."""
     if not isinstance(instrument, str) or not isinstance(severity, str):
         raise ValueError("record_score(instrument, total, severity): instrument and severity are text")
@@ -71,7 +74,7 @@ def close_case(reason: str) -> None:
     _current().close_reason = str(reason)[:200] or "closed"
 
 
-def case_status() -> dict:
+def case_status() -> dict[str, Any]:
     """The case as it stands in this step: `risk_level`, `crisis_open`, `safety_plan_open`, `follow_up_open`,
     `has_safety_plan` (the client has a written safety plan) and `open_safety_work` (each running safety
     pathway with its open tasks), for gateways and for listing to a supervisor."""
@@ -87,7 +90,7 @@ def _step_now() -> datetime:
     return current_step_time() or datetime.now(timezone.utc)
 
 
-def _parse(value) -> datetime:
+def _parse(value: Any) -> datetime:
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
@@ -107,15 +110,15 @@ def today() -> str:
     return _step_now().date().isoformat()
 
 
-def add_days(moment, days: int) -> str:
+def add_days(moment: Any, days: int) -> str:
     return (_parse(moment) + timedelta(days=days)).isoformat()
 
 
-def add_hours(moment, hours: int) -> str:
+def add_hours(moment: Any, hours: int) -> str:
     return (_parse(moment) + timedelta(hours=hours)).isoformat()
 
 
-def add_business_days(moment, days: int, holidays=None) -> str:
+def add_business_days(moment: Any, days: int, holidays: Iterable[Any] | None = None) -> str:
     """`days` working days after `moment`, at the same time of day. Working days are Monday to Friday less
     public holidays: the US federal holidays as observed, or the dates (ISO text) given in `holidays`."""
     current = _parse(moment)
@@ -128,11 +131,11 @@ def add_business_days(moment, days: int, holidays=None) -> str:
     return current.isoformat()
 
 
-def days_between(start, end) -> int:
+def days_between(start: Any, end: Any) -> int:
     return (_parse(end).date() - _parse(start).date()).days
 
 
-def duration_until(moment) -> str:
+def duration_until(moment: Any) -> str:
     """An ISO 8601 duration from the step's instant to `moment` ("PT0S" once it has passed).
 
     Lets a timer fire at a date computed earlier (e.g. 30 days after referrals were sent) while being

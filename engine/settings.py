@@ -5,6 +5,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # The installed `carepath` package (the source tree in a development install): the bundled pathway library
@@ -57,7 +58,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
         env = os.environ if environ is None else environ
-        values: dict = {}
+        values: dict[str, Any] = {}
         if env.get("CAREPATH_INSTANCE_DIR"):
             values["instance_dir"] = Path(env["CAREPATH_INSTANCE_DIR"]).resolve()
         if env.get("CAREPATH_DATABASE_URL"):
@@ -90,7 +91,7 @@ class Settings:
         settings.zone()  # fail fast on a misspelt time zone
         return settings
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.instance_dir / 'carepath.db'}")
 

@@ -61,7 +61,7 @@ def _keys(username: str, address: str) -> dict[str, str]:
 def backoff(over: int) -> float:
     """Seconds an address (or account at an address) waits after its last failure, `over` failures past the
     limit: 30 s, then doubling, at most 15 minutes."""
-    return min(BACKOFF_MAX, BACKOFF_START * 2 ** max(0, over))
+    return min(BACKOFF_MAX, BACKOFF_START * 2.0 ** max(0, over))
 
 
 def account_delay(failures: int, limits: Limits) -> float:
@@ -69,7 +69,7 @@ def account_delay(failures: int, limits: Limits) -> float:
 
 
 def _locked_rows(session: Session, keys: list[str], now: datetime) -> dict[str, SigninThrottle]:
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     for key in sorted(keys):  # one order everywhere: two attempts never wait on each other's rows crosswise
         session.execute(insert(SigninThrottle).values(key=key, failures=0, last_at=now)
                         .on_conflict_do_nothing(index_elements=["key"]))

@@ -18,7 +18,7 @@ What is here, and why:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
@@ -43,16 +43,16 @@ __all__ = ["BpmnWorkflow", "TaskState", "TimerEventDefinition"]
 
 # ---------- serialization with the spec stored once per version ----------
 
-class _InstanceConverter(BpmnWorkflowConverter):
+class _InstanceConverter(BpmnWorkflowConverter):  # type: ignore[misc]  # SpiffWorkflow has no types: its base is Any
     """Saves an instance without its spec; loads it onto the spec objects it is given (shared, not rebuilt)."""
 
-    def to_dict(self, workflow: BpmnWorkflow) -> dict:
-        dct = WorkflowConverter.to_dict(self, workflow)
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
-    def from_dict(self, dct: dict) -> BpmnWorkflow:
+    def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
         spec, subprocess_specs = dct.pop("spec"), dct.pop("subprocess_specs", {})
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
@@ -68,26 +68,26 @@ _CONFIG[BpmnWorkflow] = _InstanceConverter
 _SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
 
 
-def dump_spec(spec: Any, subprocess_specs: dict) -> dict:
+def dump_spec(spec: Any, subprocess_specs: dict[str, Any]) -> dict[str, Any]:
     registry = _SERIALIZER.registry
     return {"spec": registry.convert(spec),
             "subprocess_specs": {name: registry.convert(s) for name, s in subprocess_specs.items()}}
 
 
-def load_spec(stored: dict) -> tuple[Any, dict]:
+def load_spec(stored: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     registry = _SERIALIZER.registry
     spec = registry.restore(stored["spec"])
     subs = {name: registry.restore(s) for name, s in stored["subprocess_specs"].items()}
     return spec, subs
 
 
-def dump_instance(workflow: BpmnWorkflow) -> dict:
-    state = _SERIALIZER.to_dict(workflow)
+def dump_instance(workflow: BpmnWorkflow) -> dict[str, Any]:
+    state: dict[str, Any] = _SERIALIZER.to_dict(workflow)
     state[_SERIALIZER.VERSION_KEY] = _SERIALIZER.VERSION
     return state
 
 
-def load_instance(state: dict, spec: Any, subprocess_specs: dict) -> BpmnWorkflow:
+def load_instance(state: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
     dct = dict(state)
     version = dct.pop(_SERIALIZER.VERSION_KEY, _SERIALIZER.VERSION)
     if version != _SERIALIZER.VERSION:
@@ -110,7 +110,7 @@ class _StepDatetime(datetime):
         return instant.astimezone(tz) if tz else instant.astimezone(timezone.utc).replace(tzinfo=None)
 
 
-_spiff_timer.datetime = _StepDatetime  # type: ignore[misc]
+_spiff_timer.datetime = _StepDatetime
 
 
 # ---------- reading a workflow ----------
@@ -153,7 +153,7 @@ def message_waits(wf: BpmnWorkflow) -> set[str]:
 
 def next_timer_due(wf: BpmnWorkflow) -> datetime | None:
     """The earliest due time among the workflow's waiting timers (duration, date and cycle)."""
-    dues = []
+    dues: list[datetime] = []
     for task, definition in waiting(wf):
         if not isinstance(definition, TimerEventDefinition):
             continue
@@ -171,20 +171,20 @@ def is_timer_event(task: Any) -> bool:
     return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
 
 
-def task_properties(task_spec: Any) -> dict:
+def task_properties(task_spec: Any) -> dict[str, Any]:
     """A task spec's `spiffworkflow:properties` (form, dueIn, …), empty when it has none."""
     return (getattr(task_spec, "extensions", None) or {}).get("properties", {}) or {}
 
 
 # ---------- messages ----------
 
-def thrown_messages(wf: BpmnWorkflow) -> list[tuple[str, dict]]:
+def thrown_messages(wf: BpmnWorkflow) -> list[tuple[str, dict[str, Any]]]:
     """Messages the workflow threw that nothing inside it caught: Carepath routes them within the case."""
     return [(event.event_definition.name, event.payload or {}) for event in wf.get_events()
             if isinstance(event.event_definition, _AnyMessageDefinition)]
 
 
-def catch_message(wf: BpmnWorkflow, name: str, payload: dict) -> None:
+def catch_message(wf: BpmnWorkflow, name: str, payload: dict[str, Any]) -> None:
     """Deliver a message to the workflow (events match on the Spiff parser's own definition class)."""
     wf.catch(BpmnEvent(MessageEventDefinition(name), payload=payload))
 
@@ -192,11 +192,13 @@ def catch_message(wf: BpmnWorkflow, name: str, payload: dict) -> None:
 def iso_duration_after(text: str, start: datetime) -> datetime:
     """`start` plus an ISO 8601 duration such as P10D or PT4H."""
     parsed = TimerEventDefinition.parse_iso_duration(text)
-    return start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
+    delta: timedelta = TimerEventDefinition.get_timedelta_from_start(parsed, start)
+    return start + delta
 
 
 def parse_datetime(text: str) -> datetime:
-    return TimerEventDefinition.get_datetime(text)
+    parsed: datetime = TimerEventDefinition.get_datetime(text)
+    return parsed
 
 
 def installed_release() -> str:

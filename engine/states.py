@@ -42,3 +42,13 @@ class Lifecycle(StrEnum):
     CANCELLED = "cancelled"
     TIMER_FIRED = "timer_fired"
     MESSAGE = "message"
+
+
+class ContactModality(StrEnum):
+    """How a contact with or about a client took place (billing codes map from these)."""
+    PHONE = "phone"
+    VIDEO = "video"
+    HOME_VISIT = "home_visit"
+    OFFICE = "office"
+    COLLATERAL = "collateral"  # with family, a school, a landlord, another provider: about the client
+    NO_SHOW = "no_show"  # attempted: the client was not there or did not answer

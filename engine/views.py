@@ -13,6 +13,7 @@ class TaskView(TypedDict, total=False):
     title: str
     role: str
     assignee: str | None
+    assignee_name: str | None  # the holder's display name, for people to read
     due_at: str | None
     created_at: str
     form_id: str | None

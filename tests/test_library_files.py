@@ -77,7 +77,9 @@ def test_ui_hints_name_fields_of_their_form(path):
     fields = set(schema["properties"])
     assert set(ui.get("ui:order", [])) <= fields
     assert set(ui.get("ui:order", [])) == fields, "ui:order lists every field once"
-    assert {k for k in ui if not k.startswith("ui:")} <= fields
+    assert {k for k in ui if not k.startswith(("ui:", "x-"))} <= fields
+    # Form-level hints: prefill names fields of this form (docs/staff-ui.md, "Context carried").
+    assert set(ui.get("x-prefill", {})) <= fields
 
 
 def test_every_form_is_used_by_a_pathway_and_every_used_form_exists():

@@ -48,3 +48,33 @@ def test_0003_access_upgrades_existing_data_and_downgrades(tmp_path, clock):
     command.downgrade(alembic_config(url), "0002")
     upgrade(url)
     engine.dispose()
+
+
+def test_a_working_sqlite_database_goes_down_and_up_through_table_copies(cp, driver, sqlite_url):
+    """SQLite alters a table by copying it (0009_day adds a column with a foreign key to human_tasks). With
+    tasks, submissions and events pointing at those rows, the copy must neither be refused by the foreign keys
+    nor lose a row or an index, in either direction."""
+    case_id = driver.new_case("Maria", "Lopez", case_manager="case_manager")
+    driver.complete(driver.task(case_id, "record_referral"))  # a submission and events point at the task
+    cp.close()
+    engine = create_engine(sqlite_url)
+
+    def snapshot():
+        with engine.connect() as conn:
+            return {table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+                    for table in ("human_tasks", "form_submissions", "clients", "events")}
+
+    def indexes():
+        with engine.connect() as conn:
+            return set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                         "AND tbl_name = 'human_tasks' AND sql IS NOT NULL")).scalars())
+
+    before, before_indexes = snapshot(), indexes()
+    assert before["form_submissions"] == 1 and before["human_tasks"] > 1
+    command.downgrade(alembic_config(sqlite_url), "0008_quality")
+    assert "ix_human_tasks_open_mine" in indexes()  # 0007's partial index survived the copy
+    upgrade(sqlite_url)
+    assert snapshot() == before and indexes() == before_indexes
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA foreign_key_check")).fetchall() == []
+    engine.dispose()

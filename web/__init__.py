@@ -48,10 +48,15 @@ def create_app(settings: Settings | None = None, carepath: Carepath | None = Non
     from .access import bp as access_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp
+    from .caseload import bp as caseload_bp
     from .cases import bp as cases_bp
     from .clients import bp as clients_bp
+    from .contacts import bp as contacts_bp
+    from .documents import bp as documents_bp
     from .inbox import bp as inbox_bp
     from .pathways import bp as pathways_bp
+    from .quality import bp as quality_bp
+    from .supervision import bp as supervision_bp
     from .tasks import bp as tasks_bp
     from .ui import bp as ui_bp
 
@@ -59,7 +64,8 @@ def create_app(settings: Settings | None = None, carepath: Carepath | None = Non
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never with cookies
     app.register_blueprint(api_bp)
     app.register_blueprint(auth_bp)
-    for staff_bp in (ui_bp, inbox_bp, tasks_bp, clients_bp, cases_bp, access_bp, pathways_bp):
+    for staff_bp in (ui_bp, inbox_bp, tasks_bp, clients_bp, cases_bp, access_bp, pathways_bp, quality_bp, contacts_bp,
+                     caseload_bp, supervision_bp, documents_bp):
         app.register_blueprint(staff_bp)
     app.config["CAREPATH_HOME_ENDPOINT"] = "inbox.index"
 

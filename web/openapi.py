@@ -182,6 +182,39 @@ def _pathway_paths() -> dict:
     }
 
 
+_PERIOD = [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"},
+            "description": "first UTC date (inclusive); default 89 days before `to`"},
+           {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"},
+            "description": "last UTC date (inclusive); default today"},
+           {"name": "pathway", "in": "query", "schema": {"type": "string"}},
+           {"name": "case_manager", "in": "query", "schema": {"type": "string"}},
+           {"name": "risk_level", "in": "query", "schema": {"type": "string"}}]
+_PAGE = [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+         {"name": "cursor", "in": "query", "schema": {"type": "string"}}]
+_MEASURE = {"type": "object", "required": ["id", "title", "numerator", "denominator", "rate"], "properties": {
+    "id": {"type": "string"}, "title": {"type": "string"}, "numerator": {"type": "integer"},
+    "denominator": {"type": "integer"}, "rate": {"type": ["number", "null"]}}}
+_MEASURE_CASE = {"type": "object", "required": ["case_id", "client_id", "met", "start", "due", "done"], "properties": {
+    "case_id": {"type": "integer"}, "client_id": {"type": "integer"}, "met": {"type": "boolean"},
+    "start": {"type": "string", "format": "date-time"}, "due": {"type": "string", "format": "date-time"},
+    "done": {"type": ["string", "null"], "format": "date-time"}, "pathway": {"type": "string"},
+    "late_seconds": {"type": ["integer", "null"]}}}
+
+
+def _quality_paths() -> dict:
+    """Quality measures and their drill-downs (docs/quality.md): quality staff and supervisors."""
+    measure = {"name": "measure_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "/quality/measures": {"get": _op(
+            "Quality, supervisor: every measure's numerator, denominator and rate for a period",
+            {"200": _json({"type": "array", "items": _MEASURE})}, params=_PERIOD, errors=(400, 401, 403))},
+        "/quality/measures/{measure_id}/cases": {"get": _op(
+            "Quality, supervisor: every case in the measure's denominator, oldest start first, paged "
+            "(Link: rel=next); audited",
+            {"200": _json({"type": "array", "items": _MEASURE_CASE})}, params=[measure, *_PERIOD, *_PAGE])},
+    }
+
+
 def openapi_document() -> dict:
     tid, cid, kid = _id_param("task_id"), _id_param("case_id"), _id_param("client_id")
     return {
@@ -272,6 +305,7 @@ def openapi_document() -> dict:
                 params=[tid], body={"type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}},
                 errors=(401, 403, 404, 409, 422, 500))},
             **_pathway_paths(),
+            **_quality_paths(),
             "/incidents": {"get": _op("Admin: timer jobs that kept failing (source timer_job) and pathway steps that "
                                       "failed (source step)", {"200": _json({"type": "array"})},
                                       errors=(401, 403))},

@@ -5,8 +5,9 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, redirect, request, url_for
 
-from carepath.engine.access import READ_EVERY_RECORD, RECORD_READERS, REGISTRARS, TEAM_LEADS
+from carepath.engine.access import CLINICAL_ROLES, READ_EVERY_RECORD, RECORD_READERS, REGISTRARS, TEAM_LEADS
 from carepath.engine.authoring.drafts import READERS as LIBRARY_READERS
+from carepath.engine.quality.facade import MEASURE_READERS
 
 from .appstate import cp, now
 from .auth import current_actor
@@ -17,10 +18,14 @@ bp = Blueprint("ui", __name__)
 # (endpoint, label, roles that see it; None = everyone signed in). Routes check the same roles.
 NAV = (
     ("inbox.index", "Inbox", None),
+    ("caseload.index", "My caseload", frozenset({"case_manager"})),
+    ("supervision.overdue", "Overdue work", TEAM_LEADS),
     ("clients.search", "Clients", RECORD_READERS),
     ("clients.new", "Register a client", REGISTRARS),
     ("access.log", "Break-the-glass log", READ_EVERY_RECORD),
+    ("contacts.billing", "Contacts for billing", READ_EVERY_RECORD),
     ("pathways.index", "Pathways", LIBRARY_READERS),
+    ("quality.index", "Quality", MEASURE_READERS),
 )
 INSTRUMENTS = {"phq9": "PHQ-9", "gad7": "GAD-7", "asq": "ASQ", "audit_c": "AUDIT-C", "auditc": "AUDIT-C"}
 
@@ -48,7 +53,7 @@ def _navigation():
                 items.append({"endpoint": endpoint, "label": label, "url": url_for(endpoint),
                               "current": request.endpoint == endpoint or (
                                   request.blueprint == endpoint.split(".")[0] and endpoint.endswith(".index"))})
-    return {"nav_items": items}
+    return {"nav_items": items, "clinical_roles": CLINICAL_ROLES}
 
 
 def _as_datetime(value) -> datetime | None:
@@ -98,6 +103,19 @@ def relative(value) -> str:
     return "now"
 
 
+@bp.app_template_filter("duration")
+def duration(seconds) -> str:
+    """A span of seconds in words: "2 days 3 hours", "45 minutes", "under a minute"."""
+    if seconds is None:
+        return "—"
+    span, parts = abs(int(seconds)), []
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        count, span = divmod(span, size)
+        if count:
+            parts.append(f"{count} {unit}{'' if count == 1 else 's'}")
+    return " ".join(parts[:2]) or "under a minute"
+
+
 @bp.app_template_filter("overdue_by")
 def overdue_by(value) -> str:
     return relative(value).removesuffix(" ago")
@@ -113,3 +131,20 @@ def label(name) -> str:
         return INSTRUMENTS[text]
     text = text.replace("_", " ")
     return text[:1].upper() + text[1:]
+
+
+@bp.app_template_filter("risk_label")
+def risk_label(level) -> str:
+    """A case's current risk for people: a running crisis pathway reads "Active crisis"."""
+    return "Active crisis" if level == "crisis" else label(level)
+
+
+@bp.app_template_filter("day")
+def day(value) -> str:
+    """A date in words, "14 March 2026" (plans, client copies): never a raw ISO date."""
+    at = _as_datetime(value)
+    if at is None:
+        return str(value or "—")
+    if len(str(value)) > 10:
+        at = at.astimezone(cp().settings.zone())
+    return f"{at.day} {at:%B %Y}"

@@ -6,8 +6,9 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -16,7 +17,6 @@ from ..errors import NotFound
 from ..models import PathwayDraft, PathwayInstance, PathwayVersion
 from ..pathway_files import FileSet
 from ..states import InstanceStatus
-
 from .drafts import READERS, Status
 from .review import current_library
 from .tables import message_names, process_documentation
@@ -35,7 +35,7 @@ def _running(session: Session, pathway: str | None = None) -> dict[int, int]:
     return dict(session.execute(stmt).all())
 
 
-def _version_row(v, running: dict[int, int], drafts: dict[int, str]) -> dict:
+def _version_row(v: Row[*tuple[Any, ...]], running: dict[int, int], drafts: dict[int, str]) -> dict[str, Any]:
     return {"version": v.version, "name": v.name, "current": v.is_current, "origin": v.origin,
             "published_at": v.published_at.isoformat(), "published_by": v.published_by, "reason": v.reason,
             "draft_id": v.draft_id, "draft_author": drafts.get(v.draft_id), "running": running.get(v.id, 0)}
@@ -50,11 +50,11 @@ def _authors(session: Session) -> dict[int, str]:
     return dict(session.execute(select(PathwayDraft.id, PathwayDraft.author)).all())
 
 
-def overview(session: Session, actor: Actor) -> dict:
+def overview(session: Session, actor: Actor) -> dict[str, Any]:
     """Every pathway (current version, how many versions, running instances) and the drafts in progress."""
     actor.require(READERS, "read the pathway library")
     running = _running(session)
-    pathways: dict[str, dict] = {}
+    pathways: dict[str, dict[str, Any]] = {}
     for v in session.execute(select(*_VERSION_COLUMNS).order_by(PathwayVersion.process_id, PathwayVersion.version)):
         p = pathways.setdefault(v.process_id, {"pathway": v.process_id, "versions": 0, "running": 0, "current": None})
         p["versions"] += 1
@@ -66,14 +66,14 @@ def overview(session: Session, actor: Actor) -> dict:
     return {"pathways": sorted(pathways.values(), key=lambda p: p["pathway"]), "drafts": drafts}
 
 
-def draft_row(d: PathwayDraft) -> dict:
+def draft_row(d: PathwayDraft) -> dict[str, Any]:
     errors = sum(1 for f in d.findings or [] if f.get("severity", "error") == "error")
     return {"id": d.id, "title": d.title, "status": d.status, "author": d.author, "pathways": d.pathways,
             "created_at": d.created_at.isoformat(), "updated_at": d.updated_at.isoformat(), "errors": errors,
             "warnings": len(d.findings or []) - errors, "reviewed_by": d.reviewed_by, "published": d.published}
 
 
-def history(session: Session, actor: Actor, pathway: str) -> dict:
+def history(session: Session, actor: Actor, pathway: str) -> dict[str, Any]:
     """A pathway's versions, newest first, with the current version's files and the drafts that touch it."""
     actor.require(READERS, "read the pathway library")
     running, authors = _running(session, pathway), _authors(session)
@@ -101,7 +101,7 @@ def version_sources(session: Session, actor: Actor, pathway: str, version: int) 
     return dict(sources)
 
 
-def versions_with_files(session: Session, actor: Actor, pathway: str) -> list[dict]:
+def versions_with_files(session: Session, actor: Actor, pathway: str) -> list[dict[str, Any]]:
     """The API's view: every version, oldest first, with its files."""
     actor.require(READERS, "read the pathway library")
     running, authors = _running(session, pathway), _authors(session)
@@ -137,7 +137,7 @@ def rollback_files(session: Session, actor: Actor, pathway: str, version: int) -
     return FileSet({**current_library(session).files, **sources})
 
 
-def editor_choices(session: Session, draft_files: dict[str, str]) -> dict:
+def editor_choices(session: Session, draft_files: dict[str, str]) -> dict[str, Any]:
     """What the editor's side panel offers: forms and message names used across the library and the draft."""
     files = {**current_library(session).files, **draft_files}
     return {"forms": sorted(n for n in files if n.endswith(".schema.json")),

@@ -17,11 +17,12 @@ import io
 import json
 import re
 import tokenize
+from typing import Any
 
 from lxml import etree
 
 from ..errors import Finding
-from ..pathway_files import MAX_FILE_BYTES, NS, parse_xml
+from ..pathway_files import MAX_FILE_BYTES, NS, is_element, line_of, parse_xml, xpath_elements
 
 BPMN_NS = NS["bpmn"]
 SPIFF_NS = NS["spiffworkflow"]
@@ -74,19 +75,21 @@ def hostile_script(source: str) -> str | None:
     return None
 
 
-def _is_statement_start(tok) -> bool:
+def _is_statement_start(tok: tokenize.TokenInfo) -> bool:
     # `import` is always a statement; `from` only starts one (it is also a keyword in `yield from`).
     return tok.string == "import" or tok.line[: tok.start[1]].strip() == ""
 
 
-def script_texts(name: str, root) -> list[tuple[object, str, str]]:
+def script_texts(name: str, root: etree._Element) -> list[tuple[etree._Element, str, str]]:
     """(element, text, what) for every piece of Python in a BPMN or DMN file."""
-    found: list[tuple[object, str, str]] = []
+    found: list[tuple[etree._Element, str, str]] = []
     if name.endswith(".dmn"):
         for el in root.iter("{*}text"):
             found.append((el, el.text or "", "DMN cell"))
         return found
-    q = lambda tag: f"{{{BPMN_NS}}}{tag}"  # noqa: E731
+    def q(tag: str) -> str:
+        return f"{{{BPMN_NS}}}{tag}"
+
     for el in root.iter(q("script")):
         found.append((el, el.text or "", "script"))
     for el in root.iter(q("conditionExpression")):
@@ -98,16 +101,16 @@ def script_texts(name: str, root) -> list[tuple[object, str, str]]:
         for el in root.iter(f"{{{SPIFF_NS}}}{tag}"):
             found.append((el, el.text or "", tag))
     for el in root.iter(f"{{{SPIFF_NS}}}property"):
-        if el.get("name") in ("dueIn",):
-            found.append((el, el.get("value") or "", el.get("name")))
+        if el.get("name") == "dueIn":
+            found.append((el, el.get("value") or "", "dueIn"))
     return found
 
 
-def element_id(el) -> str | None:
+def element_id(el: etree._Element | None) -> str | None:
     """The id of the element, or of the nearest ancestor that has one (a script's task, a cell's rule)."""
     while el is not None:
-        if isinstance(el.tag, str) and el.get("id"):
-            return el.get("id")
+        if is_element(el) and (ident := el.get("id")):
+            return ident
         el = el.getparent()
     return None
 
@@ -134,16 +137,16 @@ def _xml_refusals(name: str, text: str) -> list[Finding]:
         return errors
     qname = etree.QName(root)
     if name.endswith(".bpmn") and (qname.namespace != BPMN_NS or qname.localname != "definitions"):
-        return [Finding(name, root.sourceline, "not a BPMN 2.0 diagram: the root element must be <definitions> in "
+        return [Finding(name, line_of(root), "not a BPMN 2.0 diagram: the root element must be <definitions> in "
                                                f"the namespace {BPMN_NS}")]
     if name.endswith(".dmn") and (qname.namespace not in DMN_NAMESPACES or qname.localname != "definitions"):
-        return [Finding(name, root.sourceline, "not a DMN decision table file: the root element must be "
+        return [Finding(name, line_of(root), "not a DMN decision table file: the root element must be "
                                                "<definitions> in a DMN 1.1, 1.2 or 1.3 namespace")]
     found = []
     for el, source, what in script_texts(name, root):
         why = hostile_script(source)
         if why:
-            found.append(Finding(name, el.sourceline, f"{what} refused: it {why}", element=element_id(el)))
+            found.append(Finding(name, line_of(el), f"{what} refused: it {why}", element=element_id(el)))
     return found
 
 
@@ -161,7 +164,7 @@ def _json_refusals(name: str, text: str) -> list[Finding]:
     return []
 
 
-def _depth(value, level: int = 0) -> int:
+def _depth(value: Any, level: int = 0) -> int:
     if level > MAX_JSON_DEPTH:
         return level
     if isinstance(value, dict):
@@ -185,41 +188,41 @@ def bpmn_notes(name: str, text: str) -> list[Finding]:
     found: list[Finding] = []
     foreign: dict[str, tuple[int | None, set[str]]] = {}
     for el in root.iter():
-        if not isinstance(el.tag, str):
+        if not is_element(el):
             continue
         for key in [el.tag, *el.attrib]:
             ns = etree.QName(key).namespace
             if ns and ns not in (BPMN_NS, SPIFF_NS) and ns not in _LAYOUT_NAMESPACES:
-                line, names = foreign.setdefault(ns, (el.sourceline, set()))
+                line, names = foreign.setdefault(ns, (line_of(el), set()))
                 names.add(etree.QName(key).localname)
     for ns, (line, names) in sorted(foreign.items()):
         prefix = next((p for p, uri in root.nsmap.items() if uri == ns and p), None) or ns
         shown = ", ".join(f"{prefix}:{n}" for n in sorted(names)[:4]) + (", …" if len(names) > 4 else "")
         found.append(Finding(name, line, f"extensions of another tool ({shown}) are kept in the file, but Carepath "
                                          "does not read them", severity="warning"))
-    if not root.xpath("//*[local-name()='BPMNShape']"):
+    if not xpath_elements(root, "//*[local-name()='BPMNShape']"):
         found.append(Finding(name, None, "no diagram layout (BPMN DI): the pathway can run, but it cannot be drawn "
                                          "or edited in the browser", severity="warning"))
-    for proc in root.xpath("bpmn:process[not(@isExecutable='true')]", namespaces=NS):
-        if proc.xpath(".//bpmn:userTask | .//bpmn:task | .//bpmn:scriptTask", namespaces=NS):
-            found.append(Finding(name, proc.sourceline, f"process {proc.get('id')!r} is not executable "
+    for proc in xpath_elements(root, "bpmn:process[not(@isExecutable='true')]", NS):
+        if xpath_elements(proc, ".//bpmn:userTask | .//bpmn:task | .//bpmn:scriptTask", NS):
+            found.append(Finding(name, line_of(proc), f"process {proc.get('id')!r} is not executable "
                                  "(isExecutable is not true): Carepath ignores it", severity="warning",
                                  element=proc.get("id")))
-    for sub in root.xpath("//bpmn:subProcess[@triggeredByEvent='true']", namespaces=NS):
-        for start in sub.xpath("bpmn:startEvent[not(@isInterrupting='false')]", namespaces=NS):
-            found.append(Finding(name, start.sourceline, "an event subprocess never interrupts its process in "
+    for sub in xpath_elements(root, "//bpmn:subProcess[@triggeredByEvent='true']", NS):
+        for start in xpath_elements(sub, "bpmn:startEvent[not(@isInterrupting='false')]", NS):
+            found.append(Finding(name, line_of(start), "an event subprocess never interrupts its process in "
                                  "Carepath's engine (isInterrupting is ignored); use a boundary event, or a pathway "
                                  "of its own started by a message", severity="warning", element=start.get("id")))
-    for el in root.xpath("//bpmn:compensateEventDefinition | //*[@isForCompensation='true']", namespaces=NS):
-        found.append(Finding(name, el.sourceline, "compensation is not supported by Carepath's engine: undo "
+    for el in xpath_elements(root, "//bpmn:compensateEventDefinition | //*[@isForCompensation='true']", NS):
+        found.append(Finding(name, line_of(el), "compensation is not supported by Carepath's engine: undo "
                              "work with ordinary tasks on the path that needs it", element=element_id(el)))
     for el, source, what in script_texts(name, root):
         if _OTHER_LANGUAGE.match(source or ""):
-            found.append(Finding(name, el.sourceline, f"{what} {source.strip()[:60]} is written for another engine "
+            found.append(Finding(name, line_of(el), f"{what} {source.strip()[:60]} is written for another engine "
                                  "(JUEL/FEEL): Carepath reads Python over the task's data, e.g. approved == True",
                                  element=element_id(el)))
         if what in ("timer expression", "dueIn") and _UNQUOTED_ISO.match(source or ""):
-            found.append(Finding(name, el.sourceline, f"{what} {source.strip()} is Python here: put the ISO 8601 "
+            found.append(Finding(name, line_of(el), f"{what} {source.strip()} is Python here: put the ISO 8601 "
                                  f"value in quotes (\"{source.strip()}\")", element=element_id(el)))
     return found
 
@@ -243,8 +246,9 @@ def _line_elements(text: str, name: str) -> dict[int, str]:
     if root is None:
         return found
     for el in root.iter():
-        if isinstance(el.tag, str) and el.sourceline and el.sourceline not in found:
+        line = line_of(el)
+        if is_element(el) and line and line not in found:
             ident = element_id(el)
             if ident and ident != root.get("id"):
-                found[el.sourceline] = ident
+                found[line] = ident
     return found

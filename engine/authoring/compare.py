@@ -8,14 +8,32 @@ whether it is required; per decision table its hit policy, columns and rules.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NotRequired, TypedDict, TypeVar
 
-from .tables import element_facts, read_tables
+from .tables import DecisionTable, TableRule, element_facts, read_tables
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
+_T = TypeVar("_T")
 
 
-def compare(before: dict[str, str], after: dict[str, str]) -> dict:
+class Detail(TypedDict):
+    what: str
+    before: str
+    after: str
+
+
+class Change(TypedDict):
+    file: str
+    id: str
+    label: str
+    change: str  # ADDED, REMOVED or CHANGED
+    details: list[Detail]
+    kind: NotRequired[str]  # elements: the BPMN element's kind
+    table: NotRequired[str]  # rules: the decision table's name
+
+
+def compare(before: dict[str, str], after: dict[str, str]) -> dict[str, Any]:
     """{"files": {added, removed, changed}, "elements": [...], "fields": [...], "rules": [...]}; each change is
     {"file", "id", "label", "change", "details": [{"what", "before", "after"}]}."""
     names = sorted(set(before) | set(after))
@@ -46,7 +64,7 @@ def compare(before: dict[str, str], after: dict[str, str]) -> dict:
     return out
 
 
-def _json(text: str | None) -> dict:
+def _json(text: str | None) -> dict[str, Any]:
     try:
         value = json.loads(text) if text else {}
     except (ValueError, RecursionError):
@@ -62,16 +80,17 @@ def _shown(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _details(old: dict, new: dict, keys=None) -> list[dict]:
+def _details(old: dict[str, Any], new: dict[str, Any], keys: Sequence[str] | None = None) -> list[Detail]:
     keys = keys or sorted(set(old) | set(new))
     return [{"what": k, "before": _shown(old.get(k)), "after": _shown(new.get(k))}
             for k in keys if old.get(k) != new.get(k)]
 
 
-def _change(file: str, ident: str, label: str, old: dict | None, new: dict | None, keys=None) -> dict | None:
-    if old is None and new is None:
-        return None
+def _change(file: str, ident: str, label: str, old: dict[str, Any] | None, new: dict[str, Any] | None,
+            keys: Sequence[str] | None = None) -> Change | None:
     if old is None:
+        if new is None:
+            return None
         return {"file": file, "id": ident, "label": label, "change": ADDED, "details": _details({}, new, keys)}
     if new is None:
         return {"file": file, "id": ident, "label": label, "change": REMOVED, "details": _details(old, {}, keys)}
@@ -79,14 +98,22 @@ def _change(file: str, ident: str, label: str, old: dict | None, new: dict | Non
     return {"file": file, "id": ident, "label": label, "change": CHANGED, "details": details} if details else None
 
 
-def _facts_diff(file: str, old: dict[str, dict], new: dict[str, dict]) -> list[dict]:
+def _either(new: _T | None, old: _T | None) -> _T:
+    """The newer of two versions of one thing (`new or old`); at least one exists, since its id came from them."""
+    found = new or old
+    if found is None:
+        raise ValueError("neither version exists")
+    return found
+
+
+def _facts_diff(file: str, old: dict[str, dict[str, str]], new: dict[str, dict[str, str]]) -> list[Change]:
     out = []
     for ident in sorted(set(old) | set(new), key=lambda i: (i not in new, i)):
         a, b = old.get(ident), new.get(ident)
         label = (b or a or {}).get("name") or ident
         change = _change(file, ident, label, a, b)
         if change:
-            change["kind"] = (b or a)["kind"]
+            change["kind"] = _either(b, a)["kind"]
             out.append(change)
     return out
 
@@ -95,7 +122,7 @@ _FIELD_KEYS = ("title", "type", "required", "choices", "minimum", "maximum", "mi
                "description", "const", "default", "items")
 
 
-def _field(schema: dict, name: str, prop: Any) -> dict:
+def _field(schema: dict[str, Any], name: str, prop: Any) -> dict[str, Any]:
     prop = prop if isinstance(prop, dict) else {}
     facts = {k: prop[k] for k in _FIELD_KEYS if k in prop and k not in ("required",)}
     options = prop.get("oneOf") or prop.get("anyOf")
@@ -107,7 +134,7 @@ def _field(schema: dict, name: str, prop: Any) -> dict:
     return facts
 
 
-def _form_diff(file: str, old: dict, new: dict) -> list[dict]:
+def _form_diff(file: str, old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     out = []
     form = _change(file, "(form)", new.get("title") or old.get("title") or file,
                    {k: old.get(k) for k in ("title", "description") if k in old} if old else None,
@@ -130,7 +157,7 @@ def _form_diff(file: str, old: dict, new: dict) -> list[dict]:
     return out
 
 
-def _ui_diff(file: str, old: dict, new: dict) -> list[dict]:
+def _ui_diff(file: str, old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     out = []
     for key in sorted(set(old) | set(new)):
         change = _change(file, key, key, {"hints": old[key]} if key in old else None,
@@ -140,12 +167,12 @@ def _ui_diff(file: str, old: dict, new: dict) -> list[dict]:
     return out
 
 
-def _tables_diff(file: str, old: list[dict], new: list[dict]) -> list[dict]:
+def _tables_diff(file: str, old: list[DecisionTable], new: list[DecisionTable]) -> list[Change]:
     out = []
     before, after = {t["id"]: t for t in old}, {t["id"]: t for t in new}
     for tid in sorted(set(before) | set(after)):
         a, b = before.get(tid), after.get(tid)
-        head = _change(file, tid, (b or a)["name"],
+        head = _change(file, tid, _either(b, a)["name"],
                        _table_head(a) if a else None, _table_head(b) if b else None)
         if head:
             out.append(head)
@@ -157,21 +184,21 @@ def _tables_diff(file: str, old: list[dict], new: list[dict]) -> list[dict]:
             change = _change(file, rid, (rules_b.get(rid) or rules_a.get(rid) or {}).get("description") or rid,
                              rules_a.get(rid), rules_b.get(rid))
             if change:
-                change["table"] = (b or a)["name"]
+                change["table"] = _either(b, a)["name"]
                 out.append(change)
     return out
 
 
-def _table_head(t: dict) -> dict:
+def _table_head(t: DecisionTable) -> dict[str, Any]:
     return {"hit policy": t["hit_policy"],
             "inputs": [f"{i['label'] or i['id']}: {i['expression']}" for i in t["inputs"]],
             "outputs": [o["name"] or o["label"] for o in t["outputs"]]}
 
 
-def _rule(table: dict, rule: dict) -> dict:
+def _rule(table: DecisionTable, rule: TableRule) -> dict[str, str]:
     facts = {"description": rule["description"]}
     for col, cell in zip(table["inputs"], rule["inputs"]):
         facts[f"when {col['label'] or col['expression']}"] = cell
-    for col, cell in zip(table["outputs"], rule["outputs"]):
-        facts[f"then {col['name'] or col['label']}"] = cell
+    for output, cell in zip(table["outputs"], rule["outputs"]):
+        facts[f"then {output['name'] or output['label']}"] = cell
     return facts

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,37 +16,40 @@ from ..access import Actor
 from ..errors import NotFound
 from ..models import PathwayDraftStep
 from ..pathway_files import FileSet
-
 from . import catalog, compare, drafts, gate, uploads
 from .review import Library, Review, current_library
+
+_T = TypeVar("_T")
+
 
 class AuthoringFacade:
     """Mixed into Carepath, which provides `_do` (one transaction) and `clock`."""
 
-    _do: Callable[..., Any]
+    if TYPE_CHECKING:
+        def _do(self, work: Callable[[Session, datetime], _T], now: datetime | None = None) -> _T: ...
     # The safety gate approval and roll back publish through (the pathway checker; Carepath sets it).
     safety_gate: gate.Gate
 
     # ---------- reading the library ----------
 
-    def pathway_library(self, actor: Actor) -> dict:
+    def pathway_library(self, actor: Actor) -> dict[str, Any]:
         return self._do(lambda s, now: catalog.overview(s, actor))
 
-    def pathway_history(self, actor: Actor, pathway: str) -> dict:
+    def pathway_history(self, actor: Actor, pathway: str) -> dict[str, Any]:
         return self._do(lambda s, now: catalog.history(s, actor, pathway))
 
     def pathway_version_files(self, actor: Actor, pathway: str, version: int) -> dict[str, str]:
         return self._do(lambda s, now: catalog.version_sources(s, actor, pathway, version))
 
-    def pathway_versions_with_files(self, actor: Actor, pathway: str) -> list[dict]:
+    def pathway_versions_with_files(self, actor: Actor, pathway: str) -> list[dict[str, Any]]:
         return self._do(lambda s, now: catalog.versions_with_files(s, actor, pathway))
 
     def export_pathway_version(self, actor: Actor, pathway: str, version: int) -> bytes:
         """The version's files as a zip (an audited export)."""
         return self._do(lambda s, now: catalog.export_version(s, actor, pathway, version, now))
 
-    def compare_pathway_versions(self, actor: Actor, pathway: str, a: int, b: int) -> dict:
-        def work(session: Session, now: datetime) -> dict:
+    def compare_pathway_versions(self, actor: Actor, pathway: str, a: int, b: int) -> dict[str, Any]:
+        def work(session: Session, now: datetime) -> dict[str, Any]:
             before = catalog.version_sources(session, actor, pathway, a)
             after = catalog.version_sources(session, actor, pathway, b)
             return {"before": before, "after": after, "changes": compare.compare(before, after)}
@@ -54,10 +57,10 @@ class AuthoringFacade:
 
     # ---------- drafts ----------
 
-    def draft_page(self, actor: Actor, draft_id: int) -> dict:
+    def draft_page(self, actor: Actor, draft_id: int) -> dict[str, Any]:
         """A draft with its files, findings and history, and what it changes against the current versions:
         one comparison over the touched pathways' files (a shared form shows once), and which diagrams changed."""
-        def work(session: Session, now: datetime) -> dict:
+        def work(session: Session, now: datetime) -> dict[str, Any]:
             actor.require(drafts.READERS, "read pathway drafts")
             draft = drafts.load(session, draft_id)
             steps = session.scalars(select(PathwayDraftStep).where(PathwayDraftStep.draft_id == draft_id)
@@ -84,9 +87,9 @@ class AuthoringFacade:
                                 for s in steps]}
         return self._do(work)
 
-    def draft_editor(self, actor: Actor, draft_id: int) -> dict:
+    def draft_editor(self, actor: Actor, draft_id: int) -> dict[str, Any]:
         """The draft's files and what the editor offers (forms, message names) to its author."""
-        def work(session: Session, now: datetime) -> dict:
+        def work(session: Session, now: datetime) -> dict[str, Any]:
             actor.require(drafts.AUTHORS, "edit pathway drafts")
             draft = drafts.load(session, draft_id)
             return {**catalog.draft_row(draft), "files": dict(draft.files), "findings": draft.findings or [],
@@ -94,10 +97,10 @@ class AuthoringFacade:
         return self._do(work)
 
     def create_draft(self, actor: Actor, files: dict[str, str], title: str = "", submitted: bool = False,
-                     allow_errors: bool = False) -> tuple[dict, Review]:
+                     allow_errors: bool = False) -> tuple[dict[str, Any], Review]:
         """A draft of the given files. Raises DraftRefused (a refused file; nothing written) or PathwayInvalid
         (errors, unless `allow_errors`)."""
-        def work(session: Session, now: datetime):
+        def work(session: Session, now: datetime) -> tuple[dict[str, Any], Review]:
             draft, judged = drafts.create(session, actor, files, title, now, allow_errors, submitted)
             return catalog.draft_row(draft), judged
         return self._do(work)
@@ -118,7 +121,7 @@ class AuthoringFacade:
         if upload.refused:
             return draft_id, Review(refused=upload.refused)
         if draft_id is None:
-            def work(session: Session, now: datetime):
+            def work(session: Session, now: datetime) -> tuple[int | None, Review]:
                 draft, judged = drafts.create(session, actor, upload.files, title, now, allow_errors=True)
                 drafts.record_step(session, draft, actor, "import", now, ", ".join(sorted(upload.files))[:500])
                 return draft.id, judged
@@ -134,25 +137,25 @@ class AuthoringFacade:
     def set_draft_title(self, actor: Actor, draft_id: int, title: str) -> None:
         self._do(lambda s, now: drafts.set_title(s, actor, draft_id, title, now))
 
-    def submit_draft(self, actor: Actor, draft_id: int, title: str | None = None) -> dict:
+    def submit_draft(self, actor: Actor, draft_id: int, title: str | None = None) -> dict[str, Any]:
         return self._do(lambda s, now: catalog.draft_row(drafts.submit(s, actor, draft_id, title, now)))
 
-    def send_back_draft(self, actor: Actor, draft_id: int, comment: str) -> dict:
+    def send_back_draft(self, actor: Actor, draft_id: int, comment: str) -> dict[str, Any]:
         return self._do(lambda s, now: catalog.draft_row(drafts.send_back(s, actor, draft_id, comment, now)))
 
-    def withdraw_draft(self, actor: Actor, draft_id: int) -> dict:
+    def withdraw_draft(self, actor: Actor, draft_id: int) -> dict[str, Any]:
         return self._do(lambda s, now: catalog.draft_row(drafts.withdraw(s, actor, draft_id, now)))
 
     def draft_file(self, actor: Actor, draft_id: int, name: str) -> str:
         def work(session: Session, now: datetime) -> str:
             actor.require(drafts.READERS, "read pathway drafts")
-            files = drafts.load(session, draft_id).files
+            files: dict[str, str] = drafts.load(session, draft_id).files
             if name not in files:
                 raise NotFound(f"The draft has no file {name}.")
             return files[name]
         return self._do(work)
 
-    def approve_draft(self, actor: Actor, draft_id: int, accept_risk: str | None = None) -> list[dict]:
+    def approve_draft(self, actor: Actor, draft_id: int, accept_risk: str | None = None) -> list[dict[str, Any]]:
         """Publish a submitted draft (a supervisor who did not write it). The safety check runs outside any
         transaction; publishing re-checks that nothing moved meanwhile. Raises NotAllowed, StaleInstance,
         PathwayInvalid, UnsafeChange (its report is also kept on the draft), BadRequest."""
@@ -164,7 +167,7 @@ class AuthoringFacade:
             self._do(lambda s, now: drafts.record_check(s, actor, draft_id, found, now))
             raise
 
-        def publish(session: Session, now: datetime) -> list[dict]:
+        def publish(session: Session, now: datetime) -> list[dict[str, Any]]:
             versions = gate.publish(self.safety_gate, session, plan.files, plan.only, now, "draft", actor.username,
                                     plan.title, raw, accept_risk)
             drafts.record_approval(session, actor, plan, versions, report,
@@ -175,14 +178,14 @@ class AuthoringFacade:
     # ---------- roll back ----------
 
     def roll_back_pathway(self, actor: Actor, pathway: str, version: int, reason: str,
-                          accept_risk: str | None = None) -> dict:
+                          accept_risk: str | None = None) -> dict[str, Any]:
         """Publish an earlier version again as the newest. Running instances keep the version they run;
         new cases and the next hand-over take this one. Raises NotAllowed, NotFound, BadRequest, UnsafeChange."""
         reason = gate.check_reason(reason, "Rolling back")
         files = self._do(lambda s, now: catalog.rollback_files(s, actor, pathway, version))
         raw, report = gate.check(self.safety_gate, files, {pathway}, accept_risk)
 
-        def publish(session: Session, now: datetime) -> dict:
+        def publish(session: Session, now: datetime) -> dict[str, Any]:
             versions = gate.publish(self.safety_gate, session, files, {pathway}, now, "rollback", actor.username,
                                     f"Roll back to version {version}: {reason}", raw, accept_risk)
             row = versions[0]

@@ -39,7 +39,7 @@ class Report:
     paths: int = 0
     seconds: float = 0.0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"ran": self.ran, "episodes": self.episodes, "tasks_completed": self.tasks_completed,
                 "paths": self.paths, "seconds": round(self.seconds, 1),
                 "violations": [{"invariant": v.invariant, "message": v.message, "reproduction": v.reproduction}
@@ -70,7 +70,7 @@ class UnsafeLibrary(CarepathError):
 class Gate(Protocol):
     def check(self, files: FileSet, only: set[str], accept_risk: str | None = None) -> Any: ...
 
-    def record(self, versions: list, report: Any, accept_risk: str | None) -> None: ...
+    def record(self, versions: list[PathwayVersion], report: Any, accept_risk: str | None) -> None: ...
 
 
 def report_of(raw: Any) -> Report:

@@ -7,6 +7,7 @@ differs from the library is among its files (or is its BPMN) and its content has
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -16,7 +17,6 @@ from .. import library as lib
 from .. import pathway_files as pf
 from ..errors import Finding
 from ..models import PathwayVersion
-
 from .checks import bpmn_notes, locate, refusals
 
 MAX_FILES = 200
@@ -37,7 +37,7 @@ class Library:
     files: dict[str, str]
     current: dict[str, CurrentVersion]
 
-    def users_of(self, names) -> set[str]:
+    def users_of(self, names: Iterable[str]) -> set[str]:
         """Pathways whose current version uses any of these files."""
         names = set(names)
         return {p for p, cur in self.current.items() if cur.names & names}

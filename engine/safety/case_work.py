@@ -17,10 +17,20 @@ A "step" here is runtime._Step: session, now, case, actor, role, live instances,
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections import deque
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..access import Actor
 from ..models import Case, Event, FormSubmission, HumanTask, PathwayInstance, PathwayVersion, User
-from .properties import SAFETY_KINDS, joins_open_instance, process_properties, safety_kind, SAFETY_WORK
+from .properties import SAFETY_KINDS, SAFETY_WORK, joins_open_instance, process_properties, safety_kind
+
+if TYPE_CHECKING:
+    from ..library import LoadedPathway
+    from ..projection import Live
 
 RISK_ORDER = {"low": 0, "moderate": 1, "high": 2, "imminent": 3}
 RISK_EVENT = "risk_level_changed"
@@ -31,15 +41,38 @@ TASK_ENDED = "task_ended"
 ENGINE_ONLY = frozenset({SAFETY_WORK_DONE, RISK_RAISED, TASK_ENDED, "case_closure_requested"})
 
 _kind_by_hash: dict[str, str | None] = {}
+# Set on a Live instance once its safety_work_done went out (Live, in projection.py, does not declare it).
+_DONE_SENT = "_safety_done_sent"
 
 
-def _kinds(session, version_ids: set[int]) -> dict[int, str | None]:
+class Step(Protocol):
+    """What safety work reads of the runtime's step (runtime._Step); it changes the case and the queue only."""
+
+    @property
+    def session(self) -> Session: ...
+    @property
+    def now(self) -> datetime: ...
+    @property
+    def case(self) -> Case: ...
+    @property
+    def actor(self) -> Actor | None: ...
+    @property
+    def role(self) -> str | None: ...
+    @property
+    def close_reason(self) -> str | None: ...
+    @property
+    def live(self) -> dict[int, Live]: ...
+    @property
+    def messages(self) -> deque[tuple[str, dict[str, Any]]]: ...
+
+
+def _kinds(session: Session, version_ids: set[int]) -> dict[int, str | None]:
     """safetyWork kind per pathway version id, cached by content hash (the same text means the same kind)."""
     if not version_ids:
         return {}
     rows = session.execute(select(PathwayVersion.id, PathwayVersion.process_id, PathwayVersion.content_hash)
                            .where(PathwayVersion.id.in_(version_ids))).all()
-    out = {}
+    out: dict[int, str | None] = {}
     for vid, process_id, digest in rows:
         if digest not in _kind_by_hash:
             sources = session.scalar(select(PathwayVersion.sources).where(PathwayVersion.id == vid))
@@ -49,7 +82,7 @@ def _kinds(session, version_ids: set[int]) -> dict[int, str | None]:
     return out
 
 
-def running_safety_work(step, exclude: int | None = None) -> list[dict]:
+def running_safety_work(step: Step, exclude: int | None = None) -> list[dict[str, Any]]:
     """The case's running safety-work instances: [{instance_id, pathway, kind, tasks: [open task titles]}].
 
     The database says what ran before this step; instances this step has loaded say what is true now."""
@@ -58,7 +91,7 @@ def running_safety_work(step, exclude: int | None = None) -> list[dict]:
                                 .where(PathwayInstance.case_id == step.case.id,
                                        PathwayInstance.status == "running")).all()
     kinds = _kinds(step.session, {r.pathway_version_id for r in rows})
-    found = {}
+    found: dict[int, dict[str, Any]] = {}
     for r in rows:
         live = step.live.get(r.id)
         if live is not None and (live.row.status != "running" or live.wf.is_completed()):
@@ -75,7 +108,7 @@ def running_safety_work(step, exclude: int | None = None) -> list[dict]:
     return [{**found[i], "tasks": titles[i]} for i in sorted(found)]
 
 
-def case_status(step) -> dict:
+def case_status(step: Step) -> dict[str, Any]:
     """What the `case_status()` script helper answers (JSON-safe, so scripts may keep it in task data)."""
     work = running_safety_work(step)
     kinds = {w["kind"] for w in work}
@@ -93,7 +126,7 @@ def case_status(step) -> dict:
     }
 
 
-def record_risk_level(step, live, level: str) -> None:
+def record_risk_level(step: Step, live: Live, level: str) -> None:
     """Set the case's risk level; log the change (who, from what) and tell waiting reviews of a rise."""
     old = step.case.risk_level
     if level == old:
@@ -117,20 +150,20 @@ def parse_risk_event(activity_name: str) -> tuple[str | None, str]:
     return (None if old == "unknown" else old), new
 
 
-def safety_work_messages(step, live) -> list[tuple[str, dict]]:
+def safety_work_messages(step: Step, live: Live) -> list[tuple[str, dict[str, Any]]]:
     """`safety_work_done` when this step finished the case's last running safety-work instance."""
-    if not live.wf.is_completed() or live.row.status != "running" or getattr(live, "_safety_done_sent", False):
+    if not live.wf.is_completed() or live.row.status != "running" or getattr(live, _DONE_SENT, False):
         return []
     kind = safety_kind(live.pathway)
     if kind is None:
         return []
-    live._safety_done_sent = True
+    setattr(live, _DONE_SENT, True)
     if running_safety_work(step, exclude=live.row.id):
         return []
     return [(SAFETY_WORK_DONE, {"last": live.row.process_id, "kind": kind})]
 
 
-def join_target(step, version, loaded) -> int | None:
+def join_target(step: Step, version: PathwayVersion, loaded: LoadedPathway) -> int | None:
     """The running instance of a one-per-case pathway that a new start message joins, if any."""
     if not joins_open_instance(loaded):
         return None
@@ -144,21 +177,21 @@ def join_target(step, version, loaded) -> int | None:
     return None
 
 
-def log_join(step, instance_id: int, process_id: str, name: str) -> None:
+def log_join(step: Step, instance_id: int, process_id: str, name: str) -> None:
     step.session.add(Event(at=step.now, case_id=step.case.id, client_id=step.case.client_id, instance_id=instance_id,
                            process_id=process_id, activity=name, activity_name=f"Message {name} (joined the open "
                            f"{process_id.replace('_', ' ')})", lifecycle="message",
                            username=step.actor.username if step.actor else None))
 
 
-def open_tasks_of_case(step) -> list[HumanTask]:
+def open_tasks_of_case(step: Step) -> list[HumanTask]:
     return list(step.session.scalars(select(HumanTask).where(HumanTask.case_id == step.case.id,
                                                              HumanTask.status == "open").order_by(HumanTask.id)))
 
 
-def ended_work_messages(step, tasks: list[HumanTask]) -> list[tuple[str, dict]]:
+def ended_work_messages(step: Step, tasks: list[HumanTask]) -> list[tuple[str, dict[str, Any]]]:
     """One `task_ended` per task the closure ended, addressed to whoever held it (or its role)."""
-    out = []
+    out: list[tuple[str, dict[str, Any]]] = []
     for ht in tasks:
         out.append((TASK_ENDED, {
             "task_id": ht.id, "task": ht.bpmn_id, "title": ht.title, "pathway": ht.process_id, "role": ht.role,
@@ -167,7 +200,8 @@ def ended_work_messages(step, tasks: list[HumanTask]) -> list[tuple[str, dict]]:
     return out
 
 
-def named_assignee(session, task) -> int | None:
+def named_assignee(session: Session, task: Any) -> int | None:
+    # `task` is a SpiffWorkflow Task (the library has no types).
     """The user a task names with its `assignee` property (an expression giving a username), if any."""
     props = (task.task_spec.extensions or {}).get("properties", {}) or {}
     expression = props.get("assignee")

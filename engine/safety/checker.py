@@ -17,19 +17,22 @@ import random
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
 
 from sqlalchemy import create_engine, select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from .. import clients, library, people
+from ..access import Actor
 from ..clock import FixedClock
 from ..db import unit_of_work
 from ..errors import CarepathError
-from ..library import SpecCache
+from ..library import BuiltPathway, SpecCache
 from ..models import ROLES, Base, Case, HumanTask, PathwayInstance, TimerJob, User, UserRole
 from ..pathway_files import FileSet
 from ..runtime import Runtime
+from ..spiff import load_spec
 from ..timers import Worker
 from .case_work import RISK_EVENT
 from .episode import load_episode
@@ -40,6 +43,12 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)  # a Monday
 STEPS = [timedelta(hours=1), timedelta(hours=4), timedelta(hours=12), timedelta(days=1), timedelta(days=3),
          timedelta(days=8), timedelta(days=31)]
 STATEMENTS = {inv.id: inv.statement for inv in (*INVARIANTS, STEP_FAILED)}
+# One step of an episode. Replays and shrinking slice and rebuild lists of them.
+# ("task", pathway, bpmn_id, which of the open tasks of that element, answers, title, role)
+TaskAction = tuple[Literal["task"], str, str, int, dict[str, Any], str, str]
+MessageAction = tuple[Literal["message"], str, dict[str, Any]]  # ("message", name, payload)
+TimeAction = tuple[Literal["time"], timedelta]  # ("time", how far to move the clock)
+Action = TaskAction | MessageAction | TimeAction
 
 
 @dataclass
@@ -59,8 +68,8 @@ class Violation:
 class CheckReport:
     episodes: int = 0
     tasks_completed: int = 0
-    paths: set = field(default_factory=set)
-    elements_reached: set = field(default_factory=set)
+    paths: set[tuple[str, ...]] = field(default_factory=set)
+    elements_reached: set[tuple[str, str]] = field(default_factory=set)
     elements_total: int = 0
     seconds: float = 0.0
     violations: list[Violation] = field(default_factory=list)
@@ -81,14 +90,14 @@ class CheckReport:
 class _Carepath:
     """What Worker needs of a Carepath: a session factory, the runtime and the clock."""
 
-    def __init__(self, db, runtime, clock):
+    def __init__(self, db: sessionmaker[Session], runtime: Runtime, clock: FixedClock) -> None:
         self.db, self.runtime, self.clock = db, runtime, clock
 
 
 class _World:
     """One episode's engine: an in-memory database with the library published and one user per role."""
 
-    def __init__(self, built, specs: SpecCache, start: datetime):
+    def __init__(self, built: list[BuiltPathway], specs: SpecCache, start: datetime) -> None:
         engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
         Base.metadata.create_all(engine)
         self.engine = engine
@@ -108,11 +117,11 @@ class _World:
                 "given_name": "Check", "family_name": "Episode", "birth_date": "1990-05-17"}, start)
             self.case_id = self.runtime.start_case(session, start, self.actors["intake"], client["id"]).id
 
-    def complete_task(self, ht: HumanTask, data: dict) -> None:
+    def complete_task(self, ht: HumanTask, data: dict[str, Any]) -> None:
         with unit_of_work(self.db) as session:
             self.runtime.complete_task(session, self.clock.now(), self.actor_for(ht), ht.id, data)
 
-    def send(self, name: str, payload: dict) -> None:
+    def send(self, name: str, payload: dict[str, Any]) -> None:
         with unit_of_work(self.db) as session:
             self.runtime.deliver_message(session, self.clock.now(), self.actors["supervisor"], self.case_id, name,
                                          payload, from_person=True)
@@ -124,7 +133,10 @@ class _World:
 
     def case_open(self) -> bool:
         with self.db() as session:
-            return session.get(Case, self.case_id).status == "open"
+            case = session.get(Case, self.case_id)
+            if case is None:
+                raise LookupError(f"the episode's case {self.case_id} is gone")
+            return case.status == "open"
 
     def next_job(self) -> datetime | None:
         with self.db() as session:
@@ -132,30 +144,31 @@ class _World:
                                                                 TimerJob.status == "pending")
                                   .order_by(TimerJob.due_at).limit(1))
 
-    def schema_of(self, ht: HumanTask) -> dict:
+    def schema_of(self, ht: HumanTask) -> dict[str, Any]:
         with self.db() as session:
             inst = session.get(PathwayInstance, ht.instance_id)
+            if inst is None:
+                raise LookupError(f"task {ht.id} belongs to no pathway instance")
             loaded = self.runtime.specs.get(inst.pathway_version)
         schema, _ = loaded.form(f"{ht.form_id}.schema.json") if ht.form_id else (None, None)
         return schema or {"type": "object"}
 
-    def actor_for(self, ht: HumanTask):
+    def actor_for(self, ht: HumanTask) -> Actor:
         if ht.assignee_id is not None:
             for actor in self.actors.values():
                 if actor.id == ht.assignee_id:
                     return actor
         return self.actors[ht.role]
 
-    def close(self):
+    def close(self) -> None:
         self.engine.dispose()
 
 
-def _describe(action) -> str:
-    kind = action[0]
-    if kind == "task":
+def _describe(action: Action) -> str:
+    if action[0] == "task":
         _, pathway, bpmn_id, nth, data, title, role = action
         return f"complete {pathway}/{bpmn_id} ({title}) as {role}: {json.dumps(data, sort_keys=True)}"
-    if kind == "message":
+    if action[0] == "message":
         return f"send {action[1]} {json.dumps(action[2], sort_keys=True)}"
     return f"move time on {_span(action[1])} and run the worker"
 
@@ -168,13 +181,13 @@ def _span(delta: timedelta) -> str:
 class _Episode:
     """Plays (or replays) one episode and checks it."""
 
-    def __init__(self, built, specs, start):
+    def __init__(self, built: list[BuiltPathway], specs: SpecCache, start: datetime) -> None:
         self.world = _World(built, specs, start)
-        self.done: list = []
+        self.done: list[Action] = []
         self.failures: list[str] = []
         self.tasks_completed = 0
 
-    def apply(self, action) -> bool:
+    def apply(self, action: Action) -> bool:
         """Do one action; False when it cannot be done in this world (a replay with steps left out)."""
         w = self.world
         try:
@@ -207,7 +220,7 @@ class _Episode:
         return found
 
 
-def _choose(rng: random.Random, play: _Episode, counts: dict) -> tuple | None:
+def _choose(rng: random.Random, play: _Episode, counts: dict[str, Any]) -> Action | None:
     w = play.world
     tasks = w.open_tasks() if w.case_open() else []
     r = rng.random()
@@ -234,7 +247,8 @@ def _episode_start(rng: random.Random) -> datetime:
     return START + timedelta(days=rng.randint(0, 6), hours=rng.choice([0, 3, 8]))
 
 
-def _replay(built, specs, start, actions) -> tuple[_Episode, dict]:
+def _replay(built: list[BuiltPathway], specs: SpecCache, start: datetime,
+            actions: list[Action]) -> tuple[_Episode, dict[str, list[str]]]:
     play = _Episode(built, specs, start)
     try:
         for action in actions:
@@ -244,9 +258,10 @@ def _replay(built, specs, start, actions) -> tuple[_Episode, dict]:
         play.world.close()
 
 
-def _shrink(built, specs, start, actions, invariant: str, budget: int = 40) -> list:
+def _shrink(built: list[BuiltPathway], specs: SpecCache, start: datetime, actions: list[Action], invariant: str,
+            budget: int = 40) -> list[Action]:
     """A short list of actions that still breaks `invariant`: the shortest prefix, then single steps left out."""
-    def breaks(acts):
+    def breaks(acts: list[Action]) -> tuple[bool, list[Action]]:
         play, found = _replay(built, specs, start, acts)
         return invariant in found, play.done
     low, high = 0, len(actions)
@@ -280,7 +295,7 @@ def check_library(files: FileSet, episodes: int = 200, seed: int = 0, max_action
     specs = SpecCache()
     report = CheckReport()
     for p in built:
-        spec, subs = library.load_spec(copy.deepcopy(p.spec))  # loading consumes the dict
+        spec, subs = load_spec(copy.deepcopy(p.spec))  # loading consumes the dict
         for s in [spec, *subs.values()]:
             report.elements_total += sum(1 for ts in s.task_specs.values()
                                          if getattr(ts, "bpmn_id", None) and not ts.name.endswith(".EndJoin"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,7 +35,7 @@ class Task:
 class Answer:
     task_id: int
     form_id: str
-    data: dict
+    data: dict[str, Any]
     at: datetime
     role: str
     instance_id: int
@@ -98,9 +99,11 @@ class Episode:
 
 def load_episode(session: Session, case_id: int) -> Episode:
     case = session.get(Case, case_id)
+    if case is None:
+        raise LookupError(f"there is no case {case_id}")
     ep = Episode(case.id, case.status, case.closed_at, case.close_reason)
     ep.events = list(session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.at, Event.id)))
-    users = dict(session.execute(select(User.id, User.username)).all())
+    users: dict[int | None, str] = dict(session.execute(select(User.id, User.username)).all())
     rows = session.scalars(select(HumanTask).where(HumanTask.case_id == case_id).order_by(HumanTask.id)).all()
     ep.tasks = [Task(t.id, t.instance_id, t.process_id, t.bpmn_id, t.form_id, t.role, users.get(t.assignee_id),
                      t.status, t.created_at, t.due_at, t.completed_at) for t in rows]
@@ -110,7 +113,8 @@ def load_episode(session: Session, case_id: int) -> Episode:
         task = by_id.get(s.human_task_id)
         ep.answers.append(Answer(s.human_task_id, s.form_id, s.data or {}, s.submitted_at,
                                  task.role if task else "", task.instance_id if task else 0))
-    done_event = {(e.instance_id, e.activity, e.at): e.id for e in ep.events if e.lifecycle == "completed"}
+    done_event: dict[tuple[int | None, str | None, datetime], int] = {
+        (e.instance_id, e.activity, e.at): e.id for e in ep.events if e.lifecycle == "completed"}
     for a in ep.answers:
         task = by_id.get(a.task_id)
         a.event_id = done_event.get((a.instance_id, task.bpmn_id if task else None, a.at), 0)
@@ -118,7 +122,7 @@ def load_episode(session: Session, case_id: int) -> Episode:
                              .order_by(PathwayInstance.id)):
         ep.instances[i.id] = Instance(i.id, i.process_id, i.status, i.started_at, i.ended_at)
     for e in ep.events:
-        inst = ep.instances.get(e.instance_id)
+        inst = ep.instances.get(e.instance_id) if e.instance_id is not None else None
         if inst is None:
             continue
         inst.first_event = inst.first_event or e.id

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 import re
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from .. import forms
 from ..errors import InvalidFormData
@@ -28,7 +28,7 @@ _WORDS = ["Client seen at home", "Sister present", "Spoke by phone", "Plan revie
           "Calls Ana", "No firearms at home", "Medication kept by partner", "Attends group on Tuesdays"]
 
 
-def _resolve(node: Any, root: dict) -> Any:
+def _resolve(node: Any, root: dict[str, Any]) -> Any:
     while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
         target: Any = root
         for part in node["$ref"][2:].split("/"):
@@ -37,7 +37,7 @@ def _resolve(node: Any, root: dict) -> Any:
     return node
 
 
-def _value(name: str, schema: dict, root: dict, rng: random.Random, today: date) -> Any:
+def _value(name: str, schema: dict[str, Any], root: dict[str, Any], rng: random.Random, today: date) -> Any:
     schema = _resolve(schema, root)
     if "const" in schema:
         return schema["const"]
@@ -75,7 +75,7 @@ def _value(name: str, schema: dict, root: dict, rng: random.Random, today: date)
     return None
 
 
-def _object(schema: dict, root: dict, rng: random.Random, today: date) -> dict:
+def _object(schema: dict[str, Any], root: dict[str, Any], rng: random.Random, today: date) -> dict[str, Any]:
     props = schema.get("properties", {})
     required = set(schema.get("required", []))
     data = {}
@@ -92,13 +92,13 @@ def _object(schema: dict, root: dict, rng: random.Random, today: date) -> dict:
     return data
 
 
-def random_answers(schema: dict, rng: random.Random, today: date) -> dict:
+def random_answers(schema: dict[str, Any], rng: random.Random, today: date) -> dict[str, Any]:
     """Valid answers for `schema`; the routine sample if three random tries do not fit it."""
     for _ in range(3):
         data = _value("", schema, schema, rng, today)
         try:
             forms.check(schema, data)
-            return data
+            return cast("dict[str, Any]", data)  # check() refuses anything but a JSON object
         except InvalidFormData:
             continue
     data = sample(schema, {}, today=today)

@@ -9,9 +9,11 @@ and the check's outcome recorded on each of them (`record`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .. import library
 from ..errors import CarepathError
+from ..models import PathwayVersion
 from ..pathway_files import FileSet
 from .checker import CheckReport, check_library
 
@@ -30,7 +32,7 @@ class UnsafeLibrary(CarepathError):
         self.report = report
 
 
-def _record(report: CheckReport, accepted_risk: str | None) -> dict:
+def _record(report: CheckReport, accepted_risk: str | None) -> dict[str, Any]:
     return {"episodes": report.episodes, "tasks_completed": report.tasks_completed, "paths": len(report.paths),
             "seconds": round(report.seconds, 1), "accepted_risk": accepted_risk,
             "violations": [{"invariant": v.invariant, "message": v.message, "reproduction": v.reproduction}
@@ -57,7 +59,7 @@ class SafetyGate:
         return report
 
     @staticmethod
-    def record(versions: list, report: CheckReport, accept_risk: str | None) -> None:
+    def record(versions: list[PathwayVersion], report: CheckReport, accept_risk: str | None) -> None:
         """Keep the check's figures and findings, and any accepted risk, on each version published."""
         reason = accept_risk.strip() if report.violations and accept_risk else None
         for row in versions:

@@ -10,12 +10,14 @@ be put right later.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable
 
+from ..models import Event
 from .case_work import RISK_EVENT, RISK_ORDER, parse_risk_event
-from .episode import Answer, Episode
+from .episode import Answer, Episode, Task
 
 # Safety work: the safety plan, the brief suicide safety assessment, crisis triage and follow-up contacts, and
 # the follow-up after hospital or emergency care (HEDIS FUH/FUM).
@@ -76,7 +78,7 @@ def screen_gets_assessment(ep: Episode) -> list[str]:
             and not ep.supervisor_decided(after=a.at)]
 
 
-def _notice_for(ep: Episode, task) -> bool:
+def _notice_for(ep: Episode, task: Task) -> bool:
     return any(t.form_id == "work_ended_notice" and t.created_at == task.completed_at and
                (t.role == task.role or (task.assignee and t.assignee == task.assignee)) for t in ep.tasks)
 
@@ -122,7 +124,7 @@ def unreached_retried(ep: Episode) -> list[str]:
     return out
 
 
-def _risk_drops(ep: Episode):
+def _risk_drops(ep: Episode) -> Iterator[tuple[Event, str, str]]:
     for e in ep.events:
         if e.activity == RISK_EVENT and e.lifecycle == "completed":
             old, new = parse_risk_event(e.activity_name)

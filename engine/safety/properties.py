@@ -12,8 +12,14 @@ BPMN text, once per distinct text. Two properties matter to the runtime:
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from lxml import etree
+
+from ..pathway_files import xpath_elements
+
+if TYPE_CHECKING:
+    from ..library import LoadedPathway
 
 SAFETY_WORK = "safetyWork"
 SAFETY_KINDS = ("safety_plan", "crisis", "follow_up")
@@ -31,21 +37,21 @@ def _parse(bpmn_text: str) -> tuple[tuple[str, str], ...]:
     except etree.XMLSyntaxError:
         return ()
     xp = "bpmn:process/bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property"
-    return tuple((p.get("name"), p.get("value") or "") for p in root.xpath(xp, namespaces=_NS) if p.get("name"))
+    return tuple((name, p.get("value") or "") for p in xpath_elements(root, xp, _NS) if (name := p.get("name")))
 
 
-def process_properties(sources: dict[str, str], process_id: str) -> dict[str, str]:
+def process_properties(sources: dict[str, str] | None, process_id: str) -> dict[str, str]:
     """The process-level properties of a published pathway (its sources hold `<process_id>.bpmn`)."""
     text = (sources or {}).get(f"{process_id}.bpmn")
     return dict(_parse(text)) if text else {}
 
 
-def safety_kind(loaded) -> str | None:
+def safety_kind(loaded: LoadedPathway) -> str | None:
     """`safety_plan`, `crisis`, `follow_up` or None, for a LoadedPathway."""
     kind = process_properties(loaded.sources, loaded.process_id).get(SAFETY_WORK, "").strip()
     return kind if kind in SAFETY_KINDS else None
 
 
-def joins_open_instance(loaded) -> bool:
+def joins_open_instance(loaded: LoadedPathway) -> bool:
     value = process_properties(loaded.sources, loaded.process_id).get(JOIN_OPEN_INSTANCE, "")
     return value.strip().lower() == "true"

@@ -15,10 +15,10 @@ SEES = {
     "intake": (["Inbox", "Clients", "Register a client"], "record", ["My tasks", "Team queue"]),
     "case_manager": (["Inbox", "Clients", "Register a client"], "record", ["My tasks", "Team queue"]),
     "clinician": (["Inbox", "Clients"], "care team", ["My tasks", "Team queue"]),
-    "supervisor": (["Inbox", "Clients", "Register a client", LOG, "Pathways"], "record",
+    "supervisor": (["Inbox", "Clients", "Register a client", LOG, "Pathways", "Quality"], "record",
                    ["My tasks", "Team queue", "All open work"]),
     "crisis": (["Inbox", "Clients"], "care team", ["My tasks", "Team queue"]),
-    "quality": (["Inbox", "Clients", LOG, "Pathways"], "record", ["My tasks", "Team queue"]),
+    "quality": (["Inbox", "Clients", LOG, "Pathways", "Quality"], "record", ["My tasks", "Team queue"]),
     "admin": (["Inbox", "Pathways"], "not allowed", ["My tasks", "Team queue"]),
 }
 

@@ -40,6 +40,8 @@ BODIES = {
     "-": None,
     "empty": {},
     "client": {"given_name": "Nia", "family_name": "New", "birth_date": "1990-01-01"},
+    # The same person again: the staff page warns of a duplicate unless told it is a different person.
+    "client_again": {"given_name": "Nia", "family_name": "New", "birth_date": "1990-01-01", "_not_duplicate": "yes"},
     "maria": {"given_name": "Maria", "family_name": "Lopez", "birth_date": "1987-03-14", "case_manager": "case_manager"},
     "phone": {"phone": "555-0199"},
     "short": {"reason": "short"},
@@ -69,15 +71,27 @@ GET   /cases/{case}                            -            200  200  403  200  
 GET   /tasks/{open}                            -            200  200  403  200  403  200  403  403  200
 GET   /tasks/{done}                            -            200  200  403  200  403  200  403  403  200
 GET   /access/break-glass                      -            403  403  403  200  403  200  403  403  403
+POST  /tasks/{open}/draft                      empty        302  403  403  403  403  403  403  403  403
 POST  /tasks/{open}                            empty        422  403  403  403  403  403  403  403  403
 POST  /tasks/{open}/claim                      empty        302  403  403  403  403  403  403  403  403
 POST  /tasks/{open}/release                    empty        302  403  403  302  403  403  403  403  403
 POST  /tasks/{open}/assign                     to_intake    403  403  403  302  403  403  403  403  403
 POST  /inbox/next                              empty        302  302  302  302  302  302  302  302  302
-POST  /clients/new                             client       302  302  403  302  403  403  403  302  302
+POST  /clients/new                             client_again 302  302  403  302  403  403  403  302  302
 POST  /clients/{client}/edit                   maria        302  302  403  302  403  403  403  403  302
 POST  /clients/{client}/cases                  empty        302  302  403  302  403  403  403  403  302
 POST  /cases/{case}/crisis                     empty        422  422  403  422  403  403  403  403  422
+GET   /caseload                                -            200  200  200  200  200  403  403  200  200
+GET   /caseload/week                           -            200  200  200  200  200  403  403  200  200
+GET   /supervision/overdue                     -            403  403  403  200  403  403  403  403  403
+POST  /supervision/tasks/{open}/due-date       empty        403  403  403  302  403  403  403  403  403
+GET   /cases/{case}/contacts                   -            200  200  403  200  403  403  403  403  200
+POST  /cases/{case}/contacts                   empty        422  422  403  422  403  403  403  403  422
+GET   /contacts/{contact}                      -            200  200  403  200  403  200  403  403  200
+POST  /contacts/{contact}                      empty        403  422  403  403  403  403  403  403  403
+GET   /contacts/billing                        -            403  403  403  200  403  200  403  403  403
+GET   /contacts/billing?from=2026-03-01&to=2026-03-02 -     403  403  403  200  403  200  403  403  403
+GET   /clients/{client}/documents/{document}  -            404  404  403  404  403  404  403  403  404
 POST  /clients/{client}/access                 short        422  422  422  422  422  403  403  422  422
 GET   /api/v1/openapi.json                     -            200  200  200  200  200  200  200  200  200
 GET   /api/v1/me                               -            200  200  200  200  200  200  200  200  200
@@ -101,6 +115,15 @@ POST  /api/v1/tasks/{open}/claim               empty        200  403  403  403  
 POST  /api/v1/tasks/{open}/release             empty        200  403  403  200  403  403  403  403  403
 POST  /api/v1/tasks/{open}/assign              to_intake    403  403  403  200  403  403  403  403  403
 POST  /api/v1/tasks/{open}/complete            no_data      422  403  403  403  403  403  403  403  403
+GET   /quality/                                -            403  403  403  200  403  200  403  403  403
+GET   /quality/measures.csv                    -            403  403  403  200  403  200  403  403  403
+GET   /quality/measures/{measure}              -            403  403  403  200  403  200  403  403  403
+GET   /quality/measures/{measure}/cases.csv    -            403  403  403  200  403  200  403  403  403
+GET   /quality/heatmap                         -            403  403  403  200  403  200  403  403  403
+GET   /quality/exports                         -            403  403  403  200  403  200  403  403  403
+GET   /quality/exports/events.{fmt}            -            403  403  403  200  403  200  403  403  403
+GET   /api/v1/quality/measures                 -            403  403  403  200  403  200  403  403  403
+GET   /api/v1/quality/measures/{measure}/cases -            403  403  403  200  403  200  403  403  403
 GET   /api/v1/incidents                        -            403  403  403  403  403  403  200  403  403
 POST  /api/v1/incidents/{incident}/retry       empty        403  403  403  403  403  403  404  403  403
 GET   /pathways/                               -            403  403  403  200  403  200  200  403  403
@@ -168,9 +191,12 @@ class World:
         admin = next(a for a in _actors(self.cp) if a.username == "admin")
         self.ids = {"client": done.client_id, "case": case_id, "done": done.id, "open": opened[0].id,
                     "incident": 1, "draft": self.cp.start_draft(admin, "intake"), "pathway": "intake", "version": 1,
-                    "bpmn": "intake.bpmn"}
+                    "bpmn": "intake.bpmn", "measure": "tasks_on_time", "fmt": "csv", "document": "safety-plan"}
         cover = next(a for a in _actors(self.cp) if a.username == "cover")
         self.cp.break_glass(cover, self.ids["client"], "Covering for Casey while she is on leave.")
+        manager = next(a for a in _actors(self.cp) if a.username == "case_manager")
+        self.ids["contact"] = self.cp.record_contact(manager, case_id, {
+            "at": T0.isoformat(), "minutes": 20, "modality": "phone"})["id"]
         self.api = ApiClient(self.app.test_client(), self.cp)
         self.staff = {p: StaffClient(self.app, p) for p in PEOPLE}
 

@@ -16,8 +16,12 @@ def test_case_file_shows_timeline_open_tasks_and_pathway_positions(staff, referr
     assert "Maria Lopez" in html and "Case file" in html
     assert "Where Maria is in each pathway" in html and "Waiting for:" in html
     assert f'href="/tasks/{task.id}"' in html
-    timeline = html.split('<ol class="timeline">')[1].split("</ol>")[0]
-    assert "Case opened" in timeline and task.title in timeline and "by intake" in timeline
+    timeline = html.split('<ol class="timeline"')[1].split("</ol>")[0]
+    assert "Case opened" in timeline and "by intake" in timeline
+    # Engine steps (a task becoming ready, scripts) show only when asked for.
+    assert task.title not in timeline
+    everything = staff("case_manager").text(f"/cases/{referral['case_id']}?timeline=all")
+    assert task.title in everything.split('<ol class="timeline"')[1].split("</ol>")[0]
 
 
 def test_scores_over_time_are_a_server_drawn_chart_with_a_table(staff, task_with_form, driver):
@@ -96,8 +100,16 @@ def test_chart_places_points_by_time_and_labels_the_axis():
     chart = score_chart(scores)
     phq9, gad7 = chart.series
     left, top, right, bottom = chart.plot
-    assert phq9.points[0].x == left and phq9.points[1].x == right and left < gad7.points[0].x < right
+    assert left < phq9.points[0].x < gad7.points[0].x < phq9.points[1].x < right
     assert phq9.points[0].y < gad7.points[0].y < phq9.points[1].y  # higher score, higher on the chart
     assert [t[1] for t in chart.x_ticks] == ["2 Mar", "1 Apr", "2 May"]
     assert [t[2] for t in chart.x_ticks] == ["start", "middle", "end"]
     assert score_chart({"asq": [{"total": 1, "severity": "positive", "at": "2026-03-02T09:00:00+00:00"}]}) is None
+
+
+def test_a_phq9_and_a_gad7_of_the_same_day_stand_at_the_same_x():
+    from carepath.web.cases.chart import score_chart
+    chart = score_chart({"phq9": [{"total": 20, "severity": "severe", "at": "2026-03-02T09:00:00+00:00"}],
+                         "gad7": [{"total": 12, "severity": "moderate", "at": "2026-03-02T09:40:00+00:00"}]})
+    phq9, gad7 = chart.series
+    assert phq9.points[0].x == gad7.points[0].x and [t[1] for t in chart.x_ticks] == ["2 Mar"]

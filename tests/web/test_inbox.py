@@ -18,7 +18,7 @@ def test_team_queue_lists_claimable_tasks_of_my_roles(staff, referral):
     html = staff("intake").text("/inbox?view=team")
     assert rows(html) == [referral["task_id"]]
     assert "Maria Lopez" in html and f'action="/tasks/{referral["task_id"]}/claim"' in html
-    assert rows(staff("intake").text("/inbox")) == []  # nothing is mine yet
+    assert rows(staff("intake").text("/inbox?view=mine")) == []  # nothing is mine yet
     assert rows(staff("clinician").text("/inbox?view=team")) == []  # not a clinician's task
 
 
@@ -26,7 +26,7 @@ def test_claim_moves_a_task_to_my_tasks_and_release_puts_it_back(staff, referral
     intake = staff("intake")
     resp = intake.post(f"/tasks/{referral['task_id']}/claim", {"next": "/inbox?view=team"})
     assert resp.status_code == 302 and resp.headers["Location"] == "/inbox?view=team"
-    assert rows(intake.text("/inbox")) == [referral["task_id"]]
+    assert rows(intake.text("/inbox?view=mine")) == [referral["task_id"]]
     assert rows(intake.text("/inbox?view=team")) == []
     with cp.db() as session:
         assert session.query(Event).filter_by(human_task_id=referral["task_id"], lifecycle="claimed").count() == 1
@@ -91,7 +91,7 @@ def test_supervisors_see_all_work_and_reassign_it(staff, referral, cp):
     assert '<option value="intake2">Intake2</option>' in html
     resp = supervisor.post(f"/tasks/{referral['task_id']}/assign", {"username": "intake2", "next": "/inbox?view=all"})
     assert resp.status_code == 302
-    assert rows(staff("intake2").text("/inbox")) == [referral["task_id"]]
+    assert rows(staff("intake2").text("/inbox?view=mine")) == [referral["task_id"]]
     supervisor.post(f"/tasks/{referral['task_id']}/assign", {"username": ""})
     assert rows(staff("intake").text("/inbox?view=team")) == [referral["task_id"]]
 

@@ -178,5 +178,10 @@ def test_instructions_are_rendered_over_the_tasks_data(staff, referral, driver, 
     Worker(cp).sweep(overdue.due_at + timedelta(minutes=1))
     review = next(t for t in driver.open_tasks(referral["case_id"]) if t.process_id == "overdue_escalation")
     html = staff("supervisor").text(f"/tasks/{review.id}")
-    assert f"Overdue: {overdue.title}" in html
+    assert f"“{overdue.title}” passed its due time" in html
     assert "{{" not in html
+    # The late task is named and linked, its due time in words in the agency's zone, never raw ISO text.
+    late = html.split('class="late-task"')[1].split("</section>")[0]
+    assert f'<a href="/tasks/{overdue.id}">{overdue.title}</a>' in late
+    assert re.search(r"was due <time[^>]*>\w{3} \d{1,2} \w{3} 2026, \d\d:\d\d</time>", late)
+    assert overdue.due_at.isoformat() not in late.replace(f'datetime="{overdue.due_at.isoformat()}"', "")

@@ -58,4 +58,4 @@ def int_arg(name: str) -> int | None:
     return number
 
 
-from . import cases, clients, meta, pathways, tasks  # noqa: E402,F401  (routes register on bp)
+from . import cases, clients, meta, pathways, quality, tasks  # noqa: E402,F401  (routes register on bp)

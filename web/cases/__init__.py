@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from carepath.engine.access import MESSENGERS, RECORD_READERS, REGISTRARS
+from carepath.engine.access import CLINICAL_ROLES, MESSENGERS, RECORD_READERS, REGISTRARS
 from carepath.engine.errors import NotFound, TaskNotOpen
 
 from .. import forms
@@ -13,19 +13,28 @@ from .chart import score_chart
 
 bp = Blueprint("cases", __name__)
 
+
+def timeline(file: dict) -> list[dict]:
+    """The case's timeline (engine/timeline.py) with its contacts in place, newest first."""
+    items = list(file["timeline"]) + [{"kind": "contact", "at": c["at"], "contact": c} for c in file.get("contacts") or []]
+    return sorted(items, key=lambda i: i["at"], reverse=True)
+
+
 CRISIS_MESSAGE = "crisis_reported"
 REASON_MAX = 1000
 
 
 def _page(case_id: int, reason: str = "", reason_error: str | None = None, status: int = 200):
     actor = current_actor()
-    file = cp().read_case_file(actor, case_id)
+    everything = request.args.get("timeline") == "all"
+    file = cp().read_case_file(actor, case_id, everything)
     plans = {kind: {**p, "answers": forms.describe(p["schema"], p["data"], p["ui_schema"])} if p else None
              for kind, p in file["plans"].items()}
-    return render_template("cases/show.html", file=file, case=file["case"], client=file["client"], plans=plans,
-                           chart=score_chart(file["scores"]), may_report=actor.has_any(MESSENGERS),
+    return render_template("cases/show.html", file=file, timeline=timeline(file),
+                           may_record_contact=actor.has_any(CLINICAL_ROLES), case=file["case"], client=file["client"], plans=plans,
+                           chart=score_chart(file["scores"], cp().settings.zone()), may_report=actor.has_any(MESSENGERS),
                            may_open_case=actor.has_any(REGISTRARS), reason=reason, reason_error=reason_error,
-                           reason_max=REASON_MAX), status
+                           reason_max=REASON_MAX, everything=everything), status
 
 
 @bp.get("/cases/<id:case_id>")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timezone, tzinfo
 
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 40
@@ -44,22 +44,26 @@ class Chart:
     plot: tuple[float, float, float, float]  # left, top, right, bottom
 
 
-def score_chart(scores: dict[str, list[dict]]) -> Chart | None:
+def score_chart(scores: dict[str, list[dict]], zone: tzinfo = timezone.utc) -> Chart | None:
     """The chart of the case's PHQ-9 and GAD-7 scores (`scores`: instrument -> [{total, severity, at}]),
-    or None when there is nothing to draw."""
+    or None when there is nothing to draw.
+
+    The x-axis is the calendar (days in the agency's zone), the same for both series: a PHQ-9 and a GAD-7
+    given on the same day stand one above the other, and screens weeks apart stand weeks apart."""
     rows = {k: [s for s in scores.get(k, []) if s.get("total") is not None] for k in STYLES}
-    instants = [_time(s["at"]) for k in rows for s in rows[k]]
-    if not instants:
+    days = sorted({_day(s["at"], zone) for k in rows for s in rows[k]})
+    if not days:
         return None
-    start, end = min(instants), max(instants)
-    span = (end - start).total_seconds()
+    start, end = days[0], days[-1]
+    span = (end - start).days
     right, bottom = WIDTH - RIGHT, HEIGHT - BOTTOM
     top_value = 27
+    inset = 24  # the first and last days sit a little inside the axis, so their markers are whole
 
-    def x_of(at: datetime) -> float:
+    def x_of(day: date) -> float:
         if span <= 0:
             return (LEFT + right) / 2
-        return LEFT + (right - LEFT) * (at - start).total_seconds() / span
+        return LEFT + inset + (right - LEFT - 2 * inset) * (day - start).days / span
 
     def y_of(total: float) -> float:
         return bottom - (bottom - TOP) * min(total, top_value) / top_value
@@ -68,19 +72,21 @@ def score_chart(scores: dict[str, list[dict]]) -> Chart | None:
     for key, (name, colour, marker, maximum) in STYLES.items():
         if not rows[key]:
             continue
-        points = [Point(x_of(_time(s["at"])), y_of(s["total"]), s["total"], s.get("severity") or "", s["at"])
+        points = [Point(x_of(_day(s["at"], zone)), y_of(s["total"]), s["total"], s.get("severity") or "", s["at"])
                   for s in rows[key]]
         series.append(Series(key, name, colour, marker, maximum, points))
     y_ticks = [(y_of(v), v) for v in (0, *BANDS, top_value)]
-    distinct = sorted(set(instants))
-    if len(distinct) > 6:
-        step = (len(distinct) - 1) / 5
-        distinct = [distinct[round(i * step)] for i in range(6)]
-    labels = [f"{at.day} {at:%b}" + (f" {at:%Y}" if start.year != end.year else "") for at in distinct]
-    if len(set(labels)) < len(labels):  # several screens on one day: tell them apart by the hour
-        labels = [f"{at.day} {at:%b} {at:%H:%M}" for at in distinct]
-    x_ticks = [(x_of(at), label, _anchor(i, len(distinct))) for i, (at, label) in enumerate(zip(distinct, labels))]
+    shown = days
+    if len(shown) > 6:
+        step = (len(shown) - 1) / 5
+        shown = [shown[round(i * step)] for i in range(6)]
+    labels = [f"{d.day} {d:%b}" + (f" {d:%Y}" if start.year != end.year else "") for d in shown]
+    x_ticks = [(x_of(d), label, _anchor(i, len(shown))) for i, (d, label) in enumerate(zip(shown, labels))]
     return Chart(WIDTH, HEIGHT, series, y_ticks, x_ticks, (LEFT, TOP, right, bottom))
+
+
+def _day(text, zone: tzinfo) -> date:
+    return _time(text).astimezone(zone).date()
 
 
 def _anchor(index: int, count: int) -> str:

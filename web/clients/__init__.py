@@ -3,6 +3,7 @@ assigning a case manager, and opening a new case. Every view of a record is audi
 from __future__ import annotations
 
 import copy
+from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
@@ -100,6 +101,9 @@ def new():
     shown = _row_action("clients/new.html", schema, answers, open_case=open_case)
     if shown:
         return shown
+    duplicates = [] if request.form.get("_not_duplicate") == "yes" else _possible_duplicates(answers)
+    if duplicates:
+        return _form_page("clients/new.html", schema, answers, open_case=open_case, duplicates=duplicates)
     try:
         client = cp().register_client(actor, answers)
     except InvalidFormData as exc:
@@ -109,6 +113,19 @@ def new():
     if open_case:
         _start_case(client["id"])
     return redirect(url_for("clients.show", client_id=client["id"]))
+
+
+def _possible_duplicates(answers: dict) -> list[dict]:
+    """Clients with this birth date and the same or a similar name (nothing when the fields are incomplete:
+    the engine then says what is missing)."""
+    try:
+        born = date.fromisoformat(answers.get("birth_date") or "")
+    except ValueError:
+        return []
+    given, family = (answers.get("given_name") or "").strip(), (answers.get("family_name") or "").strip()
+    if not (given and family):
+        return []
+    return cp().possible_duplicates(current_actor(), given, family, born)
 
 
 def _start_case(client_id: int) -> int | None:

@@ -12,6 +12,8 @@ class Answer:
     label: str
     text: str = ""  # for a single value
     items: list["Answer"] = field(default_factory=list)  # for lists and groups
+    is_list: bool = False  # rows of a list (shown as a bulleted list), not the fields of a group
+    format: str | None = None  # "date" or "date-time": shown in words, never as ISO text
 
 
 def describe(schema: dict | None, data: dict | None, ui: dict | None = None) -> list[Answer]:
@@ -40,10 +42,12 @@ def _answer(schema: dict, value: Any, ui: dict, root: dict, label: str) -> Answe
     if isinstance(value, list):
         items = resolve(schema.get("items") or {}, root)
         items_ui = ui.get("items") if isinstance(ui.get("items"), dict) else {}
-        return Answer(label, items=[_answer(items, v, items_ui, root, f"{i + 1}") for i, v in enumerate(value)])
+        return Answer(label, items=[_answer(items, v, items_ui, root, f"{i + 1}") for i, v in enumerate(value)],
+                      is_list=True)
     for option in choices(schema, root, ui):
         if option.const == value and isinstance(option.const, bool) == isinstance(value, bool):
             return Answer(label, option.label)
     if isinstance(value, bool) or kind == "boolean":
         return Answer(label, "Yes" if value is True else "No" if value is False else wire(value))
-    return Answer(label, wire(value))
+    fmt = schema.get("format") if schema.get("format") in ("date", "date-time") and isinstance(value, str) else None
+    return Answer(label, wire(value), format=fmt)

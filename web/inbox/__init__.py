@@ -32,7 +32,7 @@ def index():
     keyset cursor the API uses."""
     actor = current_actor()
     views = _views_for(actor)
-    view = request.args.get("view") if request.args.get("view") in views else "mine"
+    view = request.args.get("view") if request.args.get("view") in views else landing_view(actor)
     filters = {k: (request.args.get(k) or "").strip()[:100] for k in ("pathway", "client", "role", "q")}
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "due"
     limit, cursor = page_args()
@@ -47,12 +47,29 @@ def index():
         t["may_claim"] = t["assignee"] is None and t["role"] in actor.roles
         t["may_release"] = t["assignee"] == actor.username or (t["assignee"] is not None and is_team_lead(actor))
     counts = page.counts
-    return render_template("inbox/index.html", view=view, views=[(v, VIEWS[v]) for v in views],
+    return render_template("inbox/index.html", view=view, same_names=same_names(shown), views=[(v, VIEWS[v]) for v in views],
                            counts={v: counts[v]["open"] for v in views},
                            overdue={v: counts[v]["overdue"] for v in views}, tasks=shown, filters=filters,
                            options=options, people=page.assignees, sort=sort, sorts=SORTS,
                            filtered=any(filters.values()), may_reassign=is_team_lead(actor),
                            next_page=next_page_url(Page(shown, page.next_cursor)), paged=bool(cursor))
+
+
+# Roles whose work arrives in a team queue rather than assigned to them by name.
+TEAM_QUEUE_ROLES = frozenset({"intake", "clinician", "crisis", "supervisor"})
+
+
+def landing_view(actor) -> str:
+    """Case managers land on their own tasks; the roles that work from a queue land on the team queue."""
+    return "mine" if "case_manager" in actor.roles or not actor.has_any(TEAM_QUEUE_ROLES) else "team"
+
+
+def same_names(tasks: list[dict]) -> set[int]:
+    """Clients whose name is shared by another client in the list: their rows also show the client number."""
+    ids_by_name: dict[str, set[int]] = {}
+    for t in tasks:
+        ids_by_name.setdefault(t.get("client_name", ""), set()).add(t["client_id"])
+    return {cid for ids in ids_by_name.values() if len(ids) > 1 for cid in ids}
 
 
 @bp.post("/inbox/next")

@@ -172,5 +172,45 @@
     });
     var alert = document.getElementById("error-summary") || document.getElementById("conflict");
     if (alert) alert.focus();
+    document.querySelectorAll("form[data-draft-url]").forEach(autosave);
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
   });
+
+  // ---------- drafts: what is typed is kept on the server a few seconds after each change ----------
+  // The "Save draft" button does the same without JavaScript. The page never says more than "saved".
+
+  var AUTOSAVE_DELAY = 2000;
+
+  function autosave(form) {
+    var timer = null;
+    var status = form.querySelector(".draft-status");
+    function save() {
+      timer = null;
+      var body = new FormData(form);
+      body.delete("_add");
+      body.delete("_remove");
+      fetch(form.getAttribute("data-draft-url"), {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: {"X-Carepath-Autosave": "1", "Accept": "application/json"}
+      }).then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json();
+      }).then(function (answer) {
+        if (status) {
+          var at = new Date(answer.saved_at);
+          status.textContent = "Draft saved at " + at.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+        }
+      }).catch(function () {
+        if (status) status.textContent = "The draft could not be saved; use Save draft or keep this page open.";
+      });
+    }
+    function later() {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(save, AUTOSAVE_DELAY);
+    }
+    form.addEventListener("input", later);
+    form.addEventListener("change", later);
+  }
 })();

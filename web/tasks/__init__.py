@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from carepath.engine.app import Completion, TaskPage
-from carepath.engine.errors import InvalidFormData, NotAllowed, PathwayFailed, StaleInstance, TaskNotOpen
+from carepath.engine.errors import ContactRequired, InvalidFormData, NotAllowed, PathwayFailed, StaleInstance, TaskNotOpen
 
 from .. import forms
 from ..appstate import cp
@@ -34,6 +35,11 @@ def _render(page: TaskPage, values: dict | None = None, errors: dict | None = No
             extra_rows: dict | None = None, alert: Alert | None = None):
     task = page.task
     schema, ui = task["form"]["schema"], task["form"]["ui_schema"]
+    draft = page.extras.get("draft")
+    if values is None and draft:
+        # The person's own unsent answers win over the prefill: they are what was on their screen.
+        values = forms.parse_form(schema or {"type": "object"}, MultiDict(
+            [(k, v) for k, vs in draft["data"].items() for v in (vs if isinstance(vs, list) else [vs])]))
     form = forms.build_form(schema or {"type": "object"}, ui, task["data"] if values is None else values,
                             errors, extra_rows)
     answers = None
@@ -42,7 +48,8 @@ def _render(page: TaskPage, values: dict | None = None, errors: dict | None = No
     plans = {kind: forms.describe(p["schema"], p["data"], p["ui_schema"]) if p else None
              for kind, p in ((page.context or {}).get("plans") or {}).items()}
     return render_template("tasks/task.html", task=task, form=form, context=page.context, plans=plans,
-                           people=page.people, done=page.done, answers=answers, alert=alert,
+                           people=page.people, done=page.done, answers=answers, alert=alert, extras=page.extras,
+                           is_crisis=_is_crisis(task), draft=draft if values is not None and draft else None,
                            may_reassign=is_team_lead(current_actor())), status
 
 
@@ -70,6 +77,10 @@ def submit(task_id: int):
         return forms.prune(schema, forms.parse_form(schema, request.form))
     try:
         done = cp().complete_task(current_actor(), task_id, answers_of)
+    except ContactRequired as exc:
+        page = _load(task_id)
+        return _render(page, _typed_answers(page), status=422, alert=Alert(
+            "Record the contact first", exc.message, read_only=False))
     except InvalidFormData as exc:
         page = _load(task_id)
         return _render(page, _typed_answers(page), {f.path: f.message for f in exc.fields}, status=422)
@@ -85,6 +96,30 @@ def submit(task_id: int):
             "The pathway could not go on", f"{exc.message} Your answers are still below. Tell your supervisor "
             "or administrator: the pathway needs fixing.", read_only=False))
     return _after_completion(done)
+
+
+# Crisis work: the client's phone, address, emergency contacts and safety plan are shown first.
+CRISIS_PATHWAYS = ("crisis_response", "safety_planning")
+
+
+def _is_crisis(task: dict) -> bool:
+    return task["pathway"] in CRISIS_PATHWAYS or task["role"] == "crisis"
+
+
+# Fields of the page that are not answers (the token, the buttons that add or remove rows).
+NOT_ANSWERS = ("csrf_token", "_action")
+
+
+@bp.post("/tasks/<id:task_id>/draft")
+@login_required()
+def save_draft(task_id: int):
+    """Keep what is typed so far (the page's autosave, or the "Save draft" button without JavaScript)."""
+    fields = {k: request.form.getlist(k) for k in request.form if k not in NOT_ANSWERS and not k.startswith("_")}
+    saved = cp().save_draft(current_actor(), task_id, fields)
+    if request.headers.get("X-Carepath-Autosave"):
+        return jsonify({"saved_at": saved})
+    flash("Draft saved. It is kept for you until you complete the task.")
+    return redirect(url_for("tasks.show", task_id=task_id))
 
 
 def _typed_answers(page: TaskPage) -> dict:
