@@ -138,7 +138,8 @@ def task_columns() -> Select[Any]:
     """What a listed task shows: columns only, one query (no ORM objects, no lazy loads)."""
     assignee = _ASSIGNEE
     return (select(HumanTask.id, HumanTask.case_id, HumanTask.client_id, HumanTask.process_id, HumanTask.bpmn_id,
-                   HumanTask.title, HumanTask.role, assignee.username, HumanTask.due_at, HumanTask.created_at,
+                   HumanTask.title, HumanTask.role, assignee.username, assignee.display_name, HumanTask.due_at,
+                   HumanTask.created_at,
                    HumanTask.form_id, HumanTask.status, Client.given_name, Client.family_name)
             .join(Client, Client.id == HumanTask.client_id)
             .outerjoin(assignee, assignee.id == HumanTask.assignee_id))
@@ -148,6 +149,7 @@ def task_view_of(r: Row[Any], now: datetime) -> TaskView:
     return {
         "id": r.id, "case_id": r.case_id, "client_id": r.client_id, "pathway": r.process_id, "task": r.bpmn_id,
         "title": r.title, "role": r.role, "assignee": r.username,
+        "assignee_name": (r.display_name or r.username) if r.username else None,
         "due_at": r.due_at.isoformat() if r.due_at else None, "created_at": r.created_at.isoformat(),
         "form_id": r.form_id, "status": r.status,
         "overdue": bool(r.status == TaskStatus.OPEN and r.due_at and r.due_at < now),

@@ -99,6 +99,7 @@ def test_the_inbox_of_several_branches_is_one_ordered_list(world):
     add_tasks(cp, referral, 5, role="clinician")  # not intake's
     shown = all_pages(cp, intake, 5)
     assert {t["id"] for t in shown} == set(mine) | set(queue) | {referral.id}
+    assert {t["assignee_name"] for t in shown if t["id"] in set(mine)} == {"intake"}  # display name, else username
     assert [t["id"] for t in all_pages(cp, intake, 50, view="mine")] == [t["id"] for t in shown
                                                                           if t["id"] in set(mine)]
 
