@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Any, Callable
 from uuid import UUID
 
 from jinja2 import TemplateError
@@ -98,7 +98,7 @@ def log_transitions(session: Session, live: Live, now: datetime, case_id: int,
     live.states = after
 
 
-def task_properties(task) -> dict:
+def task_properties(task) -> dict[str, Any]:
     return _spec_properties(task.task_spec)
 
 

@@ -15,7 +15,7 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import Any, Callable
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -163,18 +163,18 @@ class Worker:
 
 # ---------- incidents (admin) ----------
 
-def incident_view(job: TimerJob) -> dict:
+def incident_view(job: TimerJob) -> dict[str, Any]:
     return {"id": job.id, "kind": job.kind, "case_id": job.case_id, "instance_id": job.instance_id,
             "human_task_id": job.human_task_id, "due_at": job.due_at.isoformat(), "attempts": job.attempts,
             "error": job.last_error}
 
 
-def list_incidents(session: Session) -> list[dict]:
+def list_incidents(session: Session) -> list[dict[str, Any]]:
     jobs = session.scalars(select(TimerJob).where(TimerJob.status == JobStatus.INCIDENT).order_by(TimerJob.id)).all()
     return [incident_view(j) for j in jobs]
 
 
-def retry_incident(session: Session, job_id: int) -> dict:
+def retry_incident(session: Session, job_id: int) -> dict[str, Any]:
     """Put an incident back in the queue, due now. Raises NotFound."""
     job = session.get(TimerJob, job_id)
     if job is None or job.status != JobStatus.INCIDENT:
