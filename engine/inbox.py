@@ -5,14 +5,15 @@ Everything here reads the human-task table (indexed), never the instance blobs.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Update, case as sql_case, func, select, update
+from sqlalchemy import case as sql_case, func, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, carryover
 from .access import TEAM_LEADS, Actor, is_record_id, may_work_task
 from .careteam import require_task
+from .db import rows_updated
 from .errors import BadRequest, NotAllowed, NotFound, NotOnCareTeam, TaskNotOpen
 from .library import LoadedPathway, SpecCache
 from .models import Client, Event, FormSubmission, HumanTask, PathwayInstance, User
@@ -140,20 +141,14 @@ def claim(session: Session, actor: Actor, task_id: int, now: datetime) -> TaskVi
         return task_view(ht, now)
     if ht.role not in actor.roles:
         raise NotAllowed("This task belongs to another role.")
-    done = _rows_updated(session, update(HumanTask).where(HumanTask.id == ht.id, HumanTask.status == "open",
-                                                          HumanTask.assignee_id.is_(None))
-                         .values(assignee_id=actor.id))
+    done = rows_updated(session, update(HumanTask).where(HumanTask.id == ht.id, HumanTask.status == "open",
+                                                         HumanTask.assignee_id.is_(None))
+                        .values(assignee_id=actor.id))
     if not done:
         raise TaskNotOpen("Someone else took this task meanwhile.")
     _log_claim(session, actor, ht, now)
     session.refresh(ht)
     return task_view(ht, now)
-
-
-def _rows_updated(session: Session, statement: Update) -> int:
-    """How many rows an UPDATE changed (`Session.execute` is typed as returning a plain Result, which has no
-    rowcount; an UPDATE's is a CursorResult)."""
-    return cast(CursorResult[Any], session.execute(statement)).rowcount
 
 
 def _log_claim(session: Session, actor: Actor, ht: HumanTask, now: datetime) -> None:
@@ -204,9 +199,9 @@ def take_next(session: Session, actor: Actor, now: datetime) -> TaskView | None:
     for task in candidates:
         if task["assignee"] is not None:
             return task
-        taken = _rows_updated(session, update(HumanTask).where(HumanTask.id == task["id"], HumanTask.status == "open",
-                                                               HumanTask.assignee_id.is_(None))
-                              .values(assignee_id=actor.id))
+        taken = rows_updated(session, update(HumanTask).where(HumanTask.id == task["id"], HumanTask.status == "open",
+                                                              HumanTask.assignee_id.is_(None))
+                             .values(assignee_id=actor.id))
         if taken:  # else someone took it a moment ago: try the next one
             _log_claim(session, actor, _task(session, task["id"]), now)
             return {**task, "assignee": actor.username}
