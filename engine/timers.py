@@ -15,10 +15,10 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from .db import rows_updated, unit_of_work
 from .errors import CarepathError, NotFound, StepLimitExceeded, described
@@ -26,7 +26,8 @@ from .models import TimerJob
 from .states import JobKind, JobStatus
 
 if TYPE_CHECKING:
-    from .app import Carepath
+    from .clock import Clock
+    from .runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +49,21 @@ class SweepResult:
     errors: list[str] = field(default_factory=list)
 
 
+class WorkerEngine(Protocol):
+    """What a Worker needs of a Carepath: its session factory, runtime and clock."""
+
+    @property
+    def db(self) -> sessionmaker[Session]: ...
+    @property
+    def runtime(self) -> Runtime: ...
+    @property
+    def clock(self) -> Clock: ...
+
+
 class Worker:
     """Fires due jobs. `now` (pathway time) may be moved; leases always run on real time."""
 
-    def __init__(self, carepath: Carepath, worker_id: str | None = None, lease: timedelta = timedelta(minutes=5),
+    def __init__(self, carepath: WorkerEngine, worker_id: str | None = None, lease: timedelta = timedelta(minutes=5),
                  batch: int = 50, real_now: Callable[[], datetime] = _real_now) -> None:
         self.cp = carepath
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
