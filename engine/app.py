@@ -55,18 +55,18 @@ class SignedIn:
 class InboxPage:
     tasks: list[TaskView]
     counts: dict[str, dict[str, int]]
-    assignees: dict[str, list[dict]]  # role -> people a supervisor may hand tasks to
+    assignees: dict[str, list[dict[str, Any]]]  # role -> people a supervisor may hand tasks to
     next_cursor: str | None = None  # the next page of the same list
     pathways: list[str] = field(default_factory=list)  # every published pathway, to filter by
 
 
 @dataclass(frozen=True)
 class TaskPage:
-    task: dict
-    context: dict | None  # the client's context beside the form, for those who read records
-    people: list[dict]  # who a supervisor may hand the task to
-    done: dict | None  # for a closed task: who completed it, when, and what they submitted
-    extras: dict = field(default_factory=dict)  # draft, contacts, a required contact, the late task (day.py)
+    task: dict[str, Any]
+    context: dict[str, Any] | None  # the client's context beside the form, for those who read records
+    people: list[dict[str, Any]]  # who a supervisor may hand the task to
+    done: dict[str, Any] | None  # for a closed task: who completed it, when, and what they submitted
+    extras: dict[str, Any] = field(default_factory=dict)  # draft, contacts, a required contact, the late task (day.py)
 
 
 class Carepath(AuthoringFacade, QualityFacade, DayFacade):
@@ -106,7 +106,7 @@ class Carepath(AuthoringFacade, QualityFacade, DayFacade):
             raise PathwayInvalid(findings)
         return files
 
-    def sync_library(self) -> list:
+    def sync_library(self) -> list[Any]:
         """Publish the library folders as new versions where they changed. Returns the new versions."""
         return sync_library(self.db, self.library_files(), self.clock.now())
 
@@ -123,7 +123,7 @@ class Carepath(AuthoringFacade, QualityFacade, DayFacade):
             return [(r.process_id, r.version) for r in rows]
         return self._do(work), report
 
-    def pathway_versions(self) -> list[dict]:
+    def pathway_versions(self) -> list[dict[str, Any]]:
         return self._do(lambda s, now: library.list_versions(s))
 
     # ---------- people ----------
@@ -152,7 +152,7 @@ class Carepath(AuthoringFacade, QualityFacade, DayFacade):
             user = people.user_named(session, username)
             if not user.active:
                 raise NotAuthenticated("Wrong username or password.")
-            if people.needs_rehash(user.password_hash):
+            if user.password_hash is not None and people.needs_rehash(user.password_hash):
                 user.password_hash = people.hash_password(password)
             token = signin.start_session(session, user, now, self.settings.session_max_hours)
             return SignedIn(people.actor_of(user, "web"), token, delay)
@@ -178,17 +178,17 @@ class Carepath(AuthoringFacade, QualityFacade, DayFacade):
         """A new API token (id, token) lasting `days` (default CAREPATH_TOKEN_DAYS)."""
         return self._do(lambda s, now: people.new_token(s, username, now, days or self.settings.token_days))
 
-    def list_tokens(self, username: str) -> list[dict]:
+    def list_tokens(self, username: str) -> list[dict[str, Any]]:
         return self._do(lambda s, now: people.list_tokens(s, username, now))
 
-    def revoke_token(self, token_id: int) -> dict:
+    def revoke_token(self, token_id: int) -> dict[str, Any]:
         return self._do(lambda s, now: people.revoke_token(s, token_id, now))
 
-    def set_user_active(self, username: str, active: bool) -> dict:
+    def set_user_active(self, username: str, active: bool) -> dict[str, Any]:
         """Disable (ending every session and token of the user at once) or enable an account."""
         return self._do(lambda s, now: people.set_active(s, username, active, now))
 
-    def users_by_role(self, roles: Iterable[str]) -> dict[str, list[dict]]:
+    def users_by_role(self, roles: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
         return self._do(lambda s, now: people.users_by_role(s, roles))
 
     # ---------- clients and cases ----------
@@ -202,15 +202,15 @@ class Carepath(AuthoringFacade, QualityFacade, DayFacade):
     def read_client(self, actor: Actor, client_id: int) -> ClientView:
         return self._do(lambda s, now: clients.read_client(s, actor, client_id, now))
 
-    def break_glass(self, actor: Actor, client_id: int, reason: str) -> dict:
+    def break_glass(self, actor: Actor, client_id: int, reason: str) -> dict[str, Any]:
         """Open a client's record to someone outside the care team for 12 hours (audited, reviewed).
         Raises NotFound, NotAllowed, InvalidFormData (a reason under 10 characters)."""
-        def work(session: Session, now: datetime) -> dict:
+        def work(session: Session, now: datetime) -> dict[str, Any]:
             client = clients.client_row(session, client_id)
             return careteam.break_glass(session, actor, client.id, reason, now)
         return self._do(work)
 
-    def break_glass_log(self, actor: Actor) -> list[dict]:
+    def break_glass_log(self, actor: Actor) -> list[dict[str, Any]]:
         """Recent break-the-glass accesses (supervisors, quality). Raises NotAllowed."""
         return self._do(lambda s, now: careteam.break_glass_log(s, actor, now))
 
@@ -241,19 +241,19 @@ class Carepath(AuthoringFacade, QualityFacade, DayFacade):
         """One page of a case's event log, oldest first. Raises NotFound, NotAllowed, NotOnCareTeam, BadRequest."""
         return self._do(lambda s, now: clients.read_case_events(s, actor, case_id, now, limit, cursor))
 
-    def read_case_file(self, actor: Actor, case_id: int, everything: bool = False) -> dict:
+    def read_case_file(self, actor: Actor, case_id: int, everything: bool = False) -> dict[str, Any]:
         """The case file page (`everything`: engine steps in the timeline too), with the case's adherence."""
         return self._do(lambda s, now: casefile.read_case_file(s, self.specs, actor, case_id, now, everything))
 
-    def send_message(self, actor: Actor, case_id: int, name: str, payload) -> dict:
+    def send_message(self, actor: Actor, case_id: int, name: str, payload: dict[str, Any] | None) -> dict[str, Any]:
         """A person sends a message into a case (the API, "Report a crisis"): only the messages people may send,
         by whom each names, with a valid payload (engine/messages.py). Returns who received it.
         Raises NotFound, NotAllowed, NotOnCareTeam, InvalidFormData, TaskNotOpen (closed case)."""
         return self._do(lambda s, now: self.runtime.deliver_message(s, now, actor, case_id, name, payload,
                                                                     from_person=True))
 
-    def deliver_message(self, actor: Actor | None, case_id: int, name: str, payload: dict | None,
-                        now: datetime | None = None) -> dict:
+    def deliver_message(self, actor: Actor | None, case_id: int, name: str, payload: dict[str, Any] | None,
+                        now: datetime | None = None) -> dict[str, Any]:
         """The engine delivers a message into a case, any message (hand-overs, the demo's walk, tests driving
         pathways), naming `actor` in the event log. Never for what people send: that is `send_message`."""
         return self._do(lambda s, now: self.runtime.deliver_message(s, now, actor, case_id, name, payload), now)
@@ -275,7 +275,7 @@ class Carepath(AuthoringFacade, QualityFacade, DayFacade):
                              library.pathway_ids(session))
         return self._do(work)
 
-    def read_task(self, actor: Actor, task_id: int) -> dict:
+    def read_task(self, actor: Actor, task_id: int) -> dict[str, Any]:
         return self._do(lambda s, now: inbox.read_task(s, self.specs, actor, task_id, now))
 
     def task_page(self, actor: Actor, task_id: int, team_lead: bool, after_conflict: bool = False) -> TaskPage:
@@ -321,12 +321,12 @@ class Carepath(AuthoringFacade, QualityFacade, DayFacade):
 
     # ---------- administration and exports ----------
 
-    def incidents(self, actor: Actor) -> list[dict]:
+    def incidents(self, actor: Actor) -> list[dict[str, Any]]:
         """Timer jobs that kept failing (source `timer_job`) and pathway steps that failed (source `step`)."""
         actor.require({"admin"}, "see incidents")
         return self._do(lambda s, now: incidents.list_all(s))
 
-    def retry_incident(self, actor: Actor, job_id: int) -> dict:
+    def retry_incident(self, actor: Actor, job_id: int) -> dict[str, Any]:
         actor.require({"admin"}, "retry worker incidents")
         return self._do(lambda s, now: retry_incident(s, job_id))
 

@@ -5,7 +5,9 @@ Reads only projection tables (human tasks, events, scores, form submissions), ne
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +22,7 @@ from .library import SpecCache
 from .models import Case, Client, Event, FormSubmission, HumanTask, PathwayInstance, PathwayVersion, User
 from .quality.adherence import case_promises
 from .timeline import timeline
+from .views import PathwayInstanceView, ScoreView
 
 # Forms whose latest submission is "the current plan". The first form id found wins per kind.
 PLAN_FORMS = {
@@ -29,8 +32,8 @@ PLAN_FORMS = {
 EVENT_LIMIT = 500
 
 
-def read_case_file(session: Session, specs: SpecCache, actor: Actor, case_id, now: datetime,
-                   everything: bool = False) -> dict:
+def read_case_file(session: Session, specs: SpecCache, actor: Actor, case_id: int, now: datetime,
+                   everything: bool = False) -> dict[str, Any]:
     """Everything on the case file page (with `everything`, the timeline shows engine steps too). Audited as a
     read of the case. Raises NotFound, NotAllowed, NotOnCareTeam."""
     case = case_row(session, case_id)
@@ -58,13 +61,14 @@ def read_case_file(session: Session, specs: SpecCache, actor: Actor, case_id, no
     }
 
 
-def day_additions(session: Session, actor: Actor, case: Case, now: datetime) -> dict:
+def day_additions(session: Session, actor: Actor, case: Case, now: datetime) -> dict[str, Any]:
     """The case's contacts (shown on the timeline) and the case's current risk (a running crisis shows as one)."""
     return {"contacts": contacts.of_case(session, case.id, now, actor.id),
             "current_risk": current_risk(session, [case.id], {case.id: case.risk_level})[case.id]}
 
 
-def task_context(session: Session, specs: SpecCache, actor: Actor, case_id: int, now: datetime) -> dict | None:
+def task_context(session: Session, specs: SpecCache, actor: Actor, case_id: int,
+                 now: datetime) -> dict[str, Any] | None:
     """The client's context beside a task form: who, care team, risk, latest scores, current plans.
 
     Not audited by itself: call it in the transaction of the audited read it accompanies
@@ -85,9 +89,9 @@ def task_context(session: Session, specs: SpecCache, actor: Actor, case_id: int,
     }
 
 
-def care_team(session: Session, case: Case, client: Client) -> list[dict]:
+def care_team(session: Session, case: Case, client: Client) -> list[dict[str, Any]]:
     """The client's case manager, then everyone who has claimed, held or done work in this case."""
-    team: dict[tuple[str, str], dict] = {}
+    team: dict[tuple[str, str], dict[str, Any]] = {}
     if client.case_manager is not None:
         team[("case_manager", client.case_manager.username)] = _member(client.case_manager, "case_manager")
     rows = session.execute(select(Event.role, Event.username).where(
@@ -103,30 +107,30 @@ def care_team(session: Session, case: Case, client: Client) -> list[dict]:
     return list(team.values())
 
 
-def _member(user: User, role: str) -> dict:
+def _member(user: User, role: str) -> dict[str, Any]:
     return {"role": role, "username": user.username, "name": user.display_name or user.username}
 
 
-def latest_scores(scores: list[dict]) -> list[dict]:
+def latest_scores(scores: list[ScoreView]) -> list[dict[str, Any]]:
     """The most recent score per instrument, with the one before it (to show the change)."""
-    latest: dict[str, dict] = {}
+    latest: dict[str, dict[str, Any]] = {}
     for s in scores:  # oldest first
         previous = latest.get(s["instrument"])
         latest[s["instrument"]] = {**s, "previous": previous["total"] if previous else None}
     return sorted(latest.values(), key=lambda s: s["instrument"])
 
 
-def _score_series(scores: list[dict]) -> dict[str, list[dict]]:
-    series: dict[str, list[dict]] = {}
+def _score_series(scores: list[ScoreView]) -> dict[str, list[ScoreView]]:
+    series: dict[str, list[ScoreView]] = {}
     for s in scores:
         series.setdefault(s["instrument"], []).append(s)
     return series
 
 
-def plans(session: Session, specs: SpecCache, client_id: int) -> dict[str, dict | None]:
+def plans(session: Session, specs: SpecCache, client_id: int) -> dict[str, dict[str, Any] | None]:
     """The latest submission of each plan form for the client (from any of their cases), with the form
     schema to show it with the form's own wording."""
-    out: dict[str, dict | None] = {}
+    out: dict[str, dict[str, Any] | None] = {}
     for kind, form_ids in PLAN_FORMS.items():
         row = session.execute(
             select(FormSubmission, User.username, User.display_name)
@@ -145,7 +149,8 @@ def plans(session: Session, specs: SpecCache, client_id: int) -> dict[str, dict 
     return out
 
 
-def _form_of(session: Session, specs: SpecCache, sub: FormSubmission) -> tuple[dict | None, dict | None]:
+def _form_of(session: Session, specs: SpecCache,
+             sub: FormSubmission) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The form as it was when the answers were given (the pathway version the task ran on)."""
     ht = session.get(HumanTask, sub.human_task_id)
     instance = session.get(PathwayInstance, ht.instance_id) if ht else None
@@ -168,8 +173,8 @@ def _cases_of(session: Session, client_id: int) -> list[Case]:
     return list(session.scalars(select(Case).where(Case.client_id == client_id).order_by(Case.opened_at)))
 
 
-def _positions(session: Session, pathways: list[dict], open_tasks: list[HumanTask], events: list[Event],
-               now: datetime) -> list[dict]:
+def _positions(session: Session, pathways: list[PathwayInstanceView], open_tasks: list[HumanTask],
+               events: Sequence[Event], now: datetime) -> list[dict[str, Any]]:
     """Where the client is in each pathway instance: its open tasks, else the last thing that happened."""
     names = dict(session.execute(select(PathwayVersion.process_id, PathwayVersion.name)
                                  .where(PathwayVersion.process_id.in_({p["pathway"] for p in pathways}),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defaultload
@@ -18,7 +19,7 @@ from .paging import DEFAULT_LIMIT, Page, SortKey, keyset_page
 from .states import CaseStatus
 from .views import CaseView, ClientView, EventView
 
-CLIENT_SCHEMA = {
+CLIENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["given_name", "family_name", "birth_date"],
     "properties": {
@@ -70,7 +71,7 @@ def _case_manager_id(session: Session, username: str | None) -> int | None:
     return user.id
 
 
-def create_client(session: Session, actor: Actor, data, now: datetime) -> ClientView:
+def create_client(session: Session, actor: Actor, data: dict[str, Any], now: datetime) -> ClientView:
     """Register a client. Raises NotAllowed, InvalidFormData (with the wrong fields)."""
     actor.require(REGISTRARS, "register clients")
     forms.check(CLIENT_SCHEMA, data)
@@ -85,20 +86,22 @@ def create_client(session: Session, actor: Actor, data, now: datetime) -> Client
     return client_view(client, [], now.date())
 
 
-def update_client(session: Session, actor: Actor, client_id: int, data, now: datetime) -> ClientView:
+def update_client(session: Session, actor: Actor, client_id: int, data: dict[str, Any] | None,
+                  now: datetime) -> ClientView:
     """Change contact details or the case manager. Raises NotFound, NotAllowed, InvalidFormData."""
     actor.require(REGISTRARS, "change client records")
     client = client_row(session, client_id)
     require_client(session, actor, client.id, now, write=True)
-    merged = {**client_view(client, [], now.date()), **(data or {})}
+    data = data or {}
+    merged = {**client_view(client, [], now.date()), **data}
     merged = {k: v for k, v in merged.items() if k in CLIENT_SCHEMA["properties"]}
     forms.check(CLIENT_SCHEMA, merged)
     for key in _EDITABLE:
-        if key in (data or {}):
+        if key in data:
             setattr(client, key, data[key])
-    if "birth_date" in (data or {}):
+    if "birth_date" in data:
         client.birth_date = _birth_date(data["birth_date"], now.date())
-    if "case_manager" in (data or {}):
+    if "case_manager" in data:
         if not actor.has_any(TEAM_LEADS | {"intake"}):
             raise NotAllowed("Only supervisors and intake staff assign case managers.")
         client.case_manager_id = _case_manager_id(session, data["case_manager"])
@@ -106,7 +109,7 @@ def update_client(session: Session, actor: Actor, client_id: int, data, now: dat
     return read_client(session, actor, client_id, now, audited=False)
 
 
-def client_row(session: Session, client_id) -> Client:
+def client_row(session: Session, client_id: object) -> Client:
     client = session.get(Client, client_id) if is_record_id(client_id) else None
     if client is None:
         raise NotFound(f"No client {client_id}.")
@@ -130,7 +133,7 @@ def client_view(client: Client, cases: list[Case], today: date) -> ClientView:
     }
 
 
-def read_client(session: Session, actor: Actor, client_id, now: datetime, audited: bool = True) -> ClientView:
+def read_client(session: Session, actor: Actor, client_id: int, now: datetime, audited: bool = True) -> ClientView:
     """The client record with its cases. Every read is audited. Raises NotFound, NotAllowed, NotOnCareTeam."""
     client = client_row(session, client_id)
     require_client(session, actor, client.id, now)
@@ -174,7 +177,7 @@ def has_open_case(session: Session, client_id: int) -> bool:
                           .limit(1)) is not None
 
 
-def case_row(session: Session, case_id) -> Case:
+def case_row(session: Session, case_id: object) -> Case:
     case = session.get(Case, case_id) if is_record_id(case_id) else None
     if case is None:
         raise NotFound(f"No case {case_id}.")
@@ -200,7 +203,7 @@ def case_view(session: Session, case: Case) -> CaseView:
     }
 
 
-def read_case(session: Session, actor: Actor, case_id, now: datetime) -> CaseView:
+def read_case(session: Session, actor: Actor, case_id: int, now: datetime) -> CaseView:
     """The case with its pathway instances and scores. Audited. Raises NotFound, NotAllowed, NotOnCareTeam."""
     case = case_row(session, case_id)
     require_client(session, actor, case.client_id, now)
@@ -215,7 +218,7 @@ def event_view(e: Event) -> EventView:
             "role": e.role, "user": e.username}
 
 
-def read_case_events(session: Session, actor: Actor, case_id, now: datetime, limit: int = DEFAULT_LIMIT,
+def read_case_events(session: Session, actor: Actor, case_id: int, now: datetime, limit: int = DEFAULT_LIMIT,
                      cursor: str | None = None) -> Page[EventView]:
     """One page of the case's event log, oldest first (by time, then id: ix_events_case_at). Audited.
     Raises NotFound, NotAllowed, NotOnCareTeam, BadRequest (a cursor not made here)."""

@@ -3,6 +3,7 @@ changes. Part of the one schema (engine/models.py imports them, so Base.metadata
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -23,7 +24,7 @@ class Contact(Base):
     minutes: Mapped[int] = mapped_column(Integer)
     modality: Mapped[str] = mapped_column(String(16))  # states.ContactModality
     with_whom: Mapped[str] = mapped_column(String(200), default="")
-    goals: Mapped[list] = mapped_column(default=list)  # the plan goals this contact worked on (their text)
+    goals: Mapped[list[Any]] = mapped_column(default=list)  # the plan goals this contact worked on (their text)
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -44,7 +45,7 @@ class ContactVersion(Base):
     amended_at: Mapped[datetime]
     amended_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(Text)
-    before: Mapped[dict]  # the contact's fields as they were
+    before: Mapped[dict[str, Any]]  # the contact's fields as they were
 
 
 class FormDraft(Base):
@@ -53,7 +54,7 @@ class FormDraft(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     human_task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    data: Mapped[dict]
+    data: Mapped[dict[str, Any]]
     saved_at: Mapped[datetime]
     __table_args__ = (UniqueConstraint("human_task_id", "user_id", name="uq_form_drafts_task_user"),)
 

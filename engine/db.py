@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import CursorResult, Update, create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
@@ -78,3 +78,9 @@ def unit_of_work(db: sessionmaker[Session]) -> Iterator[Session]:
             raise PathwayFailed("A pathway script stored a value that cannot be saved (only text, numbers, "
                                 "true/false, lists and objects can be); nothing was saved.") from None
         raise
+
+
+def rows_updated(session: Session, statement: Update) -> int:
+    """How many rows an UPDATE changed. (`Session.execute` is typed as returning a plain Result, which has no
+    rowcount; an UPDATE's result is a CursorResult.)"""
+    return cast(CursorResult[Any], session.execute(statement)).rowcount

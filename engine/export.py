@@ -11,13 +11,16 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from xml.sax.saxutils import escape, quoteattr
 
-from sqlalchemy import Select, distinct, func, select, text
+from sqlalchemy import distinct, func, select, text
 from sqlalchemy.orm import Session
 
 from .models import Case, Event
+from .paging import AnySelect
+
+S = TypeVar("S", bound=AnySelect)
 
 COLUMNS = ["case_id", "client_id", "pathway", "pathway_version", "instance_id", "activity", "activity_name",
            "lifecycle", "timestamp", "role", "user"]
@@ -29,7 +32,7 @@ XES_TRANSITION = {"ready": "schedule", "claimed": "assign", "completed": "comple
 FORMATS = ("csv", "xes")
 
 
-def _window(stmt: Select[Any], since: datetime | None, before: datetime | None) -> Select[Any]:
+def _window(stmt: S, since: datetime | None, before: datetime | None) -> S:
     if since is not None:
         stmt = stmt.where(Event.at >= since)
     if before is not None:
@@ -37,7 +40,7 @@ def _window(stmt: Select[Any], since: datetime | None, before: datetime | None) 
     return stmt
 
 
-def _select(since: datetime | None, before: datetime | None, by_case: bool) -> Select[Any]:
+def _select(since: datetime | None, before: datetime | None, by_case: bool) -> AnySelect:
     stmt = select(Event.case_id, Event.client_id, Event.process_id, Event.pathway_version, Event.instance_id,
                   Event.activity, Event.activity_name, Event.lifecycle, Event.at, Event.role, Event.username)
     # XES needs each case's events together (a trace); the CSV is in the order events were recorded, which
@@ -62,7 +65,7 @@ def extent(session: Session, since: datetime | None = None, before: datetime | N
     events."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL jit = off"))
-    events = session.scalar(_window(select(func.count()).select_from(Event), since, before))
+    events = session.execute(_window(select(func.count()).select_from(Event), since, before)).scalar_one()
     in_log = _window(select(Event.case_id).where(Event.case_id.is_not(None)), since, before)
     cases, clients = session.execute(select(func.count(), func.count(distinct(Case.client_id)))
                                      .where(Case.id.in_(in_log))).one()
@@ -111,7 +114,8 @@ def _copy_csv(session: Session, since: datetime | None, before: datetime | None)
              "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), role, username FROM events"
              + (" WHERE " + " AND ".join(where) if where else ""))  # the table is append-only: stored order is recorded order
     yield ",".join(COLUMNS) + "\n"
-    cursor = session.connection().connection.driver_connection.cursor()  # psycopg 3
+    # psycopg 3. (A checked-out connection always has its DB-API connection; the pool types it as optional.)
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", params) as copy:
         pending: list[bytes] = []
         size = 0

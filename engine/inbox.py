@@ -5,6 +5,7 @@ Everything here reads the human-task table (indexed), never the instance blobs.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case as sql_case, func, select, update
 from sqlalchemy.orm import Session
@@ -12,8 +13,9 @@ from sqlalchemy.orm import Session
 from . import audit, carryover
 from .access import TEAM_LEADS, Actor, is_record_id, may_work_task
 from .careteam import require_task
+from .db import rows_updated
 from .errors import BadRequest, NotAllowed, NotFound, NotOnCareTeam, TaskNotOpen
-from .library import SpecCache
+from .library import LoadedPathway, SpecCache
 from .models import Client, Event, FormSubmission, HumanTask, PathwayInstance, User
 from .paging import DEFAULT_LIMIT, Page
 from .states import Lifecycle
@@ -58,7 +60,7 @@ def task_counts(session: Session, actor: Actor, now: datetime) -> dict[str, dict
     return counts
 
 
-def completion_of(session: Session, task_id: int) -> dict | None:
+def completion_of(session: Session, task_id: int) -> dict[str, Any] | None:
     """Who completed a closed task, when, and what they submitted (for the page a latecomer sees)."""
     row = session.execute(select(HumanTask.completed_at, User.display_name, User.username, FormSubmission.data)
                           .outerjoin(User, User.id == HumanTask.completed_by)
@@ -70,22 +72,22 @@ def completion_of(session: Session, task_id: int) -> dict | None:
             "by": row.display_name or row.username, "data": row.data}
 
 
-def _task(session: Session, task_id) -> HumanTask:
+def _task(session: Session, task_id: object) -> HumanTask:
     ht = session.get(HumanTask, task_id) if is_record_id(task_id) else None
     if ht is None:
         raise NotFound(f"No task {task_id}.")
     return ht
 
 
-def _task_spec(pathway, bpmn_id: str):
+def _task_spec(pathway: LoadedPathway, bpmn_id: str) -> Any:  # a SpiffWorkflow task spec (untyped)
     for spec in [pathway.spec, *pathway.subprocess_specs.values()]:
         if bpmn_id in spec.task_specs:
             return spec.task_specs[bpmn_id]
     return None
 
 
-def read_task(session: Session, specs: SpecCache, actor: Actor, task_id, now: datetime,
-              after_conflict: bool = False) -> dict:
+def read_task(session: Session, specs: SpecCache, actor: Actor, task_id: int, now: datetime,
+              after_conflict: bool = False) -> dict[str, Any]:
     """One task with its form (schema, UI hints), instructions and prefill. Audited.
 
     Open to the people the task is offered to, and to those who may read the client's record (a completed
@@ -101,13 +103,13 @@ def read_task(session: Session, specs: SpecCache, actor: Actor, task_id, now: da
         if not (after_conflict and ht.status != "open" and ht.role in actor.roles):
             raise
         bare = True
-    instance = session.get(PathwayInstance, ht.instance_id)
+    instance = session.get_one(PathwayInstance, ht.instance_id)
     pathway = specs.get(instance.pathway_version)
     spec = _task_spec(pathway, ht.bpmn_id)
     props = ((spec.extensions or {}).get("properties", {}) if spec else {}) or {}
     form_file = props.get("formJsonSchemaFilename")
     schema, ui = pathway.form(form_file) if form_file else (None, None)
-    prefill = {}
+    prefill: dict[str, Any] = {}
     if props.get("prefill") == "case" and ht.form_id:
         last = session.scalar(select(FormSubmission.data).where(
             FormSubmission.case_id == ht.case_id, FormSubmission.form_id == ht.form_id)
@@ -117,7 +119,7 @@ def read_task(session: Session, specs: SpecCache, actor: Actor, task_id, now: da
         prefill = carryover.prefill(session, ht.client_id, ui, prefill)  # x-prefill: earlier forms' answers
     client = None if bare else session.get(Client, ht.client_id)
     audit.record(session, actor, "read", "task", ht.id, ht.client_id, now)
-    view = task_view(ht, now, client)
+    view: dict[str, Any] = {**task_view(ht, now, client)}
     view.update({
         "pathway_version": instance.pathway_version.version,
         "form": {"id": ht.form_id, "schema": schema, "ui_schema": ui},
@@ -130,7 +132,7 @@ def read_task(session: Session, specs: SpecCache, actor: Actor, task_id, now: da
     return view
 
 
-def claim(session: Session, actor: Actor, task_id, now: datetime) -> dict:
+def claim(session: Session, actor: Actor, task_id: int, now: datetime) -> TaskView:
     """Take an unassigned task of one's role. Raises NotFound, NotAllowed, TaskNotOpen (taken or closed)."""
     ht = _task(session, task_id)
     if ht.status != "open":
@@ -139,9 +141,9 @@ def claim(session: Session, actor: Actor, task_id, now: datetime) -> dict:
         return task_view(ht, now)
     if ht.role not in actor.roles:
         raise NotAllowed("This task belongs to another role.")
-    done = session.execute(update(HumanTask).where(HumanTask.id == ht.id, HumanTask.status == "open",
-                                                   HumanTask.assignee_id.is_(None))
-                           .values(assignee_id=actor.id)).rowcount
+    done = rows_updated(session, update(HumanTask).where(HumanTask.id == ht.id, HumanTask.status == "open",
+                                                         HumanTask.assignee_id.is_(None))
+                        .values(assignee_id=actor.id))
     if not done:
         raise TaskNotOpen("Someone else took this task meanwhile.")
     _log_claim(session, actor, ht, now)
@@ -155,7 +157,7 @@ def _log_claim(session: Session, actor: Actor, ht: HumanTask, now: datetime) -> 
                       lifecycle=Lifecycle.CLAIMED, role=ht.role, username=actor.username, human_task_id=ht.id))
 
 
-def release(session: Session, actor: Actor, task_id, now: datetime) -> dict:
+def release(session: Session, actor: Actor, task_id: int, now: datetime) -> TaskView:
     """Give a claimed task back to the team queue. Raises NotFound, NotAllowed, TaskNotOpen."""
     ht = _task(session, task_id)
     if ht.status != "open":
@@ -168,7 +170,7 @@ def release(session: Session, actor: Actor, task_id, now: datetime) -> dict:
     return task_view(ht, now)
 
 
-def assign(session: Session, actor: Actor, task_id, username: str | None, now: datetime) -> dict:
+def assign(session: Session, actor: Actor, task_id: int, username: str | None, now: datetime) -> TaskView:
     """A supervisor hands a task to a named person of its role. Raises NotFound, NotAllowed, BadRequest."""
     actor.require(TEAM_LEADS, "reassign tasks")
     ht = _task(session, task_id)
@@ -197,9 +199,9 @@ def take_next(session: Session, actor: Actor, now: datetime) -> TaskView | None:
     for task in candidates:
         if task["assignee"] is not None:
             return task
-        taken = session.execute(update(HumanTask).where(HumanTask.id == task["id"], HumanTask.status == "open",
-                                                        HumanTask.assignee_id.is_(None))
-                                .values(assignee_id=actor.id)).rowcount
+        taken = rows_updated(session, update(HumanTask).where(HumanTask.id == task["id"], HumanTask.status == "open",
+                                                              HumanTask.assignee_id.is_(None))
+                             .values(assignee_id=actor.id))
         if taken:  # else someone took it a moment ago: try the next one
             _log_claim(session, actor, _task(session, task["id"]), now)
             return {**task, "assignee": actor.username}

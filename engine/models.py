@@ -2,21 +2,23 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from typing import Any
 
 from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
                         TypeDecorator, UniqueConstraint, func, literal_column, text)
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("intake", "case_manager", "clinician", "supervisor", "crisis", "quality", "admin")
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone, so it is put back on load)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("naive datetime given to a UTC column")
@@ -25,14 +27,14 @@ class UTCDateTime(TypeDecorator):
                 value = value.replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime(), dict: JSON, list: JSON}
+    type_annotation_map = {datetime: UTCDateTime(), dict: JSON, list: JSON, dict[str, Any]: JSON, list[Any]: JSON}
 
 
 # ---------- people ----------
@@ -107,7 +109,7 @@ class Client(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     address: Mapped[str | None] = mapped_column(Text)
     # Family members, caregivers and other contacts: [{"name", "relationship", "phone", "may_contact"}].
-    contacts: Mapped[list] = mapped_column(default=list)
+    contacts: Mapped[list[Any]] = mapped_column(default=list)
     case_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     # Who registered the client: on the care team from the start, so intake can go on with the referral.
     registered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
@@ -157,9 +159,9 @@ class PathwayVersion(Base):
     origin: Mapped[str] = mapped_column(String(16), default="library")
     is_current: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     # Large, and read once per process (library.SpecCache): never loaded with the row itself.
-    spec: Mapped[dict] = mapped_column(deferred=True)  # serialized spec and subprocess specs
-    sources: Mapped[dict] = mapped_column(deferred=True)  # file name -> text: BPMN, DMN and forms used
-    start_messages: Mapped[list] = mapped_column(default=list)  # message names whose start event begins it
+    spec: Mapped[dict[str, Any]] = mapped_column(deferred=True)  # serialized spec and subprocess specs
+    sources: Mapped[dict[str, Any]] = mapped_column(deferred=True)  # file name -> text: BPMN, DMN and forms used
+    start_messages: Mapped[list[Any]] = mapped_column(default=list)  # message names whose start event begins it
     published_at: Mapped[datetime]
     published_by: Mapped[str | None] = mapped_column(String(64))
     # Why this version exists: the approved draft's summary, or the reason given for a roll back.
@@ -169,7 +171,7 @@ class PathwayVersion(Base):
     # Published although the pathway checker found a safety invariant broken: who accepted it, and why.
     accepted_risk: Mapped[str | None] = mapped_column(Text)
     # The checker's figures and findings at publish time (engine/safety/gate.py), None if it did not run.
-    safety_check: Mapped[dict | None] = mapped_column(deferred=True)
+    safety_check: Mapped[dict[str, Any] | None] = mapped_column(deferred=True)
 
 
 # ---------- pathway authoring ----------
@@ -187,15 +189,15 @@ class PathwayDraft(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     # file name -> text. Large: loaded only by the pages and steps that need it.
-    files: Mapped[dict] = mapped_column(deferred=True)
-    pathways: Mapped[list] = mapped_column(default=list)  # the pathways it changes (computed on every save)
-    base: Mapped[dict] = mapped_column(default=dict)  # pathway -> current version when last saved
-    findings: Mapped[list] = mapped_column(default=list)  # the last validation's findings (as dicts)
+    files: Mapped[dict[str, Any]] = mapped_column(deferred=True)
+    pathways: Mapped[list[Any]] = mapped_column(default=list)  # the pathways it changes (computed on every save)
+    base: Mapped[dict[str, Any]] = mapped_column(default=dict)  # pathway -> current version when last saved
+    findings: Mapped[list[Any]] = mapped_column(default=list)  # the last validation's findings (as dicts)
     reviewed_by: Mapped[str | None] = mapped_column(String(64))
     reviewed_at: Mapped[datetime | None]
-    published: Mapped[list] = mapped_column(default=list)  # [{"pathway", "version"}] once approved
+    published: Mapped[list[Any]] = mapped_column(default=list)  # [{"pathway", "version"}] once approved
     # The safety checker's last result for this draft, and the reason given to publish over a violation.
-    safety: Mapped[dict | None] = mapped_column(JSON)
+    safety: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     accepted_risk: Mapped[str | None] = mapped_column(Text)
 
 
@@ -218,7 +220,7 @@ class PathwayInstance(Base):
     pathway_version_id: Mapped[int] = mapped_column(ForeignKey("pathway_versions.id"))
     process_id: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(16), default="running")  # states.InstanceStatus
-    state: Mapped[dict]
+    state: Mapped[dict[str, Any]]
     # Optimistic lock: every write says which version it read; a stale write is a conflict.
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     started_at: Mapped[datetime]
@@ -298,7 +300,7 @@ class FormSubmission(Base):
     human_task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id"), unique=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     form_id: Mapped[str] = mapped_column(String(100))
-    data: Mapped[dict]
+    data: Mapped[dict[str, Any]]
     submitted_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     submitted_at: Mapped[datetime]
     __table_args__ = (Index("ix_form_submissions_case_form", "case_id", "form_id", "submitted_at"),)
@@ -387,7 +389,7 @@ class AuditEntry(Base):
     client_id: Mapped[int | None] = mapped_column(index=True)
     channel: Mapped[str] = mapped_column(String(8), default="web")  # web | api | cli | system
     # What an export wrote (format, rows, cases, clients); never record contents.
-    detail: Mapped[dict | None]
+    detail: Mapped[dict[str, Any] | None]
 
 
 class BreakGlass(Base):

@@ -19,14 +19,16 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, or_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from .errors import BadRequest
 
 T = TypeVar("T")
+# A SELECT of any columns (SQLAlchemy types a Select by the tuple of the columns it returns).
+AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -35,7 +37,7 @@ MAX_LIMIT = 500
 @dataclass(frozen=True)
 class SortKey:
     """One column of a keyset order: the SQL expression and its direction."""
-    expression: ColumnElement[Any]
+    expression: ColumnElement[Any] | QueryableAttribute[Any]
     descending: bool = False
 
 
@@ -111,7 +113,7 @@ def _after(order: Sequence[SortKey], key: Sequence[Any]) -> ColumnElement[bool]:
     return or_(*clauses)
 
 
-def keyset_page(session: Session, stmt: Select[Any], order: Sequence[SortKey], limit: int,
+def keyset_page(session: Session, stmt: AnySelect, order: Sequence[SortKey], limit: int,
                 cursor: str | None, key_of: Callable[[Any], Sequence[Any]],
                 view: Callable[[Any], T]) -> Page[T]:
     """Run `stmt` for one page: ordered by `order`, resuming after `cursor`, `limit` rows at most.

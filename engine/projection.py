@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Any, Callable
 from uuid import UUID
 
 from jinja2 import TemplateError
@@ -50,7 +50,8 @@ class Live:
     force_timer_sync: bool = False
 
     @classmethod
-    def loaded(cls, row, wf, pathway, client_id, case_manager_id) -> "Live":
+    def loaded(cls, row: PathwayInstance, wf: BpmnWorkflow, pathway: LoadedPathway, client_id: int,
+               case_manager_id: Callable[[], int | None]) -> "Live":
         return cls(row, wf, pathway, client_id, case_manager_id, states=task_states(wf), ready=ready_ids(wf),
                    waits=message_waits(wf), timer_due=next_timer_due(wf))
 
@@ -63,12 +64,12 @@ def task_states(wf: BpmnWorkflow) -> dict[UUID, int]:
     return {t.id: t.state for t in all_tasks(wf)}
 
 
-def _is_element(task) -> bool:
+def _is_element(task: Any) -> bool:  # a SpiffWorkflow task (untyped)
     spec = task.task_spec
     return spec.bpmn_id is not None and spec.name not in _INTERNAL and not spec.name.endswith(".EndJoin")
 
 
-def _is_gateway(task) -> bool:
+def _is_gateway(task: Any) -> bool:
     return "Gateway" in type(task.task_spec).__name__
 
 
@@ -98,26 +99,27 @@ def log_transitions(session: Session, live: Live, now: datetime, case_id: int,
     live.states = after
 
 
-def task_properties(task) -> dict:
+def task_properties(task: Any) -> dict[str, Any]:
     return _spec_properties(task.task_spec)
 
 
-def render_instructions(task) -> str | None:
+def render_instructions(task: Any) -> str | None:
     """The task's `instructionsForEndUser`, a Jinja template over its data, rendered in Jinja's sandbox
     (the same escapes RestrictedPython refuses are refused here). The web page escapes the result."""
-    template = (task.task_spec.extensions or {}).get("instructionsForEndUser")
+    template: str | None = (task.task_spec.extensions or {}).get("instructionsForEndUser")
     if not template:
         return None
     try:
         # In the sandbox process (sandbox.py): a template can loop or allocate as a script can.
-        return task.workflow.script_engine.render(template, task.data).strip() or None
+        rendered: str = task.workflow.script_engine.render(template, task.data)
+        return rendered.strip() or None
     except TemplateError as exc:
         # A broken template must not stop care: show it unrendered, and say why in the log (not the data).
         log.warning("instructions of %s could not be rendered: %s", task.task_spec.bpmn_id, type(exc).__name__)
         return template
 
 
-def due_at_for(task, now: datetime) -> datetime | None:
+def due_at_for(task: Any, now: datetime) -> datetime | None:
     """The deadline a user task carries: its `dueIn` property, evaluated over the task's data.
 
     `dueIn` is an expression (like timer expressions: quote literals, `"P10D"`) giving an ISO 8601
@@ -184,7 +186,7 @@ def close_human_task(session: Session, row: HumanTask, status: str, now: datetim
                         .values(status=JobStatus.DROPPED).execution_options(synchronize_session=False))
 
 
-def escalates(task) -> bool:
+def escalates(task: Any) -> bool:
     """Overdue work goes to the supervisor, unless the task says `escalateWhenOverdue` = `false`
     (the supervisor's own review of overdue work, which would otherwise escalate to itself)."""
     return str(task_properties(task).get("escalateWhenOverdue", "true")).strip().lower() != "false"

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, false, or_, select, true, tuple_, union_all
+from sqlalchemy import ColumnElement, Row, and_, false, or_, select, true, tuple_, union_all
 from sqlalchemy.orm import Session, aliased
 
 from .access import RECORD_READERS, TEAM_LEADS, Actor
 from .models import Client, HumanTask, User
 from .names import name_matches
-from .paging import Page, SortKey, decode_cursor, encode_cursor, keyset_page
+from .paging import AnySelect, Page, SortKey, decode_cursor, encode_cursor, keyset_page
 from .states import TaskStatus
 from .views import TaskView
 
@@ -134,7 +134,7 @@ def _by_due(session: Session, branches: list[ColumnElement[bool]], where: list[C
 _ASSIGNEE = aliased(User, name="assignee")  # made once: a new alias per call costs more than the query
 
 
-def task_columns() -> Select[Any]:
+def task_columns() -> AnySelect:
     """What a listed task shows: columns only, one query (no ORM objects, no lazy loads)."""
     assignee = _ASSIGNEE
     return (select(HumanTask.id, HumanTask.case_id, HumanTask.client_id, HumanTask.process_id, HumanTask.bpmn_id,

@@ -15,15 +15,19 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from .db import unit_of_work
+from .db import rows_updated, unit_of_work
 from .errors import CarepathError, NotFound, StepLimitExceeded, described
 from .models import TimerJob
 from .states import JobKind, JobStatus
+
+if TYPE_CHECKING:
+    from .clock import Clock
+    from .runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +49,22 @@ class SweepResult:
     errors: list[str] = field(default_factory=list)
 
 
+class WorkerEngine(Protocol):
+    """What a Worker needs of a Carepath: its session factory, runtime and clock."""
+
+    @property
+    def db(self) -> sessionmaker[Session]: ...
+    @property
+    def runtime(self) -> Runtime: ...
+    @property
+    def clock(self) -> Clock: ...
+
+
 class Worker:
     """Fires due jobs. `now` (pathway time) may be moved; leases always run on real time."""
 
-    def __init__(self, carepath, worker_id: str | None = None, lease: timedelta = timedelta(minutes=5),
-                 batch: int = 50, real_now: Callable[[], datetime] = _real_now):
+    def __init__(self, carepath: WorkerEngine, worker_id: str | None = None, lease: timedelta = timedelta(minutes=5),
+                 batch: int = 50, real_now: Callable[[], datetime] = _real_now) -> None:
         self.cp = carepath
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.lease, self.batch, self.real_now = lease, batch, real_now
@@ -86,7 +101,7 @@ class Worker:
 
     # ---------- claiming ----------
 
-    def _claim(self, now: datetime) -> list[tuple]:
+    def _claim(self, now: datetime) -> list[tuple[Any, ...]]:
         """Lease the next batch of due jobs in one statement: UPDATE … WHERE id IN (the due jobs, oldest first,
         FOR UPDATE SKIP LOCKED on PostgreSQL, so racing workers take different jobs) RETURNING what firing
         needs. SQLite has one writer at a time, which serialises the claims anyway."""
@@ -107,11 +122,12 @@ class Worker:
     def _still_mine(self, session: Session, job_id: int, now: datetime) -> bool:
         # One statement: mark the job done only if this worker still holds it. The row stays locked until
         # the step commits, so no other worker can take it meanwhile.
-        done = session.execute(
+        done = rows_updated(
+            session,
             update(TimerJob).where(TimerJob.id == job_id, TimerJob.status == JobStatus.PENDING,
                                    TimerJob.locked_by == self.worker_id)
             .values(status=JobStatus.DONE, fired_at=now, locked_until=None)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False))
         return done == 1
 
     # ---------- firing ----------
@@ -124,9 +140,9 @@ class Worker:
                 if not self._still_mine(session, job_id, now):
                     return "skipped"
                 if kind == JobKind.BPMN_TIMER:
-                    self.cp.runtime.fire_timers(session, now, instance_id)
+                    self.cp.runtime.fire_timers(session, now, _named(instance_id, "instance", job_id))
                 elif kind == JobKind.TASK_OVERDUE:
-                    self.cp.runtime.escalate_overdue(session, now, human_task_id)
+                    self.cp.runtime.escalate_overdue(session, now, _named(human_task_id, "human task", job_id))
                 else:
                     raise CarepathError(f"unknown job kind {kind!r}")
         except StepLimitExceeded as exc:
@@ -161,20 +177,27 @@ class Worker:
                 job.status, job.last_error, job.locked_by, job.locked_until = JobStatus.INCIDENT, error, None, None
 
 
+def _named(record_id: int | None, what: str, job_id: int) -> int:
+    """The record a job of its kind always names (a job without one fails like any other)."""
+    if record_id is None:
+        raise CarepathError(f"job {job_id} names no {what}")
+    return record_id
+
+
 # ---------- incidents (admin) ----------
 
-def incident_view(job: TimerJob) -> dict:
+def incident_view(job: TimerJob) -> dict[str, Any]:
     return {"id": job.id, "kind": job.kind, "case_id": job.case_id, "instance_id": job.instance_id,
             "human_task_id": job.human_task_id, "due_at": job.due_at.isoformat(), "attempts": job.attempts,
             "error": job.last_error}
 
 
-def list_incidents(session: Session) -> list[dict]:
+def list_incidents(session: Session) -> list[dict[str, Any]]:
     jobs = session.scalars(select(TimerJob).where(TimerJob.status == JobStatus.INCIDENT).order_by(TimerJob.id)).all()
     return [incident_view(j) for j in jobs]
 
 
-def retry_incident(session: Session, job_id: int) -> dict:
+def retry_incident(session: Session, job_id: int) -> dict[str, Any]:
     """Put an incident back in the queue, due now. Raises NotFound."""
     job = session.get(TimerJob, job_id)
     if job is None or job.status != JobStatus.INCIDENT:

@@ -1,7 +1,7 @@
 """The shapes the engine hands to the web layer and the API (typed dicts: they are also the JSON answers)."""
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 
 class TaskView(TypedDict, total=False):
@@ -40,7 +40,7 @@ class ClientView(TypedDict):
     phone: str | None
     email: str | None
     address: str | None
-    contacts: list[dict]
+    contacts: list[dict[str, Any]]
     case_manager: str | None
     created_at: str
     cases: list[CaseSummary]

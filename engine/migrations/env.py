@@ -1,15 +1,19 @@
 """Alembic environment: runs migrations against the URL Carepath gives it (engine/migrate.py)."""
 from alembic import context
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Engine
 
-from carepath.engine.db import make_engine
-from carepath.engine.models import Base
+# Alembic runs this file by path, outside the package, so it imports Carepath by its installed name; mypy checks
+# the source tree (where the package is `engine`) and cannot follow setuptools' editable-install finder to it.
+from carepath.engine.db import make_engine  # type: ignore[import-not-found]
+from carepath.engine.models import Base  # type: ignore[import-not-found]
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata: MetaData = Base.metadata
 
 
 def run_migrations_online() -> None:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    engine: Engine = make_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:

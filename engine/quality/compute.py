@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, TypedDict
 
-from sqlalchemy import Select, and_, case as sql_case, func, or_, select, text
+from sqlalchemy import and_, case as sql_case, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from carepath.engine.errors import BadRequest
-from carepath.engine.models import Case, Client, User
+from ..errors import BadRequest
+from ..models import Case, Client, User
+from ..paging import AnySelect
 from .measures import MEASURES, Measure, measure
 from .sqltime import month_of
 
@@ -87,7 +88,7 @@ class Filters:
 
 
 def _scoped(m: Measure, now: datetime, period: Period | None, filters: Filters,
-            case_id: int | None = None, pending: bool = False) -> Select[Any]:
+            case_id: int | None = None, pending: bool = False) -> AnySelect:
     ep = m.episodes().subquery()
     rows = select(ep)
     if period is not None:
@@ -165,7 +166,7 @@ def _months(period: Period) -> list[str]:
 
 
 def rows(session: Session, now: datetime, measure_id: str, period: Period | None, filters: Filters = Filters(),
-         case_id: int | None = None, pending: bool = False) -> Select[Any]:
+         case_id: int | None = None, pending: bool = False) -> AnySelect:
     """The select of a measure's rows in the denominator (with `pending`, the pending ones too), oldest
     start first. Raises NotFound for an unknown measure."""
     _analytic(session)

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, String, and_, case as sql_case, cast, exists, func, literal, null, or_, select
+from sqlalchemy import String, and_, case as sql_case, cast, exists, func, literal, null, or_, select
 from sqlalchemy.orm import aliased
 
-from carepath.engine.models import Case, Event, HumanTask, PathwayInstance, Score
-from carepath.engine.states import InstanceStatus, Lifecycle, TaskStatus
+from ..models import Case, Event, HumanTask, PathwayInstance, Score
+from ..paging import AnySelect
+from ..states import InstanceStatus, Lifecycle, TaskStatus
 from .sqltime import plus_seconds
 
 HOUR = 3600
@@ -48,7 +49,7 @@ def _ref(prefix: str, column: Any) -> Any:
     return (literal(prefix + ":") + cast(column, String)).label("ref")
 
 
-def tasks(pathway: str | None = None) -> Select[Any]:
+def tasks(pathway: str | None = None) -> AnySelect:
     """`tasks_on_time` (every pathway) and `reviews_on_time` (`periodic_review`)."""
     ht = HumanTask
     stmt = select(_ref("task", ht.id), ht.case_id, ht.client_id, ht.process_id.label("pathway"),
@@ -61,7 +62,7 @@ def tasks(pathway: str | None = None) -> Select[Any]:
     return stmt
 
 
-def safety_plan_24h() -> Select[Any]:
+def safety_plan_24h() -> AnySelect:
     """A positive screen, due 24 h later, kept by the first safety plan (form `safety_plan`) completed in
     the case at or after the screen."""
     e, plan = Event, aliased(HumanTask)
@@ -75,7 +76,7 @@ def safety_plan_24h() -> Select[Any]:
             .where(e.lifecycle == Lifecycle.COMPLETED, screens))
 
 
-def crisis_follow_up_24h() -> Select[Any]:
+def crisis_follow_up_24h() -> AnySelect:
     """Each crisis response started, due 24 h later, kept by its follow-up contact task (`follow_up_24h`).
     A crisis response ended by the case's closure before its deadline, without the contact, is excluded."""
     pi, ht, case = PathwayInstance, aliased(HumanTask), aliased(Case)
@@ -90,7 +91,7 @@ def crisis_follow_up_24h() -> Select[Any]:
                    or_(pi.status != InstanceStatus.CANCELLED, pi.ended_at >= due, contact.is_not(None))))
 
 
-def initial_evaluation_timely() -> Select[Any]:
+def initial_evaluation_timely() -> AnySelect:
     """A referral recorded at intake; due by the CCBHC access-standard date intake sets (1 or 10 business
     days from the referral, US federal holidays excluded: engine/holidays.py), which the assessment's tasks
     carry as their due time; kept by the assessment's first screen. A client found ineligible or declining
@@ -115,7 +116,7 @@ def initial_evaluation_timely() -> Select[Any]:
                    or_(case.status == "open", access_due.is_not(None))))
 
 
-def hospital_follow_up(kind: str, days: int) -> Select[Any]:
+def hospital_follow_up(kind: str, days: int) -> AnySelect:
     """HEDIS FUH (`kind` = `throw_fuh`, after a psychiatric hospital stay) and FUM (`throw_fum`, after an
     emergency department visit): the follow-up pathway started by that hand-over; due 7 (or 30) days after
     the discharge date, as the pathway's 7-day visit carries it; kept by the first follow-up visit recorded
@@ -139,7 +140,7 @@ def hospital_follow_up(kind: str, days: int) -> Select[Any]:
             .where(pi.process_id == "hospital_follow_up", started_by))
 
 
-def depression_remission_12m() -> Select[Any]:
+def depression_remission_12m() -> AnySelect:
     """CMS159: the case's first PHQ-9 above 9; kept by a PHQ-9 under 5 between 10 and 14 months later
     (12 months ± 60 days); due at the end of that window. Counted under assessment, where depression is
     first screened. Two passes over the scores (grouped, then joined), not a subquery per case."""

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carepath.engine import audit
-from carepath.engine.access import Actor
-from carepath.engine.paging import Page, SortKey, keyset_page
+from .. import audit
+from ..access import Actor
+from ..clock import Clock
+from ..paging import Page, SortKey, keyset_page
 from . import compute
 from .compute import Filters, MeasureResult, Period
 from .heatmap import HeatMap, pathway_heatmap
+
+_T = TypeVar("_T")
 
 # Who reads measures and their drill-downs (the contract): quality staff and supervisors.
 MEASURE_READERS = frozenset({"quality", "supervisor"})
@@ -41,11 +44,13 @@ def _drill_row(row: Any, now: datetime) -> DrillRow:
 class QualityFacade:
     """Mixed into Carepath, which provides `_do` (one transaction) and `clock`."""
 
-    _do: Callable[..., Any]
+    if TYPE_CHECKING:
+        def _do(self, work: Callable[[Session, datetime], _T], now: datetime | None = None) -> _T: ...
+    clock: Clock
 
     def quality_period(self, first: str | None, last: str | None) -> Period:
         """The period asked for (YYYY-MM-DD, UTC, inclusive). Raises BadRequest."""
-        return Period.parse(first, last, self.clock.now().date())  # type: ignore[attr-defined]
+        return Period.parse(first, last, self.clock.now().date())
 
     def quality_measures(self, actor: Actor, period: Period, filters: Filters = Filters()) -> list[MeasureResult]:
         """Every measure's numerator, denominator and rate. Raises NotAllowed."""

@@ -11,9 +11,9 @@ from typing import TypedDict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carepath.engine.errors import NotFound
-from carepath.engine.models import Event, HumanTask, PathwayVersion
-from carepath.engine.states import Lifecycle, TaskStatus
+from ..errors import NotFound
+from ..models import Event, HumanTask, PathwayVersion
+from ..states import Lifecycle, TaskStatus
 from .compute import Period
 
 
@@ -65,6 +65,8 @@ def pathway_heatmap(session: Session, pathway: str, period: Period) -> HeatMap:
             .where(HumanTask.process_id == pathway, HumanTask.status == TaskStatus.COMPLETED,
                    HumanTask.created_at >= period.since, HumanTask.created_at < period.before)
             .execution_options(yield_per=10_000)):
+        if completed is None:  # a completed task has its time (the column is empty only while a task is open)
+            continue
         waits.setdefault(bpmn_id, []).append((completed - created).total_seconds())
         if due is not None:
             late.setdefault(bpmn_id, []).append(completed > due)

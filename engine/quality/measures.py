@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Select
-
-from carepath.engine.errors import NotFound
+from ..errors import NotFound
+from ..paging import AnySelect
 from . import episodes
 
 
@@ -21,7 +19,7 @@ class Measure:
     index_event: str  # what puts a case in the denominator (its time is the row's start)
     deadline: str  # when the promise falls due
     exclusions: str  # what is left out, besides pending rows (deadline not passed, not done)
-    episodes: Callable[[], Select[Any]]
+    episodes: Callable[[], AnySelect]
 
 
 MEASURES: tuple[Measure, ...] = (

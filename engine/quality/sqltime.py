@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import String
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-from carepath.engine.models import UTCDateTime
+from ..models import UTCDateTime
 
 
 class plus_seconds(FunctionElement[Any]):
@@ -18,7 +19,7 @@ class plus_seconds(FunctionElement[Any]):
     type = UTCDateTime()
     inherit_cache = True
 
-    def __init__(self, moment: ColumnElement[Any], seconds: int) -> None:
+    def __init__(self, moment: ColumnElement[Any] | QueryableAttribute[Any], seconds: int) -> None:
         self.seconds = int(seconds)
         super().__init__(moment)
 
