@@ -50,7 +50,8 @@ def _value(session: Session, client_id: int, rule: Any, cache: dict[str, dict[st
     if kind == "needs" and isinstance(source, dict):
         return _needs_as_goals(source)
     if kind == "rows" and isinstance(source, list):
-        fields = rule.get("map") if isinstance(rule.get("map"), dict) else {}
+        mapping = rule.get("map")
+        fields: dict[str, Any] = mapping if isinstance(mapping, dict) else {}
         return [{to: row.get(frm) for to, frm in fields.items() if row.get(frm) not in (None, "")}
                 for row in source if isinstance(row, dict)] or None
     return source

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from . import audit, carryover
 from .access import Actor
 from .inbox import task_view
-from .models import Case, Client, Contact, HumanTask, PathwayInstance
+from .day_models import Contact
+from .models import Case, Client, HumanTask, PathwayInstance
 from .paging import Page, SortKey, keyset_page
 from .states import CaseStatus, InstanceStatus, TaskStatus
 

@@ -22,7 +22,8 @@ from .access import READ_EVERY_RECORD, Actor, is_record_id
 from .careteam import require_client
 from .clients import case_row
 from .errors import FieldError, InvalidFormData, NotAllowed, NotFound, TaskNotOpen
-from .models import Client, Contact, ContactVersion, HumanTask, User
+from .day_models import Contact, ContactVersion
+from .models import Client, HumanTask, User
 from .states import CaseStatus, ContactModality
 
 EDIT_HOURS = 24

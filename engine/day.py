@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from . import caseload, contacts, documents, drafts, duplicates, supervision
 from .access import READ_EVERY_RECORD, Actor
+from .clock import Clock
 from .db import unit_of_work
 from .errors import NotFound
 from .library import SpecCache
@@ -20,13 +21,17 @@ from .paging import Page
 from .runtime import REQUIRES_CONTACT
 
 
+_T = TypeVar("_T")
+
+
 class DayFacade:
     """Mixed into Carepath, which provides `_do` (one transaction), `db` and `specs`."""
 
-    _do: Callable[..., Any]
-    db: Any
+    if TYPE_CHECKING:
+        def _do(self, work: Callable[[Session, datetime], _T], now: datetime | None = None) -> _T: ...
+    db: sessionmaker[Session]
     specs: SpecCache
-    clock: Any
+    clock: Clock
 
     # ---------- contacts ----------
 

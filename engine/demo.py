@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -19,13 +20,16 @@ from .errors import NotFound
 from .form_samples import valid_sample
 from .models import ROLES, Client, HumanTask, PathwayInstance, User
 
+if TYPE_CHECKING:  # the demo is loaded through the facade, which imports this module
+    from .app import Carepath
+
 DEMO_PASSWORD = "demo"
 DISPLAY = {"intake": "Ida Intake", "case_manager": "Casey Manager", "clinician": "Dr. Cleo Clinician",
            "supervisor": "Sam Supervisor", "crisis": "Cris Crisis-Team", "quality": "Quinn Quality",
            "admin": "Ada Admin"}
 
 # Realistic answers for the forms the demo walks through; anything not given is a routine sample.
-ANSWERS = {
+ANSWERS: dict[str, dict[str, Any]] = {
     "referral": {"source": "primary_care", "referrer_name": "Dr. Patel, Riverside Family Practice",
                  "reason": "Low mood for three months, stopped working, not sleeping.", "urgency": "routine",
                  "presenting_needs": ["mental_health", "employment"]},
@@ -72,7 +76,7 @@ class DemoClient:
     language: str
     days_ago: int  # when the case was opened
     stage: str
-    answers: dict = field(default_factory=dict)
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 CLIENTS = [
@@ -91,7 +95,7 @@ CLIENTS = [
 ]
 
 
-def load(cp, now: datetime | None = None) -> dict:
+def load(cp: Carepath, now: datetime | None = None) -> dict[str, int]:
     """Create what is missing of the demo agency. Returns counts of what was created."""
     now = now or cp.clock.now()
     created = {"users": 0, "clients": 0}
@@ -131,7 +135,8 @@ def load(cp, now: datetime | None = None) -> dict:
 class _Walk:
     """Completes a case's oldest open tasks, a few hours apart, as its staff would."""
 
-    def __init__(self, cp, actors: dict[str, Actor], case_id: int, answers: dict, start: datetime, now: datetime):
+    def __init__(self, cp: Carepath, actors: dict[str, Actor], case_id: int, answers: dict[str, dict[str, Any]],
+                 start: datetime, now: datetime) -> None:
         self.cp, self.actors, self.case_id, self.answers = cp, actors, case_id, answers
         self.at, self.now = start, now
 
@@ -192,7 +197,7 @@ class _Walk:
     def complete(self, task: HumanTask) -> None:
         self.at = min(self.at + timedelta(hours=3), self.now)
         actor = self.actors.get(task.role, self.actors["case_manager"])
-        answers = self.answers.get(task.form_id, {})
+        answers = self.answers.get(task.form_id or "", {})
         self.cp.complete_task(actor, task.id, lambda schema: valid_sample(schema, answers), now=self.at)
 
     def fire_timers(self, pathway: str) -> None:

@@ -16,7 +16,8 @@ from . import audit
 from .access import Actor, is_record_id, may_work_task
 from .careteam import require_task
 from .errors import BadRequest, NotAllowed, NotFound, TaskNotOpen
-from .models import FormDraft, HumanTask
+from .day_models import FormDraft
+from .models import HumanTask
 from .states import TaskStatus
 
 MAX_DRAFT_BYTES = 512 * 1024

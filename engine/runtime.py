@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 from collections import deque
 from datetime import datetime, timedelta
-from typing import Any, Callable, Union
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any, Union
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from . import audit, contacts, drafts, forms, incidents, messages
@@ -37,7 +39,7 @@ log = logging.getLogger(__name__)
 
 ENTRY_PATHWAY = "intake"
 # A form's answers, or a function from the form's JSON Schema to them.
-FormAnswers = Union[dict, Callable[[dict], Any]]
+FormAnswers = Union[dict[str, Any], Callable[[dict[str, Any]], Any]]
 # A message chain longer than this in one step is a loop between pathways, not care.
 MAX_DELIVERIES_PER_STEP = 50
 # A form's UI hint: completing its task needs a contact recorded from the task (e.g. a crisis follow-up).
@@ -51,7 +53,7 @@ class _Step:
         self.session, self.now, self.case, self.actor = session, now, case, actor
         self.live: dict[int, Live] = {}
         self.done_by: dict[UUID, str] = {}
-        self.messages: deque[tuple[str, dict]] = deque()
+        self.messages: deque[tuple[str, dict[str, Any]]] = deque()
         self.close_reason: str | None = None
         self.budget = StepBudget(limit)  # the deadline all of the step's pathway code shares (sandbox.py)
         self.role: str | None = None  # the role of the task completed in this step: risk changes record it
@@ -75,7 +77,9 @@ class Runtime:
         self.step_time_limit, self.script_memory_mb = step_time_limit, script_memory_mb
         self.script_engine = StepScriptEngine(step_time_limit, script_memory_mb)
 
-    def _step(self, session: Session, now: datetime, case: Case, actor: Actor | None) -> _Step:
+    def _step(self, session: Session, now: datetime, case: Case | None, actor: Actor | None) -> _Step:
+        if case is None:  # every task, instance and job row points at its case (a foreign key)
+            raise LookupError("a step needs its case")
         return _Step(session, now, case, actor, self.step_time_limit)
 
     # ---------- operations ----------
@@ -151,7 +155,7 @@ class Runtime:
         return opened
 
     def deliver_message(self, session: Session, now: datetime, actor: Actor | None, case_id: int, name: str,
-                        payload: dict | None, from_person: bool = False) -> dict:
+                        payload: dict[str, Any] | None, from_person: bool = False) -> dict[str, Any]:
         """Send a named message into a case: to its instances waiting for it, and to every pathway whose
         start event catches it. Returns what received it.
 
@@ -166,6 +170,8 @@ class Runtime:
             raise NotFound(f"No case {case_id}.")
         if from_person:
             # People: only the allow-listed messages, each by whom it names, with a payload of its shape.
+            if actor is None:
+                raise NotAllowed("A message from a person needs to say who sends it.")
             payload = messages.check_sender(session, actor, case, name, payload, now)
         elif actor is not None:
             actor.require(MESSENGERS, "send messages into a case")
@@ -196,7 +202,7 @@ class Runtime:
         # SpiffWorkflow fires a timer strictly after its due time; the worker fires at-or-before.
         at = now + timedelta(microseconds=1)
 
-        def fire():
+        def fire() -> None:
             with step_time(at):
                 live.wf.refresh_timers()
                 live.wf.do_engine_steps()
@@ -214,7 +220,7 @@ class Runtime:
         session.add(Event(at=now, case_id=ht.case_id, client_id=ht.client_id, instance_id=ht.instance_id,
                           process_id=ht.process_id, activity=ht.bpmn_id, activity_name=f"{ht.title} (overdue)",
                           lifecycle=Lifecycle.TIMER_FIRED, role=ht.role, human_task_id=ht.id))
-        if case.status != CaseStatus.OPEN:
+        if step.case.status != CaseStatus.OPEN:
             return
         step.messages.append(("task_overdue", {
             "task_id": ht.id, "task": ht.bpmn_id, "title": ht.title, "pathway": ht.process_id,
@@ -234,7 +240,7 @@ class Runtime:
                                                            PathwayVersion.is_current.is_(True)))
 
 
-    def _start_instance(self, step: _Step, version: PathwayVersion, message: tuple[str, dict] | None) -> Live:
+    def _start_instance(self, step: _Step, version: PathwayVersion, message: tuple[str, dict[str, Any]] | None) -> Live:
         pathway = self.specs.get(version)
         wf = BpmnWorkflow(pathway.spec, pathway.subprocess_specs, script_engine=self.script_engine)
         row = PathwayInstance(case_id=step.case.id, pathway_version_id=version.id, process_id=version.process_id,
@@ -244,7 +250,7 @@ class Runtime:
         live = Live(row, wf, pathway, step.case.client_id, step.case_manager_id, states={})
         step.live[row.id] = live
 
-        def begin():
+        def begin() -> None:
             wf.do_engine_steps()
             if message is not None:
                 catch_message(wf, *message)
@@ -267,15 +273,15 @@ class Runtime:
         return live
 
     @staticmethod
-    def data_key(task) -> str:
+    def data_key(task: Any) -> str:
         """Where a user task's form data goes in the task data: `dataKey`, else the form's id."""
         props = task_properties(task)
         if props.get("dataKey"):
-            return props["dataKey"]
-        form_file = props.get("formJsonSchemaFilename") or task.task_spec.bpmn_id
+            return str(props["dataKey"])
+        form_file = str(props.get("formJsonSchemaFilename") or task.task_spec.bpmn_id)
         return form_file.removesuffix(".schema.json").removesuffix(".json")
 
-    def _pathway_code(self, step: _Step, live: Live):
+    def _pathway_code(self, step: _Step, live: Live) -> AbstractContextManager[None]:
         """Where pathway code runs (engine steps; `dueIn` and instructions while projecting): under the
         step's deadline, any failure of it failing the step as a whole and saying where (incidents.py)."""
         return incidents.pathway_code(step, live, self.step_time_limit, self.script_memory_mb)
@@ -313,13 +319,13 @@ class Runtime:
             name, payload = step.messages.popleft()
             self._deliver(step, name, payload)
 
-    def _deliver(self, step: _Step, name: str, payload: dict) -> list[dict]:
+    def _deliver(self, step: _Step, name: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
         """One message: to the case's instances waiting for it, then to every current pathway version whose
         start event catches it. Returns who received it."""
         step.deliveries += 1
         if step.deliveries > MAX_DELIVERIES_PER_STEP:
             raise PathwayFailed(f"Message {name!r} keeps being passed between pathways (a loop); nothing was saved.")
-        received = []
+        received: list[dict[str, Any]] = []
         waiting = set(step.session.scalars(self._waiting_instances(step, name)).all())
         # Instances loaded in this step know better than the table, which is written at the end.
         for instance_id, live in step.live.items():
@@ -330,8 +336,11 @@ class Runtime:
         for instance_id in sorted(waiting):
             live = self._load(step, instance_id)
             self._log_message(step, live, name)
-            self._engine(step, live, lambda live=live: (catch_message(live.wf, name, payload),
-                                                        live.wf.do_engine_steps()))
+
+            def catch(live: Live = live) -> None:
+                catch_message(live.wf, name, payload)
+                live.wf.do_engine_steps()
+            self._engine(step, live, catch)
             received.append({"instance_id": instance_id, "pathway": live.row.process_id, "started": False})
         for version in self._starters(step, name):
             # A one-per-case pathway (joinOpenInstance) already open takes the trigger in: no second one.
@@ -353,7 +362,7 @@ class Runtime:
         return [v for v in current if name in (v.start_messages or [])]
 
     @staticmethod
-    def _waiting_instances(step: _Step, name: str):
+    def _waiting_instances(step: _Step, name: str) -> Select[Any]:
         return (select(MessageWait.instance_id).join(PathwayInstance, PathwayInstance.id == MessageWait.instance_id)
                 .where(MessageWait.case_id == step.case.id, MessageWait.message_name == name,
                        PathwayInstance.status == InstanceStatus.RUNNING))

@@ -18,7 +18,8 @@ from . import audit
 from .access import TEAM_LEADS, Actor, is_record_id
 from .errors import FieldError, InvalidFormData, NotFound, TaskNotOpen
 from .inbox import task_view
-from .models import Client, DueDateChange, HumanTask, TimerJob, User
+from .day_models import DueDateChange
+from .models import Client, HumanTask, TimerJob, User
 from .states import JobKind, JobStatus, TaskStatus
 
 REASON_MIN, REASON_MAX = 5, 1000
@@ -56,7 +57,8 @@ def overdue_by_client(session: Session, actor: Actor, now: datetime, limit: int 
     if late_ids:
         for review_id, about in session.execute(select(HumanTask.id, HumanTask.about_task_id).where(
                 HumanTask.about_task_id.in_(late_ids), HumanTask.status == TaskStatus.OPEN)):
-            reviews.setdefault(about, []).append(review_id)
+            if about is not None:  # (the IN above already excludes NULL; this tells the type checker)
+                reviews.setdefault(about, []).append(review_id)
     groups: dict[int, dict[str, Any]] = {}
     for ht, client in rows:
         if ht.about_task_id is not None:
