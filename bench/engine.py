@@ -9,19 +9,17 @@ decision table (DMN), a gateway condition and a `dueIn` expression.
 PostgreSQL runs when --postgres or CAREPATH_TEST_POSTGRES_URL is given (a scratch database is created
 and dropped). Prints median and p95 in milliseconds. Not a test: nothing here asserts.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
-from pathlib import Path
-
+from datetime import UTC, datetime
 
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
@@ -35,7 +33,7 @@ from carepath.engine.models import HumanTask
 from carepath.engine.pathway_files import FileSet
 from carepath.engine.settings import Settings
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 REFERRAL = {"referral_date": "2026-03-02", "source": "self", "reason": "Low mood for months.", "urgency": "routine"}
 
 # A review cycle stand-in: each instance is one review with one task, handing over to the next by message.
@@ -107,12 +105,17 @@ record_score("phq9", phq9_total, phq9_severity)</bpmn:script></bpmn:scriptTask>
   </bpmn:process>
 </bpmn:definitions>
 """
-PHQ9 = ('{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object", "properties": {'
-        + ", ".join(f'"item{i}": {{"type": "integer", "minimum": 0, "maximum": 3}}' for i in range(1, 10)) + "}}")
+PHQ9 = (
+    '{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object", "properties": {'
+    + ", ".join(f'"item{i}": {{"type": "integer", "minimum": 0, "maximum": 3}}' for i in range(1, 10))
+    + "}}"
+)
 PHQ9_ANSWERS = {f"item{i}": i % 4 for i in range(1, 10)}
 SCORING = SCORED.split("<bpmn:script>")[1].split("</bpmn:script>")[0].replace("&gt;", ">")
-NOTE = ('{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object", "required": ["note"],'
-        ' "properties": {"note": {"type": "string", "minLength": 1, "maxLength": 2000}}}')
+NOTE = (
+    '{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object", "required": ["note"],'
+    ' "properties": {"note": {"type": "string", "minLength": 1, "maxLength": 2000}}}'
+)
 
 
 def pct(values, q):
@@ -121,7 +124,10 @@ def pct(values, q):
 
 
 def line(label, values):
-    print(f"  {label:<62} median {statistics.median(values):7.2f} ms   p95 {pct(values, 0.95):7.2f} ms   (n={len(values)})")
+    print(
+        f"  {label:<62} median {statistics.median(values):7.2f} ms   "
+        f"p95 {pct(values, 0.95):7.2f} ms   (n={len(values)})"
+    )
 
 
 def setup(url: str) -> tuple[Carepath, dict]:
@@ -129,9 +135,17 @@ def setup(url: str) -> tuple[Carepath, dict]:
     cp = Carepath(Settings(database_url=url, secret_key="bench", sync_library_on_start=False), FixedClock(T0))
     cp.sync_library()
     library_files = cp.library_files().files
-    extra = library.build(FileSet({"bench_review.bpmn": REVIEW_LOOP, "bench_note.schema.json": NOTE,
-                                   "bench_scored.bpmn": SCORED, "bench_phq9.schema.json": PHQ9,
-                                   "risk_level.dmn": library_files["risk_level.dmn"]}))
+    extra = library.build(
+        FileSet(
+            {
+                "bench_review.bpmn": REVIEW_LOOP,
+                "bench_note.schema.json": NOTE,
+                "bench_scored.bpmn": SCORED,
+                "bench_phq9.schema.json": PHQ9,
+                "risk_level.dmn": library_files["risk_level.dmn"],
+            }
+        )
+    )
     with cp.db.begin() as session:
         library.publish(session, extra, T0, origin="publish")
         for role in ("intake", "case_manager"):
@@ -143,8 +157,9 @@ def setup(url: str) -> tuple[Carepath, dict]:
 
 def new_client(cp, actor) -> int:
     with cp.db.begin() as session:
-        return clients.create_client(session, actor, {"given_name": "Bench", "family_name": "Client",
-                                                      "birth_date": "1980-01-01"}, T0)["id"]
+        return clients.create_client(
+            session, actor, {"given_name": "Bench", "family_name": "Client", "birth_date": "1980-01-01"}, T0
+        )["id"]
 
 
 def open_task(cp, case_id, bpmn_id=None) -> int:
@@ -215,8 +230,10 @@ def sandbox_costs(cp, intake, cm, runs: int) -> None:
     """What running pathway code costs: one expression, one script, and a step that runs a lot of it."""
     env = cp.runtime.script_engine.environment
     data = {"phq9": PHQ9_ANSWERS, "asq_result": "negative", "referral": dict(REFERRAL), "risk_level": "moderate"}
-    for label, expression in (("pathway code: a straight-line condition (evaluate)", 'risk_level in ("high", "imminent")'),
-                              ("pathway code: a condition that calls (evaluate)", 'len(referral["reason"]) > 10')):
+    for label, expression in (
+        ("pathway code: a straight-line condition (evaluate)", 'risk_level in ("high", "imminent")'),
+        ("pathway code: a condition that calls (evaluate)", 'len(referral["reason"]) > 10'),
+    ):
         times = []
         for _ in range(runs):
             t = time.perf_counter()
@@ -248,7 +265,9 @@ def sandbox_costs(cp, intake, cm, runs: int) -> None:
             finally:
                 calls[0] += 1
                 spent[0] += time.perf_counter() - t
+
         return call
+
     env.evaluate, env.execute = counted(evaluate), counted(execute)
     # Each round opens a scored screen in the same case (a new instance, started by message) and completes it.
     case_id = cp.start_case(intake, new_client(cp, intake))["id"]

@@ -10,6 +10,7 @@ child's peak memory (its maximum resident set size). Prints the machine's load a
 Targets (issue 9): all measures in at most 2 s over 100,000 clients and 5,000,000 events; the export at
 500,000 rows/s or more within 300 MB.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,7 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -28,7 +29,7 @@ from carepath.engine.app import Carepath
 from carepath.engine.clock import FixedClock
 from carepath.engine.settings import Settings
 
-NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)  # bench/scale.py's "now"
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # bench/scale.py's "now"
 QUALITY = Actor(id=0, username="bench-quality", roles=frozenset({"quality"}), channel="cli")
 
 
@@ -77,8 +78,11 @@ def measures(url: str, repeat: int) -> None:
         print(f"    {m['id']:<28} {m['numerator']:>9,} / {m['denominator']:>9,}  rate {m['rate']}")
     _timed("all measures, last 90 days", lambda: cp.quality_measures(QUALITY, recent), repeat)
     _timed("trend by month, 2023-01-01 to 2026-12-01", lambda: cp.quality_trend(QUALITY, everything), repeat)
-    _timed("drill-down, tasks_on_time, first page of 50",
-           lambda: cp.quality_cases(QUALITY, "tasks_on_time", recent, limit=50), repeat)
+    _timed(
+        "drill-down, tasks_on_time, first page of 50",
+        lambda: cp.quality_cases(QUALITY, "tasks_on_time", recent, limit=50),
+        repeat,
+    )
     cp.close()
 
 
@@ -97,11 +101,17 @@ def export_child(url: str, fmt: str) -> None:
 def exports(url: str) -> None:
     print(f"export ({_load()}):")
     for fmt in ("csv", "xes"):
-        done = subprocess.run([sys.executable, __file__, "--database-url", url, "--export-child", fmt],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, __file__, "--database-url", url, "--export-child", fmt],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         rows, took, peak, chars = done.stdout.split()
-        print(f"  {fmt}: {int(rows):,} rows in {float(took):.2f} s = {int(rows) / float(took):,.0f} rows/s, "
-              f"{int(chars) / 1e6:,.0f} MB written, peak memory {float(peak):.0f} MB (the whole process)")
+        print(
+            f"  {fmt}: {int(rows):,} rows in {float(took):.2f} s = {int(rows) / float(took):,.0f} rows/s, "
+            f"{int(chars) / 1e6:,.0f} MB written, peak memory {float(peak):.0f} MB (the whole process)"
+        )
 
 
 def main() -> None:

@@ -16,10 +16,10 @@ The database in the URL is created if missing (PostgreSQL) and must hold no Care
 test, the acceptance checks). Bulk rows go in with COPY on PostgreSQL. Prints how long each part took and
 p50/p95 of each read, with the machine's load average. Not a test: it asserts nothing.
 """
+
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import random
@@ -29,7 +29,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, inspect, select, text
@@ -45,35 +45,49 @@ from carepath.engine.settings import Settings
 from carepath.engine.spiff import load_spec
 from carepath.engine.timers import Worker
 
-NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 YEARS = 3
 TASKS_PER_CLIENT = 10
 OPEN_EVERY = 20  # one task in twenty is open
 EVENTS_PER_CLIENT = 50
 
-GIVEN = ("Maria James Aisha Tom Grace Daniel Rosa Ahmed Li Fatima John Mary Carlos Ana Wei Priya Samuel Emma Noah "
-         "Olivia Liam Sofia Lucas Mia Ethan Amara Kwame Yuki Hana Omar Leila Ivan Elena Tariq Nia Diego Lucia "
-         "Kofi Zara Mateo Chloe Aryan Isla Felix Ruth Joseph Esther David Sarah").split()
-FAMILY = ("Lopez Carter Khan Nguyen Okafor Kim Diaz Smith Johnson Williams Brown Jones Garcia Miller Davis "
-          "Rodriguez Martinez Hernandez Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez "
-          "Thompson White Harris Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright Scott Torres "
-          "Hill Flores Green Adams Nelson Baker Hall Rivera Campbell Mitchell Roberts Phillips Evans Turner Parker "
-          "Collins Edwards Stewart Morris Murphy Cook Rogers Morgan Cooper Peterson Reed Bailey Bell Gomez Kelly "
-          "Howard Ward Cox Richardson Wood Watson Brooks Bennett Gray James Reyes Cruz Hughes Price Myers Long "
-          "Foster Sanders Ross Morales Powell Sullivan Russell Ortiz Jenkins Gutierrez Perry Butler Barnes Fisher "
-          "Henderson Coleman Simmons Patterson Jordan Reynolds Hamilton Graham Kimura Wallace Okonkwo Mensah "
-          "Adeyemi Chen Wang Zhang Liu Singh Patel Shah Ali Hussain Ahmed Ibrahim Yilmaz Kaya Novak Kowalski "
-          "Nowak Ivanova Petrov Silva Santos Oliveira Costa Pereira Ferreira Almeida Tanaka Suzuki Sato Park Choi "
-          "Jung Kang Cho Yoon Jang Lim Han Oh Seo Shin Kwon Hwang Ahn Song Ryu Hong Jeon Ko Moon Yang Son Bae Baek "
-          "Heo Nam Sim Noh Ha Kwak Seong Cha Joo Woo Koo Min Ra Jin Eom Byun Chae Won").split()
-STAFF = ([(f"cm{i:03d}", "case_manager") for i in range(1, 141)] + [(f"clin{i:02d}", "clinician") for i in range(1, 26)]
-         + [(f"sup{i:02d}", "supervisor") for i in range(1, 11)] + [(f"intake{i:02d}", "intake") for i in range(1, 11)]
-         + [(f"crisis{i:02d}", "crisis") for i in range(1, 11)] + [(f"quality{i}", "quality") for i in range(1, 4)]
-         + [("admin1", "admin"), ("admin2", "admin")])
+GIVEN = (
+    "Maria James Aisha Tom Grace Daniel Rosa Ahmed Li Fatima John Mary Carlos Ana Wei Priya Samuel Emma Noah "
+    "Olivia Liam Sofia Lucas Mia Ethan Amara Kwame Yuki Hana Omar Leila Ivan Elena Tariq Nia Diego Lucia "
+    "Kofi Zara Mateo Chloe Aryan Isla Felix Ruth Joseph Esther David Sarah"
+).split()
+FAMILY = (
+    "Lopez Carter Khan Nguyen Okafor Kim Diaz Smith Johnson Williams Brown Jones Garcia Miller Davis "
+    "Rodriguez Martinez Hernandez Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez "
+    "Thompson White Harris Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright Scott Torres "
+    "Hill Flores Green Adams Nelson Baker Hall Rivera Campbell Mitchell Roberts Phillips Evans Turner Parker "
+    "Collins Edwards Stewart Morris Murphy Cook Rogers Morgan Cooper Peterson Reed Bailey Bell Gomez Kelly "
+    "Howard Ward Cox Richardson Wood Watson Brooks Bennett Gray James Reyes Cruz Hughes Price Myers Long "
+    "Foster Sanders Ross Morales Powell Sullivan Russell Ortiz Jenkins Gutierrez Perry Butler Barnes Fisher "
+    "Henderson Coleman Simmons Patterson Jordan Reynolds Hamilton Graham Kimura Wallace Okonkwo Mensah "
+    "Adeyemi Chen Wang Zhang Liu Singh Patel Shah Ali Hussain Ahmed Ibrahim Yilmaz Kaya Novak Kowalski "
+    "Nowak Ivanova Petrov Silva Santos Oliveira Costa Pereira Ferreira Almeida Tanaka Suzuki Sato Park Choi "
+    "Jung Kang Cho Yoon Jang Lim Han Oh Seo Shin Kwon Hwang Ahn Song Ryu Hong Jeon Ko Moon Yang Son Bae Baek "
+    "Heo Nam Sim Noh Ha Kwak Seong Cha Joo Woo Koo Min Ra Jin Eom Byun Chae Won"
+).split()
+STAFF = (
+    [(f"cm{i:03d}", "case_manager") for i in range(1, 141)]
+    + [(f"clin{i:02d}", "clinician") for i in range(1, 26)]
+    + [(f"sup{i:02d}", "supervisor") for i in range(1, 11)]
+    + [(f"intake{i:02d}", "intake") for i in range(1, 11)]
+    + [(f"crisis{i:02d}", "crisis") for i in range(1, 11)]
+    + [(f"quality{i}", "quality") for i in range(1, 4)]
+    + [("admin1", "admin"), ("admin2", "admin")]
+)
 # Open work copied from template cases: (pathway, BPMN element of the open task).
-TEMPLATES = (("intake", "record_referral"), ("assessment", "needs_assessment"), ("assessment", "clinical_review"),
-             ("planning", "treatment_plan"), ("assessment", "supervisor_signoff"),
-             ("periodic_review", "progress_review"))
+TEMPLATES = (
+    ("intake", "record_referral"),
+    ("assessment", "needs_assessment"),
+    ("assessment", "clinical_review"),
+    ("planning", "treatment_plan"),
+    ("assessment", "supervisor_signoff"),
+    ("periodic_review", "progress_review"),
+)
 
 
 def log(message: str) -> None:
@@ -81,6 +95,7 @@ def log(message: str) -> None:
 
 
 # ---------- the database ----------
+
 
 def prepare_database(url: str) -> None:
     u = make_url(url)
@@ -109,8 +124,17 @@ def drop_database(url: str) -> None:
         Path(u.database).unlink()
 
 
-BULK_TABLES = ("clients", "cases", "pathway_instances", "human_tasks", "events", "form_submissions", "scores",
-               "timer_jobs", "message_waits")
+BULK_TABLES = (
+    "clients",
+    "cases",
+    "pathway_instances",
+    "human_tasks",
+    "events",
+    "form_submissions",
+    "scores",
+    "timer_jobs",
+    "message_waits",
+)
 
 
 class Bulk:
@@ -131,11 +155,15 @@ class Bulk:
 
     def _drop_indexes(self) -> None:
         with self.engine.begin() as conn:
-            rows = conn.execute(text(
-                "SELECT i.indexname, i.indexdef FROM pg_indexes i "
-                "JOIN pg_class c ON c.relname = i.indexname JOIN pg_index x ON x.indexrelid = c.oid "
-                "WHERE i.schemaname = current_schema() AND i.tablename = ANY(:tables) "
-                "AND NOT x.indisprimary AND NOT x.indisunique"), {"tables": list(BULK_TABLES)}).all()
+            rows = conn.execute(
+                text(
+                    "SELECT i.indexname, i.indexdef FROM pg_indexes i "
+                    "JOIN pg_class c ON c.relname = i.indexname JOIN pg_index x ON x.indexrelid = c.oid "
+                    "WHERE i.schemaname = current_schema() AND i.tablename = ANY(:tables) "
+                    "AND NOT x.indisprimary AND NOT x.indisunique"
+                ),
+                {"tables": list(BULK_TABLES)},
+            ).all()
             for name, definition in rows:
                 conn.execute(text(f'DROP INDEX "{name}"'))
                 self.dropped.append(definition)
@@ -156,6 +184,7 @@ class Bulk:
             cur = raw.cursor()
             if self.pg:
                 from psycopg.types.json import Json
+
                 cur.execute("SET synchronous_commit = off")
                 if self.replica:
                     try:
@@ -198,19 +227,24 @@ class Bulk:
     def reset_sequence(self, table: str) -> None:
         if self.pg:
             with self.engine.begin() as conn:
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                  f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+                    )
+                )
 
 
 def _sqlite_value(value):
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
     if isinstance(value, (dict, list)):
         return json.dumps(value)
     return value
 
 
 # ---------- generating the agency ----------
+
 
 @dataclass
 class UserTaskKind:
@@ -233,8 +267,15 @@ def task_kinds(cp: Carepath) -> list[UserTaskKind]:
                         props = (ts.extensions or {}).get("properties", {}) or {}
                         form = props.get("formJsonSchemaFilename")
                         role = "_".join((ts.lane or "case manager").lower().split())
-                        kinds.append(UserTaskKind(version.process_id, ts.bpmn_id, ts.bpmn_name or ts.bpmn_id, role,
-                                                  form.removesuffix(".schema.json") if form else None))
+                        kinds.append(
+                            UserTaskKind(
+                                version.process_id,
+                                ts.bpmn_id,
+                                ts.bpmn_name or ts.bpmn_id,
+                                role,
+                                form.removesuffix(".schema.json") if form else None,
+                            )
+                        )
     return sorted(kinds, key=lambda k: (k.pathway, k.bpmn_id))
 
 
@@ -252,29 +293,50 @@ def walk_templates(cp: Carepath, staff: dict[str, int]) -> dict[tuple[str, str],
     """Walk a real case to each template task; keep its instance (state, version) and task row."""
     with cp.db() as session:
         actors = {name: people.actor_of(session.get(User, uid), "cli") for name, uid in staff.items()}
-    by_role = {"intake": actors["intake01"], "case_manager": actors["cm001"], "clinician": actors["clin01"],
-               "supervisor": actors["sup01"], "crisis": actors["crisis01"]}
+    by_role = {
+        "intake": actors["intake01"],
+        "case_manager": actors["cm001"],
+        "clinician": actors["clin01"],
+        "supervisor": actors["sup01"],
+        "crisis": actors["crisis01"],
+    }
     found = {}
     for pathway, bpmn_id in TEMPLATES:
-        client = cp.register_client(by_role["intake"], {"given_name": "Template", "family_name": f"Case {bpmn_id}",
-                                                        "birth_date": "1980-01-01", "case_manager": "cm001"})
+        client = cp.register_client(
+            by_role["intake"],
+            {
+                "given_name": "Template",
+                "family_name": f"Case {bpmn_id}",
+                "birth_date": "1980-01-01",
+                "case_manager": "cm001",
+            },
+        )
         case_id = cp.start_case(by_role["intake"], client["id"])["id"]
         for _ in range(80):
             with cp.db() as session:
-                open_rows = session.scalars(select(HumanTask).where(HumanTask.case_id == case_id,
-                                                                    HumanTask.status == "open")
-                                            .order_by(HumanTask.id)).all()
+                open_rows = session.scalars(
+                    select(HumanTask)
+                    .where(HumanTask.case_id == case_id, HumanTask.status == "open")
+                    .order_by(HumanTask.id)
+                ).all()
             hit = [t for t in open_rows if t.process_id == pathway and t.bpmn_id == bpmn_id]
             if hit:
                 task = hit[0]
                 with cp.db() as session:
                     inst = session.get(PathwayInstance, task.instance_id)
-                    waits = session.scalars(select(MessageWait.message_name)
-                                            .where(MessageWait.instance_id == inst.id)).all()
+                    waits = session.scalars(
+                        select(MessageWait.message_name).where(MessageWait.instance_id == inst.id)
+                    ).all()
                     found[(pathway, bpmn_id)] = {
-                        "state": inst.state, "pathway_version_id": inst.pathway_version_id,
-                        "spiff_task_id": task.spiff_task_id, "title": task.title, "role": task.role,
-                        "form_id": task.form_id, "instructions": task.instructions, "waits": list(waits)}
+                        "state": inst.state,
+                        "pathway_version_id": inst.pathway_version_id,
+                        "spiff_task_id": task.spiff_task_id,
+                        "title": task.title,
+                        "role": task.role,
+                        "form_id": task.form_id,
+                        "instructions": task.instructions,
+                        "waits": list(waits),
+                    }
                 break
             if not open_rows:
                 # Waiting for a date (the next review): let the worker move time on, as it would.
@@ -283,10 +345,14 @@ def walk_templates(cp: Carepath, staff: dict[str, int]) -> dict[tuple[str, str],
                 continue
             step = open_rows[0]
             actor = by_role.get(step.role, by_role["case_manager"])
-            answers = {"eligibility": {"eligible": True}, "consent": {"consent_to_services": True},
-                       "assessment_signoff": {"approved": True}, "clinical_review": {"risk_level_reviewed": True},
-                       "plan_approval": {"approved": True},
-                       "asq": {"q1": False, "q2": False, "q3": False, "q4": False}}.get(step.form_id, {})
+            answers = {
+                "eligibility": {"eligible": True},
+                "consent": {"consent_to_services": True},
+                "assessment_signoff": {"approved": True},
+                "clinical_review": {"risk_level_reviewed": True},
+                "plan_approval": {"approved": True},
+                "asq": {"q1": False, "q2": False, "q3": False, "q4": False},
+            }.get(step.form_id, {})
             cp.complete_task(actor, step.id, lambda schema, a=answers: valid_sample(schema, a))
         if (pathway, bpmn_id) not in found:
             log(f"  template {pathway}/{bpmn_id} not reached; its share of open work uses the others")
@@ -329,22 +395,57 @@ def generate(cp: Carepath, n: int, seed: int) -> dict:
         cid = base[Client] + i + 1
         opened = NOW - span * rng.random() ** 0.7
         born = datetime(1950 + rng.randrange(55), 1 + rng.randrange(12), 1 + rng.randrange(28)).date()
-        clients.append((cid, rng.choice(GIVEN), rng.choice(FAMILY), born, "English", None, None, None, [],
-                        cms[i % len(cms)], opened))
+        clients.append(
+            (
+                cid,
+                rng.choice(GIVEN),
+                rng.choice(FAMILY),
+                born,
+                "English",
+                None,
+                None,
+                None,
+                [],
+                cms[i % len(cms)],
+                opened,
+            )
+        )
         closed = rng.random() < 0.15
-        cases.append((case_base + i + 1, cid, "closed" if closed else "open",
-                      rng.choice(("low", "moderate", "high")), opened,
-                      opened + timedelta(days=rng.randrange(30, 300)) if closed else None,
-                      "Goals met" if closed else None))
-    bulk.insert("clients", ["id", "given_name", "family_name", "birth_date", "preferred_language", "phone", "email",
-                            "address", "contacts", "case_manager_id", "created_at"], clients)
-    bulk.insert("cases", ["id", "client_id", "status", "risk_level", "opened_at", "closed_at", "close_reason"],
-                cases)
+        cases.append(
+            (
+                case_base + i + 1,
+                cid,
+                "closed" if closed else "open",
+                rng.choice(("low", "moderate", "high")),
+                opened,
+                opened + timedelta(days=rng.randrange(30, 300)) if closed else None,
+                "Goals met" if closed else None,
+            )
+        )
+    bulk.insert(
+        "clients",
+        [
+            "id",
+            "given_name",
+            "family_name",
+            "birth_date",
+            "preferred_language",
+            "phone",
+            "email",
+            "address",
+            "contacts",
+            "case_manager_id",
+            "created_at",
+        ],
+        clients,
+    )
+    bulk.insert("cases", ["id", "client_id", "status", "risk_level", "opened_at", "closed_at", "close_reason"], cases)
     log(f"{m:,} clients and cases in {time.perf_counter() - t:.1f} s")
     # About half a task open per client (50,000 for 100,000), all on open cases, evenly: the clients rotate
     # over the case managers, and the open tasks over the template tasks (so over the team queues too).
     open_cases = [i for i in range(m) if cases[i][2] == "open"]
-    open_budget = dict(zip(open_cases, spread(min(n // 2, sum(task_budget[i] for i in open_cases)), len(open_cases))))
+    open_total = min(n // 2, sum(task_budget[i] for i in open_cases))
+    open_budget = dict(zip(open_cases, spread(open_total, len(open_cases)), strict=True))
 
     # Instances, tasks, submissions, events and scores, case by case, streamed into COPY.
     t = time.perf_counter()
@@ -375,20 +476,58 @@ def generate(cp: Carepath, n: int, seed: int) -> dict:
                 open_count += 1
                 iid = next_instance
                 next_instance += 1
-                instances.append((iid, case_id, tmpl["pathway_version_id"], pathway, "running", tmpl["state"], 1,
-                                  at, None))
+                instances.append(
+                    (iid, case_id, tmpl["pathway_version_id"], pathway, "running", tmpl["state"], 1, at, None)
+                )
                 for name in tmpl["waits"]:
                     waits.append((iid, case_id, name))
                 role = tmpl["role"]
-                assignee = cm if role == "case_manager" else (rng.choice(team[role]) if role in team and
-                                                              rng.random() < 0.3 else None)
+                assignee = (
+                    cm
+                    if role == "case_manager"
+                    else (rng.choice(team[role]) if role in team and rng.random() < 0.3 else None)
+                )
                 created = NOW - timedelta(hours=rng.randrange(1, 24 * 30))
                 due = created + timedelta(days=rng.choice((1, 3, 7, 14)))
-                tasks.append((next_task, iid, case_id, cid, pathway, tmpl["spiff_task_id"], bpmn_id, tmpl["title"],
-                              role, assignee, tmpl["form_id"], tmpl["instructions"], "open", created, due, None, None))
+                tasks.append(
+                    (
+                        next_task,
+                        iid,
+                        case_id,
+                        cid,
+                        pathway,
+                        tmpl["spiff_task_id"],
+                        bpmn_id,
+                        tmpl["title"],
+                        role,
+                        assignee,
+                        tmpl["form_id"],
+                        tmpl["instructions"],
+                        "open",
+                        created,
+                        due,
+                        None,
+                        None,
+                    )
+                )
                 jobs.append(("task_overdue", None, next_task, case_id, due, "pending", 0))
-                events.append((next_event, created, case_id, cid, iid, pathway, 1, bpmn_id, tmpl["title"], "ready",
-                               role, None, next_task))
+                events.append(
+                    (
+                        next_event,
+                        created,
+                        case_id,
+                        cid,
+                        iid,
+                        pathway,
+                        1,
+                        bpmn_id,
+                        tmpl["title"],
+                        "ready",
+                        role,
+                        None,
+                        next_task,
+                    )
+                )
                 next_event += 1
                 case_events += 1
                 next_task += 1
@@ -399,14 +538,47 @@ def generate(cp: Carepath, n: int, seed: int) -> dict:
             done = created + timedelta(hours=rng.randrange(1, 24 * 12))
             due = created + timedelta(days=rng.choice((1, 3, 7, 14)))
             who = cm if kind.role == "case_manager" else rng.choice(team.get(kind.role, cms))
-            tasks.append((next_task, iid, case_id, cid, kind.pathway, f"00000000-0000-4000-8000-{next_task:012d}",
-                          kind.bpmn_id, kind.title, kind.role, who, kind.form_id, None, "completed", created, due,
-                          done, who))
+            tasks.append(
+                (
+                    next_task,
+                    iid,
+                    case_id,
+                    cid,
+                    kind.pathway,
+                    f"00000000-0000-4000-8000-{next_task:012d}",
+                    kind.bpmn_id,
+                    kind.title,
+                    kind.role,
+                    who,
+                    kind.form_id,
+                    None,
+                    "completed",
+                    created,
+                    due,
+                    done,
+                    who,
+                )
+            )
             if kind.form_id:
                 submissions.append((next_task, case_id, kind.form_id, {"note": "Seen."}, who, done))
             for lifecycle, when_ in (("ready", created), ("completed", done)):
-                events.append((next_event, when_, case_id, cid, iid, kind.pathway, 1, kind.bpmn_id, kind.title,
-                               lifecycle, kind.role, None if lifecycle == "ready" else names[who], next_task))
+                events.append(
+                    (
+                        next_event,
+                        when_,
+                        case_id,
+                        cid,
+                        iid,
+                        kind.pathway,
+                        1,
+                        kind.bpmn_id,
+                        kind.title,
+                        lifecycle,
+                        kind.role,
+                        None if lifecycle == "ready" else names[who],
+                        next_task,
+                    )
+                )
                 next_event += 1
                 case_events += 1
             next_task += 1
@@ -417,9 +589,23 @@ def generate(cp: Carepath, n: int, seed: int) -> dict:
             iid, p, _vid = case_instances[rng.randrange(len(case_instances))]
             lifecycle = rng.choice(("completed", "completed", "message", "timer_fired"))
             when_ = opened + (min(at, NOW) - opened) * rng.random()
-            events.append((next_event, when_, case_id, cid, iid, p, 1, f"step_{lifecycle}",
-                           "Score the PHQ-9" if lifecycle == "completed" else f"Engine {lifecycle}", lifecycle, None,
-                           None, None))
+            events.append(
+                (
+                    next_event,
+                    when_,
+                    case_id,
+                    cid,
+                    iid,
+                    p,
+                    1,
+                    f"step_{lifecycle}",
+                    "Score the PHQ-9" if lifecycle == "completed" else f"Engine {lifecycle}",
+                    lifecycle,
+                    None,
+                    None,
+                    None,
+                )
+            )
             next_event += 1
         for n_score in range(4):
             when_ = opened + timedelta(days=60 * n_score)
@@ -430,19 +616,30 @@ def generate(cp: Carepath, n: int, seed: int) -> dict:
     log(f"rows written in {time.perf_counter() - t:.1f} s; indexes and statistics next")
     t = time.perf_counter()
     bulk.restore_indexes()
-    for table in ("clients", "cases", "pathway_instances", "human_tasks", "events", "form_submissions", "scores",
-                  "timer_jobs", "message_waits"):
+    for table in (
+        "clients",
+        "cases",
+        "pathway_instances",
+        "human_tasks",
+        "events",
+        "form_submissions",
+        "scores",
+        "timer_jobs",
+        "message_waits",
+    ):
         bulk.reset_sequence(table)
     with cp.engine.begin() as conn:
         if bulk.pg:
             conn.execute(text("ANALYZE"))
     with cp.db() as session:
-        totals = {"staff": session.scalar(text("SELECT COUNT(*) FROM users")),
-                  "clients": session.scalar(text("SELECT COUNT(*) FROM clients")),
-                  "tasks": session.scalar(text("SELECT COUNT(*) FROM human_tasks")),
-                  "open tasks": session.scalar(text("SELECT COUNT(*) FROM human_tasks WHERE status = 'open'")),
-                  "events": session.scalar(text("SELECT COUNT(*) FROM events")),
-                  "instances": session.scalar(text("SELECT COUNT(*) FROM pathway_instances"))}
+        totals = {
+            "staff": session.scalar(text("SELECT COUNT(*) FROM users")),
+            "clients": session.scalar(text("SELECT COUNT(*) FROM clients")),
+            "tasks": session.scalar(text("SELECT COUNT(*) FROM human_tasks")),
+            "open tasks": session.scalar(text("SELECT COUNT(*) FROM human_tasks WHERE status = 'open'")),
+            "events": session.scalar(text("SELECT COUNT(*) FROM events")),
+            "instances": session.scalar(text("SELECT COUNT(*) FROM pathway_instances")),
+        }
     log(f"indexes and statistics in {time.perf_counter() - t:.1f} s")
     log(", ".join(f"{v:,} {k}" for k, v in totals.items()))
     return totals
@@ -458,24 +655,65 @@ def spread(total: int, parts: int) -> list[int]:
 
 def flush(bulk: Bulk, instances, tasks, submissions, jobs, waits, events, scores) -> None:
     """Write what has been generated so far (parents first) and empty the lists."""
-    bulk.insert("pathway_instances", ["id", "case_id", "pathway_version_id", "process_id", "status", "state",
-                                      "version", "started_at", "ended_at"], instances)
-    bulk.insert("human_tasks", ["id", "instance_id", "case_id", "client_id", "process_id", "spiff_task_id", "bpmn_id",
-                                "title", "role", "assignee_id", "form_id", "instructions", "status", "created_at",
-                                "due_at", "completed_at", "completed_by"], tasks)
-    bulk.insert("form_submissions", ["human_task_id", "case_id", "form_id", "data", "submitted_by", "submitted_at"],
-                submissions)
-    bulk.insert("timer_jobs", ["kind", "instance_id", "human_task_id", "case_id", "due_at", "status", "attempts"],
-                jobs)
+    bulk.insert(
+        "pathway_instances",
+        ["id", "case_id", "pathway_version_id", "process_id", "status", "state", "version", "started_at", "ended_at"],
+        instances,
+    )
+    bulk.insert(
+        "human_tasks",
+        [
+            "id",
+            "instance_id",
+            "case_id",
+            "client_id",
+            "process_id",
+            "spiff_task_id",
+            "bpmn_id",
+            "title",
+            "role",
+            "assignee_id",
+            "form_id",
+            "instructions",
+            "status",
+            "created_at",
+            "due_at",
+            "completed_at",
+            "completed_by",
+        ],
+        tasks,
+    )
+    bulk.insert(
+        "form_submissions", ["human_task_id", "case_id", "form_id", "data", "submitted_by", "submitted_at"], submissions
+    )
+    bulk.insert("timer_jobs", ["kind", "instance_id", "human_task_id", "case_id", "due_at", "status", "attempts"], jobs)
     bulk.insert("message_waits", ["instance_id", "case_id", "message_name"], waits)
-    bulk.insert("events", ["id", "at", "case_id", "client_id", "instance_id", "process_id", "pathway_version",
-                           "activity", "activity_name", "lifecycle", "role", "username", "human_task_id"], events)
+    bulk.insert(
+        "events",
+        [
+            "id",
+            "at",
+            "case_id",
+            "client_id",
+            "instance_id",
+            "process_id",
+            "pathway_version",
+            "activity",
+            "activity_name",
+            "lifecycle",
+            "role",
+            "username",
+            "human_task_id",
+        ],
+        events,
+    )
     bulk.insert("scores", ["case_id", "instance_id", "instrument", "total", "severity", "at"], scores)
     for rows in (instances, tasks, submissions, jobs, waits, events, scores):
         rows.clear()
 
 
 # ---------- timing the reads ----------
+
 
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
@@ -489,8 +727,11 @@ def timed(label: str, calls: int, fn) -> None:
         result = fn(i)
         times.append((time.perf_counter() - t) * 1000)
     size = len(result) if hasattr(result, "__len__") else "-"
-    print(f"  {label:<58} p50 {statistics.median(times):8.2f} ms   p95 {pct(times, 0.95):8.2f} ms   "
-          f"(n={calls}, last answer {size} rows)", flush=True)
+    print(
+        f"  {label:<58} p50 {statistics.median(times):8.2f} ms   p95 {pct(times, 0.95):8.2f} ms   "
+        f"(n={calls}, last answer {size} rows)",
+        flush=True,
+    )
 
 
 def time_reads(cp: Carepath, url: str, reads: int, seed: int) -> None:
@@ -503,8 +744,11 @@ def time_reads(cp: Carepath, url: str, reads: int, seed: int) -> None:
     cms = [users[f"cm{i:03d}"] for i in range(1, 141)]
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"reads through the engine (load average {load}):")
-    timed("case manager's inbox (my tasks and my team queue)", reads,
-          lambda i: cp.list_tasks(cms[i % len(cms)], view="all").items)
+    timed(
+        "case manager's inbox (my tasks and my team queue)",
+        reads,
+        lambda i: cp.list_tasks(cms[i % len(cms)], view="all").items,
+    )
     timed("supervisor's team queue (all open work)", reads, lambda i: cp.list_tasks(users["sup01"], view="all").items)
     timed("client search ?q=okafor", reads, lambda i: cp.search_clients(users["sup01"], "okafor").items)
     timed("a case's event log", reads, lambda i: cp.read_case_events(users["sup01"], rng.choice(case_ids)).items)
@@ -515,6 +759,7 @@ def time_reads(cp: Carepath, url: str, reads: int, seed: int) -> None:
 
 def time_http(cp: Carepath, reads: int, rng: random.Random, case_ids: list[int]) -> None:
     from carepath.web import create_app
+
     app = create_app(carepath=cp)
     client = app.test_client()
     tokens = {name: cp.issue_token(name)[1] for name in [f"cm{i:03d}" for i in range(1, 141)] + ["sup01"]}
@@ -523,13 +768,15 @@ def time_http(cp: Carepath, reads: int, rng: random.Random, case_ids: list[int])
         resp = client.get(path, headers={"Authorization": f"Bearer {tokens[user]}"})
         assert resp.status_code == 200, (path, resp.status_code)
         return resp.get_json()
+
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"the same reads over HTTP, the API in-process (load average {load}):")
     timed("GET /api/v1/tasks (a case manager)", reads, lambda i: get(f"cm{i % 140 + 1:03d}", "/api/v1/tasks"))
     timed("GET /api/v1/tasks (sup01: all open work)", reads, lambda i: get("sup01", "/api/v1/tasks"))
     timed("GET /api/v1/clients?q=okafor", reads, lambda i: get("sup01", "/api/v1/clients?q=okafor"))
-    timed("GET /api/v1/cases/{id}/events", reads,
-          lambda i: get("sup01", f"/api/v1/cases/{rng.choice(case_ids)}/events"))
+    timed(
+        "GET /api/v1/cases/{id}/events", reads, lambda i: get("sup01", f"/api/v1/cases/{rng.choice(case_ids)}/events")
+    )
 
 
 def time_export(url: str) -> None:
@@ -537,8 +784,12 @@ def time_export(url: str) -> None:
     out = Path(os.environ.get("TMPDIR", "/tmp")) / f"carepath-scale-export-{os.getpid()}.csv"
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "carepath.web.cli", "export", "events", "--format", "csv",
-                           "--output", str(out)], env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "carepath.web.cli", "export", "events", "--format", "csv", "--output", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - t
     peak_mb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
     if proc.returncode:
@@ -547,8 +798,10 @@ def time_export(url: str) -> None:
     with out.open("rb") as f:
         rows = sum(1 for _ in f) - 1
     out.unlink()
-    print(f"  {'export events --format csv':<58} {rows:,} rows in {seconds:.1f} s = {rows / seconds:,.0f} rows/s, "
-          f"peak memory {peak_mb:,.0f} MB")
+    print(
+        f"  {'export events --format csv':<58} {rows:,} rows in {seconds:.1f} s = {rows / seconds:,.0f} rows/s, "
+        f"peak memory {peak_mb:,.0f} MB"
+    )
 
 
 def main() -> None:
@@ -562,8 +815,9 @@ def main() -> None:
     started = time.perf_counter()
     log(f"load average {os.getloadavg()[0]:.2f}; generating {args.clients:,} clients")
     prepare_database(args.database_url)
-    cp = Carepath(Settings(database_url=args.database_url, secret_key="bench", sync_library_on_start=False),
-                  FixedClock(NOW))
+    cp = Carepath(
+        Settings(database_url=args.database_url, secret_key="bench", sync_library_on_start=False), FixedClock(NOW)
+    )
     try:
         cp.sync_library()
         generate(cp, args.clients, args.seed)

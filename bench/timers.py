@@ -7,6 +7,7 @@ Each run gets a scratch database holding one case with `--jobs` waiting timer in
 real instance, each with its own timer job), all due. Then `carepath worker --once --now T` processes
 are started and timed until the queue is empty. Prints jobs/s and checks nothing fired twice.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,6 +56,7 @@ WAITING = """<?xml version="1.0" encoding="UTF-8"?>
 def prepare(url: str, jobs: int):
     cp, actors = setup(url)
     from bench.engine import NOTE
+
     built = library.build(FileSet({"bench_wait.bpmn": WAITING, "bench_note.schema.json": NOTE}))
     with cp.db.begin() as session:
         library.publish(session, built, T0, origin="publish")
@@ -65,11 +67,26 @@ def prepare(url: str, jobs: int):
         session.execute(TimerJob.__table__.delete().where(TimerJob.kind == "task_overdue"))
         source = session.scalar(select(PathwayInstance).where(PathwayInstance.process_id == "bench_wait"))
         due = session.scalar(select(TimerJob.due_at).where(TimerJob.instance_id == source.id))
-        rows = [dict(case_id=case_id, pathway_version_id=source.pathway_version_id, process_id="bench_wait",
-                     status="running", state=source.state, version=1, started_at=T0) for _ in range(jobs - 1)]
+        rows = [
+            dict(
+                case_id=case_id,
+                pathway_version_id=source.pathway_version_id,
+                process_id="bench_wait",
+                status="running",
+                state=source.state,
+                version=1,
+                started_at=T0,
+            )
+            for _ in range(jobs - 1)
+        ]
         ids = session.scalars(insert(PathwayInstance).returning(PathwayInstance.id), rows).all()
-        session.execute(insert(TimerJob), [dict(kind="bpmn_timer", instance_id=i, case_id=case_id, due_at=due,
-                                                status="pending", attempts=0) for i in ids])
+        session.execute(
+            insert(TimerJob),
+            [
+                dict(kind="bpmn_timer", instance_id=i, case_id=case_id, due_at=due, status="pending", attempts=0)
+                for i in ids
+            ],
+        )
     cp.close()
     return due
 
@@ -77,9 +94,15 @@ def prepare(url: str, jobs: int):
 def run_workers(url: str, count: int, when) -> float:
     env = dict(os.environ, CAREPATH_DATABASE_URL=url)
     start = time.perf_counter()
-    procs = [subprocess.Popen([sys.executable, "-m", "carepath.web.cli", "worker", "--once", "--now", when.isoformat()],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-             for _ in range(count)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "carepath.web.cli", "worker", "--once", "--now", when.isoformat()],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(count)
+    ]
     for p in procs:
         _, err = p.communicate()
         if p.returncode:
@@ -91,11 +114,20 @@ def check(url: str, jobs: int) -> str:
     engine = create_engine(url)
     with engine.connect() as conn:
         fired = conn.execute(select(func.count()).select_from(Event).where(Event.lifecycle == "timer_fired")).scalar()
-        twice = conn.execute(select(func.count()).select_from(
-            select(Event.instance_id).where(Event.lifecycle == "timer_fired").group_by(Event.instance_id)
-            .having(func.count() > 1).subquery())).scalar()
-        pending = conn.execute(select(func.count()).select_from(TimerJob).where(
-            TimerJob.status == "pending", TimerJob.kind == "bpmn_timer")).scalar()
+        twice = conn.execute(
+            select(func.count()).select_from(
+                select(Event.instance_id)
+                .where(Event.lifecycle == "timer_fired")
+                .group_by(Event.instance_id)
+                .having(func.count() > 1)
+                .subquery()
+            )
+        ).scalar()
+        pending = conn.execute(
+            select(func.count())
+            .select_from(TimerJob)
+            .where(TimerJob.status == "pending", TimerJob.kind == "bpmn_timer")
+        ).scalar()
     engine.dispose()
     return f"fired {fired}/{jobs}, fired twice {twice}, left pending {pending}"
 
@@ -117,8 +149,10 @@ def main():
         try:
             due = prepare(url, args.jobs)
             seconds = run_workers(url, workers, due + timedelta(minutes=1))
-            print(f"{workers} worker(s): {args.jobs} due timers in {seconds:.1f} s = {args.jobs / seconds:.0f} jobs/s"
-                  f"   ({check(url, args.jobs)})")
+            print(
+                f"{workers} worker(s): {args.jobs} due timers in {seconds:.1f} s = {args.jobs / seconds:.0f} jobs/s"
+                f"   ({check(url, args.jobs)})"
+            )
         finally:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

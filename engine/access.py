@@ -2,6 +2,7 @@
 
 Which client records a person may open (the care team, break the glass) is engine/careteam.py; which
 messages people may send into a case is engine/messages.py."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -33,6 +34,7 @@ def is_record_id(value: object) -> bool:
 @dataclass(frozen=True)
 class Actor:
     """The signed-in person (or API token holder) on whose behalf the engine acts."""
+
     id: int
     username: str
     roles: frozenset[str]

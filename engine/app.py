@@ -5,6 +5,7 @@ Every public method is one unit of work: it opens a transaction, does one thing 
 asked for, and commits, or rolls everything back and raises one of the engine's errors (errors.py), which
 the callers turn into answers at their own edge. Callers never open sessions themselves.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
@@ -18,7 +19,6 @@ from sqlalchemy.orm import Session
 from . import audit, careteam, casefile, clients, export, inbox, incidents, library, people, signin
 from .access import Actor
 from .authoring.facade import AuthoringFacade
-from .quality.facade import QualityFacade
 from .clock import Clock
 from .day import DayFacade, task_extras
 from .db import make_engine, make_sessionmaker, unit_of_work
@@ -27,6 +27,7 @@ from .library import SpecCache, sync_library
 from .models import User
 from .paging import DEFAULT_LIMIT, Page
 from .pathway_files import FileSet
+from .quality.facade import QualityFacade
 from .runtime import FormAnswers, Runtime
 from .safety.checker import CheckReport
 from .safety.gate import SafetyGate
@@ -40,6 +41,7 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Completion:
     """A completed task and the tasks its completion opened (for "next for this client")."""
+
     task: TaskView
     next_tasks: list[TaskView]
 
@@ -110,8 +112,9 @@ class Carepath(AuthoringFacade, QualityFacade, DayFacade):
         """Publish the library folders as new versions where they changed. Returns the new versions."""
         return sync_library(self.db, self.library_files(), self.clock.now())
 
-    def publish_files(self, files: FileSet, only: set[str], by: str, gate: SafetyGate,
-                      accept_risk: str | None = None) -> tuple[list[tuple[str, int]], CheckReport]:
+    def publish_files(
+        self, files: FileSet, only: set[str], by: str, gate: SafetyGate, accept_risk: str | None = None
+    ) -> tuple[list[tuple[str, int]], CheckReport]:
         """Publish the pathways in `only` from `files` once the safety gate passes: the check runs first, outside
         any transaction, then one transaction publishes and records it. Returns (pathway, version) for each,
         and the check's report. Raises PathwayInvalid, UnsafeLibrary, CarepathError (a reason too short)."""
@@ -121,6 +124,7 @@ class Carepath(AuthoringFacade, QualityFacade, DayFacade):
             rows = library.publish(session, library.build(files, only=only), now, origin="publish", by=by)
             gate.record(rows, report, accept_risk)
             return [(r.process_id, r.version) for r in rows]
+
         return self._do(work), report
 
     def pathway_versions(self) -> list[dict[str, Any]]:
@@ -136,14 +140,19 @@ class Carepath(AuthoringFacade, QualityFacade, DayFacade):
         count the attempt (rows locked, so parallel guesses queue), check, then settle and open the session."""
         username = (username or "").strip()[:64]
         address = (address or "unknown")[:100]
-        limits = signin.Limits(self.settings.signin_max_failures, self.settings.signin_address_failures,
-                               self.settings.signin_window, self.settings.signin_account_delay_after,
-                               account_delay_max=self.settings.signin_account_delay_max)
+        limits = signin.Limits(
+            self.settings.signin_max_failures,
+            self.settings.signin_address_failures,
+            self.settings.signin_window,
+            self.settings.signin_account_delay_after,
+            account_delay_max=self.settings.signin_account_delay_max,
+        )
         delay = self._do(lambda s, now: signin.reserve(s, username, address, now, limits))
         if delay > 0:
             self.clock.sleep(delay)
-        stored = self._do(lambda s, now: s.scalar(select(User.password_hash).where(
-            User.username == username, User.active.is_(True))))
+        stored = self._do(
+            lambda s, now: s.scalar(select(User.password_hash).where(User.username == username, User.active.is_(True)))
+        )
         if not people.password_matches(stored, password or ""):
             raise NotAuthenticated("Wrong username or password.")
 
@@ -156,6 +165,7 @@ class Carepath(AuthoringFacade, QualityFacade, DayFacade):
                 user.password_hash = people.hash_password(password)
             token = signin.start_session(session, user, now, self.settings.session_max_hours)
             return SignedIn(people.actor_of(user, "web"), token, delay)
+
         return self._do(open_session)
 
     def actor_for_session(self, token: str) -> Actor | None:
@@ -205,25 +215,30 @@ class Carepath(AuthoringFacade, QualityFacade, DayFacade):
     def break_glass(self, actor: Actor, client_id: int, reason: str) -> dict[str, Any]:
         """Open a client's record to someone outside the care team for 12 hours (audited, reviewed).
         Raises NotFound, NotAllowed, InvalidFormData (a reason under 10 characters)."""
+
         def work(session: Session, now: datetime) -> dict[str, Any]:
             client = clients.client_row(session, client_id)
             return careteam.break_glass(session, actor, client.id, reason, now)
+
         return self._do(work)
 
     def break_glass_log(self, actor: Actor) -> list[dict[str, Any]]:
         """Recent break-the-glass accesses (supervisors, quality). Raises NotAllowed."""
         return self._do(lambda s, now: careteam.break_glass_log(s, actor, now))
 
-    def search_clients(self, actor: Actor, query: str, limit: int = DEFAULT_LIMIT,
-                       cursor: str | None = None) -> Page[ClientView]:
+    def search_clients(
+        self, actor: Actor, query: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[ClientView]:
         """One page of the clients matching `query` that the person may open. Raises NotAllowed, BadRequest."""
         return self._do(lambda s, now: clients.search_clients(s, actor, query, now, limit, cursor))
 
-    def start_case(self, actor: Actor, client_id: int, now: datetime | None = None,
-                   unless_open: bool = False) -> CaseView:
+    def start_case(
+        self, actor: Actor, client_id: int, now: datetime | None = None, unless_open: bool = False
+    ) -> CaseView:
         """Open a case and start intake. With `unless_open`, a client who already has an open case gets
         CaseAlreadyOpen instead (the staff page's rule; the API allows several).
         Raises NotAllowed, NotFound, CaseAlreadyOpen, PathwayFailed."""
+
         def work(session: Session, now: datetime) -> CaseView:
             if unless_open:
                 # Who may open a case first, so that "already open" tells nothing to someone who may not.
@@ -231,13 +246,15 @@ class Carepath(AuthoringFacade, QualityFacade, DayFacade):
                 if clients.has_open_case(session, client_id):
                     raise CaseAlreadyOpen("This client already has an open case.")
             return clients.case_view(session, self.runtime.start_case(session, now, actor, client_id))
+
         return self._do(work, now)
 
     def read_case(self, actor: Actor, case_id: int) -> CaseView:
         return self._do(lambda s, now: clients.read_case(s, actor, case_id, now))
 
-    def read_case_events(self, actor: Actor, case_id: int, limit: int = DEFAULT_LIMIT,
-                         cursor: str | None = None) -> Page[EventView]:
+    def read_case_events(
+        self, actor: Actor, case_id: int, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[EventView]:
         """One page of a case's event log, oldest first. Raises NotFound, NotAllowed, NotOnCareTeam, BadRequest."""
         return self._do(lambda s, now: clients.read_case_events(s, actor, case_id, now, limit, cursor))
 
@@ -249,11 +266,13 @@ class Carepath(AuthoringFacade, QualityFacade, DayFacade):
         """A person sends a message into a case (the API, "Report a crisis"): only the messages people may send,
         by whom each names, with a valid payload (engine/messages.py). Returns who received it.
         Raises NotFound, NotAllowed, NotOnCareTeam, InvalidFormData, TaskNotOpen (closed case)."""
-        return self._do(lambda s, now: self.runtime.deliver_message(s, now, actor, case_id, name, payload,
-                                                                    from_person=True))
+        return self._do(
+            lambda s, now: self.runtime.deliver_message(s, now, actor, case_id, name, payload, from_person=True)
+        )
 
-    def deliver_message(self, actor: Actor | None, case_id: int, name: str, payload: dict[str, Any] | None,
-                        now: datetime | None = None) -> dict[str, Any]:
+    def deliver_message(
+        self, actor: Actor | None, case_id: int, name: str, payload: dict[str, Any] | None, now: datetime | None = None
+    ) -> dict[str, Any]:
         """The engine delivers a message into a case, any message (hand-overs, the demo's walk, tests driving
         pathways), naming `actor` in the event log. Never for what people send: that is `send_message`."""
         return self._do(lambda s, now: self.runtime.deliver_message(s, now, actor, case_id, name, payload), now)
@@ -268,11 +287,18 @@ class Carepath(AuthoringFacade, QualityFacade, DayFacade):
     def inbox_page(self, actor: Actor, view: str, team_lead: bool, **filters: Any) -> InboxPage:
         """The inbox: one page of a view (filtered, searched, sorted and paged as in list_tasks), the counts on
         the tabs, the pathways to filter by and, for supervisors, who each task may be handed to."""
+
         def work(session: Session, now: datetime) -> InboxPage:
             tasks = inbox.list_tasks(session, actor, now, view=view, **filters)
             assignees = people.users_by_role(session, {t["role"] for t in tasks.items}) if team_lead else {}
-            return InboxPage(tasks.items, inbox.task_counts(session, actor, now), assignees, tasks.next_cursor,
-                             library.pathway_ids(session))
+            return InboxPage(
+                tasks.items,
+                inbox.task_counts(session, actor, now),
+                assignees,
+                tasks.next_cursor,
+                library.pathway_ids(session),
+            )
+
         return self._do(work)
 
     def read_task(self, actor: Actor, task_id: int) -> dict[str, Any]:
@@ -281,15 +307,20 @@ class Carepath(AuthoringFacade, QualityFacade, DayFacade):
     def task_page(self, actor: Actor, task_id: int, team_lead: bool, after_conflict: bool = False) -> TaskPage:
         """The task (an audited read), the client's context and, for a closed task, what was submitted.
         `after_conflict`: the page shown again to someone whose submission lost the race (inbox.read_task)."""
+
         def work(session: Session, now: datetime) -> TaskPage:
             task = inbox.read_task(session, self.specs, actor, task_id, now, after_conflict)
             done = (inbox.completion_of(session, task_id) or {}) if task["status"] != "open" else None
             if task["bare"]:
                 return TaskPage(task, None, [], {**(done or {}), "data": None})
             return TaskPage(
-                task, casefile.task_context(session, self.specs, actor, task["case_id"], now),
-                people.users_by_role(session, [task["role"]]).get(task["role"], []) if team_lead else [], done,
-                task_extras(session, actor, task, now))
+                task,
+                casefile.task_context(session, self.specs, actor, task["case_id"], now),
+                people.users_by_role(session, [task["role"]]).get(task["role"], []) if team_lead else [],
+                done,
+                task_extras(session, actor, task, now),
+            )
+
         return self._do(work)
 
     def claim(self, actor: Actor, task_id: int) -> TaskView:
@@ -308,11 +339,13 @@ class Carepath(AuthoringFacade, QualityFacade, DayFacade):
     def complete_task(self, actor: Actor, task_id: int, data: FormAnswers, now: datetime | None = None) -> Completion:
         """Complete a task with the form's answers (or a function from the form's schema to them), in one
         transaction. Raises NotFound, TaskNotOpen, NotAllowed, InvalidFormData, StaleInstance, PathwayFailed."""
+
         def work(session: Session, now: datetime) -> Completion:
             opened = self.runtime.complete_task(session, now, actor, task_id, data)
             # One query for the completed task and those it opened (by id, as before).
             views = inbox.tasks_by_id(session, [task_id, *(t.id for t in opened)], now)
             return Completion(next(v for v in views if v["id"] == task_id), [v for v in views if v["id"] != task_id])
+
         return self._do(work, now)
 
     def fire_timers(self, instance_id: int, now: datetime) -> None:
@@ -330,17 +363,40 @@ class Carepath(AuthoringFacade, QualityFacade, DayFacade):
         actor.require({"admin"}, "retry worker incidents")
         return self._do(lambda s, now: retry_incident(s, job_id))
 
-    def export_events(self, fmt: str, out: IO[str], by: Actor | None = None, who: str | None = None,
-                      target: str | None = None, since: datetime | None = None, before: datetime | None = None) -> None:
+    def export_events(
+        self,
+        fmt: str,
+        out: IO[str],
+        by: Actor | None = None,
+        who: str | None = None,
+        target: str | None = None,
+        since: datetime | None = None,
+        before: datetime | None = None,
+    ) -> None:
         """Write the event log (optionally the events with `since <= at < before`) as CSV or XES to `out`, a chunk
         at a time. The export is audited: who (`by`, or `who` for the operating-system user of a CLI export) and
         what (format, where to, the window, how many events, cases, clients)."""
+
         def work(session: Session, now: datetime) -> None:
-            audit.record(session, by, "export", "events", f"events.{fmt}", None, now, username=who,
-                         detail={"format": fmt, "output": target or "stdout", **_window(since, before),
-                                 **export.extent(session, since, before)})
+            audit.record(
+                session,
+                by,
+                "export",
+                "events",
+                f"events.{fmt}",
+                None,
+                now,
+                username=who,
+                detail={
+                    "format": fmt,
+                    "output": target or "stdout",
+                    **_window(since, before),
+                    **export.extent(session, since, before),
+                },
+            )
             for chunk in export.chunks(session, fmt, since, before):
                 out.write(chunk)
+
         self._do(work)
 
     def stream_events(self, actor: Actor, fmt: str, since: datetime | None, before: datetime | None) -> Iterator[str]:
@@ -352,14 +408,28 @@ class Carepath(AuthoringFacade, QualityFacade, DayFacade):
             raise BadRequest("The export format is csv or xes.")
 
         def record(session: Session, now: datetime) -> None:
-            audit.record(session, actor, "export", "events", f"events.{fmt}", None, now,
-                         detail={"format": fmt, "output": "download", **_window(since, before),
-                                 **export.extent(session, since, before)})
+            audit.record(
+                session,
+                actor,
+                "export",
+                "events",
+                f"events.{fmt}",
+                None,
+                now,
+                detail={
+                    "format": fmt,
+                    "output": "download",
+                    **_window(since, before),
+                    **export.extent(session, since, before),
+                },
+            )
+
         self._do(record)
 
         def chunks() -> Iterator[str]:
             with unit_of_work(self.db) as session:
                 yield from export.chunks(session, fmt, since, before)
+
         return chunks()
 
 

@@ -1,4 +1,5 @@
 """The audit log: who read or changed which client record, when, through which channel."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,23 +12,60 @@ from .access import Actor
 from .models import AuditEntry
 
 
-def record(session: Session, actor: Actor | None, action: str, record_type: str, record_id: object,
-           client_id: int | None, now: datetime, detail: dict[str, Any] | None = None,
-           username: str | None = None) -> None:
+def record(
+    session: Session,
+    actor: Actor | None,
+    action: str,
+    record_type: str,
+    record_id: object,
+    client_id: int | None,
+    now: datetime,
+    detail: dict[str, Any] | None = None,
+    username: str | None = None,
+) -> None:
     """Append one entry. Call it in the same transaction as the read or change it records.
 
     `detail` says what (counts, formats, ids), never record contents; `username` names who when there is no
     signed-in actor (the operating-system user running a CLI export)."""
-    session.add(AuditEntry(at=now, username=actor.username if actor else username, action=action,
-                           record_type=record_type, record_id=str(record_id)[:64], client_id=client_id,
-                           channel=actor.channel if actor else ("cli" if username else "system"), detail=detail))
+    session.add(
+        AuditEntry(
+            at=now,
+            username=actor.username if actor else username,
+            action=action,
+            record_type=record_type,
+            record_id=str(record_id)[:64],
+            client_id=client_id,
+            channel=actor.channel if actor else ("cli" if username else "system"),
+            detail=detail,
+        )
+    )
 
 
-def record_many(session: Session, actor: Actor | None, action: str, record_type: str, record_id: object,
-                client_ids: list[int | None], now: datetime, detail: dict[str, object] | None = None) -> None:
+def record_many(
+    session: Session,
+    actor: Actor | None,
+    action: str,
+    record_type: str,
+    record_id: object,
+    client_ids: list[int | None],
+    now: datetime,
+    detail: dict[str, object] | None = None,
+) -> None:
     """One entry per client (a search that found fifty clients), written in one statement."""
     who, channel = (actor.username, actor.channel) if actor else (None, "system")
-    session.execute(insert(AuditEntry), [
-        {"at": now, "username": who, "action": action, "record_type": record_type,
-         "record_id": str(record_id)[:64], "client_id": client_id, "channel": channel, "detail": detail}
-        for client_id in client_ids])
+    session.execute(
+        insert(AuditEntry),
+        [
+            {
+                "at": now,
+                "username": who,
+                "action": action,
+                "record_type": record_type,
+                "record_id": str(record_id)[:64],
+                "client_id": client_id,
+                "channel": channel,
+                "detail": detail,
+            }
+            for client_id in client_ids
+        ],
+    )

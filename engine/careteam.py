@@ -18,6 +18,7 @@ Every question is answered in SQL from indexed columns (ix_clients_case_manager_
 ix_cases_opened_by, ix_human_tasks_holder, ix_human_tasks_done_by, ix_break_glass_user), so a search or a
 check costs the same however many clients the agency has.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -42,15 +43,18 @@ def team_client_ids(actor: Actor, now: datetime, client_id: int | None = None) -
 
     def only(column: QueryableAttribute[int]) -> ColumnElement[bool]:
         return column == client_id if client_id is not None else literal(True)
+
     return union(
         select(Client.id).where(Client.case_manager_id == me, only(Client.id)),
         select(Client.id).where(Client.registered_by == me, only(Client.id)),
         select(Case.client_id).where(Case.opened_by == me, only(Case.client_id)),
-        select(HumanTask.client_id).where(HumanTask.assignee_id == me, HumanTask.status == TaskStatus.OPEN,
-                                          only(HumanTask.client_id)),
+        select(HumanTask.client_id).where(
+            HumanTask.assignee_id == me, HumanTask.status == TaskStatus.OPEN, only(HumanTask.client_id)
+        ),
         select(HumanTask.client_id).where(HumanTask.completed_by == me, only(HumanTask.client_id)),
-        select(BreakGlass.client_id).where(BreakGlass.user_id == me, BreakGlass.expires_at > now,
-                                           only(BreakGlass.client_id)),
+        select(BreakGlass.client_id).where(
+            BreakGlass.user_id == me, BreakGlass.expires_at > now, only(BreakGlass.client_id)
+        ),
     )
 
 
@@ -83,9 +87,12 @@ def require_client(session: Session, actor: Actor, client_id: int, now: datetime
         return
     if on_care_team(session, actor, client_id, now):
         return
-    raise NotOnCareTeam("You are not on this client's care team. If you must open the record (an emergency, "
-                        "covering for a colleague), break the glass: say why, and it opens for "
-                        f"{BREAK_GLASS_HOURS} hours. Supervisors review every such access.", client_id)
+    raise NotOnCareTeam(
+        "You are not on this client's care team. If you must open the record (an emergency, "
+        "covering for a colleague), break the glass: say why, and it opens for "
+        f"{BREAK_GLASS_HOURS} hours. Supervisors review every such access.",
+        client_id,
+    )
 
 
 def require_task(session: Session, actor: Actor, ht: HumanTask, now: datetime) -> None:
@@ -105,15 +112,24 @@ def break_glass(session: Session, actor: Actor, client_id: int, reason: object, 
         raise NotAllowed("Only clinical staff may break the glass.")
     text = reason.strip() if isinstance(reason, str) else ""
     if len(text) < REASON_MIN or len(text) > REASON_MAX:
-        raise InvalidFormData("1 field(s) need attention.", [FieldError(
-            "reason", f"Say why you need this record, in {REASON_MIN} to {REASON_MAX} characters.")])
-    grant = BreakGlass(user_id=actor.id, client_id=client_id, reason=text, at=now,
-                       expires_at=now + timedelta(hours=BREAK_GLASS_HOURS))
+        raise InvalidFormData(
+            "1 field(s) need attention.",
+            [FieldError("reason", f"Say why you need this record, in {REASON_MIN} to {REASON_MAX} characters.")],
+        )
+    grant = BreakGlass(
+        user_id=actor.id, client_id=client_id, reason=text, at=now, expires_at=now + timedelta(hours=BREAK_GLASS_HOURS)
+    )
     session.add(grant)
     session.flush()
     audit.record(session, actor, "break_glass", "client", client_id, client_id, now)
-    return {"id": grant.id, "client_id": client_id, "username": actor.username, "reason": text,
-            "at": now.isoformat(), "expires_at": grant.expires_at.isoformat()}
+    return {
+        "id": grant.id,
+        "client_id": client_id,
+        "username": actor.username,
+        "reason": text,
+        "at": now.isoformat(),
+        "expires_at": grant.expires_at.isoformat(),
+    }
 
 
 def break_glass_log(session: Session, actor: Actor, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
@@ -122,11 +138,23 @@ def break_glass_log(session: Session, actor: Actor, now: datetime, limit: int = 
     actor.require(READ_EVERY_RECORD, "review break-the-glass accesses")
     rows = session.execute(
         select(BreakGlass, User.username, User.display_name, Client.given_name, Client.family_name)
-        .join(User, User.id == BreakGlass.user_id).join(Client, Client.id == BreakGlass.client_id)
-        .order_by(BreakGlass.at.desc(), BreakGlass.id.desc()).limit(limit)).all()
+        .join(User, User.id == BreakGlass.user_id)
+        .join(Client, Client.id == BreakGlass.client_id)
+        .order_by(BreakGlass.at.desc(), BreakGlass.id.desc())
+        .limit(limit)
+    ).all()
     audit.record(session, actor, "review", "break_glass", "list", None, now)
-    return [{"id": g.id, "client_id": g.client_id, "client_name": f"{given} {family}", "username": username,
-             "name": display or username, "reason": g.reason, "at": g.at.isoformat(),
-             "expires_at": g.expires_at.isoformat(), "active": g.expires_at > now}
-            for g, username, display, given, family in rows]
-
+    return [
+        {
+            "id": g.id,
+            "client_id": g.client_id,
+            "client_name": f"{given} {family}",
+            "username": username,
+            "name": display or username,
+            "reason": g.reason,
+            "at": g.at.isoformat(),
+            "expires_at": g.expires_at.isoformat(),
+            "active": g.expires_at > now,
+        }
+        for g, username, display, given, family in rows
+    ]

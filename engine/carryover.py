@@ -11,6 +11,7 @@ with the plan's goals.
 Sources are the client's latest submission of that form, across their cases (the form_submissions index on
 case and form). Nothing here reads instance blobs. A field already prefilled by the pathway is left alone.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -52,8 +53,11 @@ def _value(session: Session, client_id: int, rule: Any, cache: dict[str, dict[st
     if kind == "rows" and isinstance(source, list):
         mapping = rule.get("map")
         fields: dict[str, Any] = mapping if isinstance(mapping, dict) else {}
-        return [{to: row.get(frm) for to, frm in fields.items() if row.get(frm) not in (None, "")}
-                for row in source if isinstance(row, dict)] or None
+        return [
+            {to: row.get(frm) for to, frm in fields.items() if row.get(frm) not in (None, "")}
+            for row in source
+            if isinstance(row, dict)
+        ] or None
     return source
 
 
@@ -69,9 +73,13 @@ def _at(session: Session, client_id: int, path: str, cache: dict[str, dict[str, 
 
 def latest(session: Session, client_id: int, form_id: str) -> dict[str, Any] | None:
     """The client's latest answers to a form, from any of their cases."""
-    return session.scalar(select(FormSubmission.data).join(Case, Case.id == FormSubmission.case_id)
-                          .where(Case.client_id == client_id, FormSubmission.form_id == form_id)
-                          .order_by(FormSubmission.submitted_at.desc(), FormSubmission.id.desc()).limit(1))
+    return session.scalar(
+        select(FormSubmission.data)
+        .join(Case, Case.id == FormSubmission.case_id)
+        .where(Case.client_id == client_id, FormSubmission.form_id == form_id)
+        .order_by(FormSubmission.submitted_at.desc(), FormSubmission.id.desc())
+        .limit(1)
+    )
 
 
 def _needs_as_goals(assessment: dict[str, Any]) -> list[dict[str, Any]] | None:

@@ -3,6 +3,7 @@ plans) read in one transaction, and the smaller client context shown beside a ta
 
 Reads only projection tables (human tasks, events, scores, form submissions), never instance blobs.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -32,8 +33,9 @@ PLAN_FORMS = {
 EVENT_LIMIT = 500
 
 
-def read_case_file(session: Session, specs: SpecCache, actor: Actor, case_id: int, now: datetime,
-                   everything: bool = False) -> dict[str, Any]:
+def read_case_file(
+    session: Session, specs: SpecCache, actor: Actor, case_id: int, now: datetime, everything: bool = False
+) -> dict[str, Any]:
     """Everything on the case file page (with `everything`, the timeline shows engine steps too). Audited as a
     read of the case. Raises NotFound, NotAllowed, NotOnCareTeam."""
     case = case_row(session, case_id)
@@ -41,8 +43,9 @@ def read_case_file(session: Session, specs: SpecCache, actor: Actor, case_id: in
     client = client_row(session, case.client_id)
     audit.record(session, actor, "read", "case", case.id, client.id, now)
     view = case_view(session, case)
-    events = session.scalars(select(Event).where(Event.case_id == case.id)
-                             .order_by(Event.at.desc(), Event.id.desc()).limit(EVENT_LIMIT)).all()
+    events = session.scalars(
+        select(Event).where(Event.case_id == case.id).order_by(Event.at.desc(), Event.id.desc()).limit(EVENT_LIMIT)
+    ).all()
     open_tasks = _open_tasks(session, case.id)
     return {
         "case": view,
@@ -63,12 +66,15 @@ def read_case_file(session: Session, specs: SpecCache, actor: Actor, case_id: in
 
 def day_additions(session: Session, actor: Actor, case: Case, now: datetime) -> dict[str, Any]:
     """The case's contacts (shown on the timeline) and the case's current risk (a running crisis shows as one)."""
-    return {"contacts": contacts.of_case(session, case.id, now, actor.id),
-            "current_risk": current_risk(session, [case.id], {case.id: case.risk_level})[case.id]}
+    return {
+        "contacts": contacts.of_case(session, case.id, now, actor.id),
+        "current_risk": current_risk(session, [case.id], {case.id: case.risk_level})[case.id],
+    }
 
 
-def task_context(session: Session, specs: SpecCache, actor: Actor, case_id: int,
-                 now: datetime) -> dict[str, Any] | None:
+def task_context(
+    session: Session, specs: SpecCache, actor: Actor, case_id: int, now: datetime
+) -> dict[str, Any] | None:
     """The client's context beside a task form: who, care team, risk, latest scores, current plans.
 
     Not audited by itself: call it in the transaction of the audited read it accompanies
@@ -94,11 +100,21 @@ def care_team(session: Session, case: Case, client: Client) -> list[dict[str, An
     team: dict[tuple[str, str], dict[str, Any]] = {}
     if client.case_manager is not None:
         team[("case_manager", client.case_manager.username)] = _member(client.case_manager, "case_manager")
-    rows = session.execute(select(Event.role, Event.username).where(
-        Event.case_id == case.id, Event.lifecycle.in_(("completed", "claimed")),
-        Event.username.is_not(None), Event.role.is_not(None)).distinct()).all()
-    holders = session.execute(select(HumanTask.role, User.username).join(User, User.id == HumanTask.assignee_id)
-                              .where(HumanTask.case_id == case.id, HumanTask.status == "open")).all()
+    rows = session.execute(
+        select(Event.role, Event.username)
+        .where(
+            Event.case_id == case.id,
+            Event.lifecycle.in_(("completed", "claimed")),
+            Event.username.is_not(None),
+            Event.role.is_not(None),
+        )
+        .distinct()
+    ).all()
+    holders = session.execute(
+        select(HumanTask.role, User.username)
+        .join(User, User.id == HumanTask.assignee_id)
+        .where(HumanTask.case_id == case.id, HumanTask.status == "open")
+    ).all()
     names = {r.username for r in [*rows, *holders]}
     users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(names)))} if names else {}
     for role, username in sorted({(r.role, r.username) for r in [*rows, *holders]}):
@@ -134,23 +150,34 @@ def plans(session: Session, specs: SpecCache, client_id: int) -> dict[str, dict[
     for kind, form_ids in PLAN_FORMS.items():
         row = session.execute(
             select(FormSubmission, User.username, User.display_name)
-            .join(Case, Case.id == FormSubmission.case_id).join(User, User.id == FormSubmission.submitted_by)
+            .join(Case, Case.id == FormSubmission.case_id)
+            .join(User, User.id == FormSubmission.submitted_by)
             .where(Case.client_id == client_id, FormSubmission.form_id.in_(form_ids))
-            .order_by(FormSubmission.submitted_at.desc(), FormSubmission.id.desc()).limit(1)).first()
+            .order_by(FormSubmission.submitted_at.desc(), FormSubmission.id.desc())
+            .limit(1)
+        ).first()
         if row is None:
             out[kind] = None
             continue
         sub, username, display = row
         schema, ui = _form_of(session, specs, sub)
-        out[kind] = {"form_id": sub.form_id, "case_id": sub.case_id, "task_id": sub.human_task_id,
-                     "submitted_at": sub.submitted_at.isoformat(), "submitted_by": display or username,
-                     "data": sub.data, "schema": schema, "ui_schema": ui,
-                     "title": (schema or {}).get("title") or sub.form_id.replace("_", " ").capitalize()}
+        out[kind] = {
+            "form_id": sub.form_id,
+            "case_id": sub.case_id,
+            "task_id": sub.human_task_id,
+            "submitted_at": sub.submitted_at.isoformat(),
+            "submitted_by": display or username,
+            "data": sub.data,
+            "schema": schema,
+            "ui_schema": ui,
+            "title": (schema or {}).get("title") or sub.form_id.replace("_", " ").capitalize(),
+        }
     return out
 
 
-def _form_of(session: Session, specs: SpecCache,
-             sub: FormSubmission) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+def _form_of(
+    session: Session, specs: SpecCache, sub: FormSubmission
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The form as it was when the answers were given (the pathway version the task ran on)."""
     ht = session.get(HumanTask, sub.human_task_id)
     instance = session.get(PathwayInstance, ht.instance_id) if ht else None
@@ -165,20 +192,38 @@ def _form_of(session: Session, specs: SpecCache,
 
 
 def _open_tasks(session: Session, case_id: int) -> list[HumanTask]:
-    return list(session.scalars(select(HumanTask).where(HumanTask.case_id == case_id, HumanTask.status == "open")
-                                .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)))
+    return list(
+        session.scalars(
+            select(HumanTask)
+            .where(HumanTask.case_id == case_id, HumanTask.status == "open")
+            .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+        )
+    )
 
 
 def _cases_of(session: Session, client_id: int) -> list[Case]:
     return list(session.scalars(select(Case).where(Case.client_id == client_id).order_by(Case.opened_at)))
 
 
-def _positions(session: Session, pathways: list[PathwayInstanceView], open_tasks: list[HumanTask],
-               events: Sequence[Event], now: datetime) -> list[dict[str, Any]]:
+def _positions(
+    session: Session,
+    pathways: list[PathwayInstanceView],
+    open_tasks: list[HumanTask],
+    events: Sequence[Event],
+    now: datetime,
+) -> list[dict[str, Any]]:
     """Where the client is in each pathway instance: its open tasks, else the last thing that happened."""
-    names = dict(session.execute(select(PathwayVersion.process_id, PathwayVersion.name)
-                                 .where(PathwayVersion.process_id.in_({p["pathway"] for p in pathways}),
-                                        PathwayVersion.is_current.is_(True))).all()) if pathways else {}
+    names = (
+        dict(
+            session.execute(
+                select(PathwayVersion.process_id, PathwayVersion.name).where(
+                    PathwayVersion.process_id.in_({p["pathway"] for p in pathways}), PathwayVersion.is_current.is_(True)
+                )
+            ).all()
+        )
+        if pathways
+        else {}
+    )
     last_event: dict[int, Event] = {}
     for e in events:  # newest first
         if e.instance_id is not None and e.instance_id not in last_event:
@@ -187,7 +232,18 @@ def _positions(session: Session, pathways: list[PathwayInstanceView], open_tasks
     for p in pathways:
         waiting = [task_view(t, now) for t in open_tasks if t.instance_id == p["id"]]
         last = last_event.get(p["id"])
-        out.append({**p, "name": names.get(p["pathway"]) or p["pathway"], "open_tasks": waiting,
-                    "last_activity": {"name": last.activity_name or last.activity, "lifecycle": last.lifecycle,
-                                      "at": last.at.isoformat()} if last else None})
+        out.append(
+            {
+                **p,
+                "name": names.get(p["pathway"]) or p["pathway"],
+                "open_tasks": waiting,
+                "last_activity": {
+                    "name": last.activity_name or last.activity,
+                    "lifecycle": last.lifecycle,
+                    "at": last.at.isoformat(),
+                }
+                if last
+                else None,
+            }
+        )
     return out

@@ -1,5 +1,6 @@
 """Client and case records: registering, reading (always audited, care team only) and the case summary the
 API shows."""
+
 from __future__ import annotations
 
 import hashlib
@@ -32,9 +33,11 @@ CLIENT_SCHEMA: dict[str, Any] = {
         "address": {"type": ["string", "null"], "maxLength": 500},
         "case_manager": {"type": ["string", "null"], "maxLength": 64},
         "contacts": {
-            "type": "array", "maxItems": 20,
+            "type": "array",
+            "maxItems": 20,
             "items": {
-                "type": "object", "required": ["name"],
+                "type": "object",
+                "required": ["name"],
                 "properties": {
                     "name": {"type": "string", "minLength": 1, "maxLength": 200},
                     "relationship": {"type": "string", "maxLength": 100},
@@ -57,7 +60,9 @@ def _birth_date(text: str, today: date) -> date:
     except ValueError:
         raise BadRequest("birth_date must be a date, YYYY-MM-DD.") from None
     if born > today:
-        raise InvalidFormData("1 field(s) need attention.", [FieldError("birth_date", "A birth date cannot be in the future.")])
+        raise InvalidFormData(
+            "1 field(s) need attention.", [FieldError("birth_date", "A birth date cannot be in the future.")]
+        )
     return born
 
 
@@ -66,8 +71,9 @@ def _case_manager_id(session: Session, username: str | None) -> int | None:
         return None
     user = session.scalar(select(User).where(User.username == username))
     if user is None or "case_manager" not in user.role_names:
-        raise InvalidFormData("1 field(s) need attention.",
-                              [FieldError("case_manager", f"{username!r} is not a case manager.")])
+        raise InvalidFormData(
+            "1 field(s) need attention.", [FieldError("case_manager", f"{username!r} is not a case manager.")]
+        )
     return user.id
 
 
@@ -75,19 +81,25 @@ def create_client(session: Session, actor: Actor, data: dict[str, Any], now: dat
     """Register a client. Raises NotAllowed, InvalidFormData (with the wrong fields)."""
     actor.require(REGISTRARS, "register clients")
     forms.check(CLIENT_SCHEMA, data)
-    client = Client(given_name=data["given_name"].strip(), family_name=data["family_name"].strip(),
-                    birth_date=_birth_date(data["birth_date"], now.date()), contacts=data.get("contacts") or [],
-                    created_at=now, case_manager_id=_case_manager_id(session, data.get("case_manager")),
-                    registered_by=actor.id,
-                    **{k: data.get(k) for k in ("preferred_language", "phone", "email", "address")})
+    client = Client(
+        given_name=data["given_name"].strip(),
+        family_name=data["family_name"].strip(),
+        birth_date=_birth_date(data["birth_date"], now.date()),
+        contacts=data.get("contacts") or [],
+        created_at=now,
+        case_manager_id=_case_manager_id(session, data.get("case_manager")),
+        registered_by=actor.id,
+        **{k: data.get(k) for k in ("preferred_language", "phone", "email", "address")},
+    )
     session.add(client)
     session.flush()
     audit.record(session, actor, "create", "client", client.id, client.id, now)
     return client_view(client, [], now.date())
 
 
-def update_client(session: Session, actor: Actor, client_id: int, data: dict[str, Any] | None,
-                  now: datetime) -> ClientView:
+def update_client(
+    session: Session, actor: Actor, client_id: int, data: dict[str, Any] | None, now: datetime
+) -> ClientView:
     """Change contact details or the case manager. Raises NotFound, NotAllowed, InvalidFormData."""
     actor.require(REGISTRARS, "change client records")
     client = client_row(session, client_id)
@@ -122,14 +134,28 @@ def age_on(born: date, day: date) -> int:
 
 def client_view(client: Client, cases: list[Case], today: date) -> ClientView:
     return {
-        "id": client.id, "given_name": client.given_name, "family_name": client.family_name,
-        "birth_date": client.birth_date.isoformat(), "age": age_on(client.birth_date, today),
-        "preferred_language": client.preferred_language, "phone": client.phone, "email": client.email,
-        "address": client.address, "contacts": client.contacts or [],
+        "id": client.id,
+        "given_name": client.given_name,
+        "family_name": client.family_name,
+        "birth_date": client.birth_date.isoformat(),
+        "age": age_on(client.birth_date, today),
+        "preferred_language": client.preferred_language,
+        "phone": client.phone,
+        "email": client.email,
+        "address": client.address,
+        "contacts": client.contacts or [],
         "case_manager": client.case_manager.username if client.case_manager else None,
         "created_at": client.created_at.isoformat(),
-        "cases": [{"id": c.id, "status": c.status, "risk_level": c.risk_level, "opened_at": c.opened_at.isoformat(),
-                   "closed_at": c.closed_at.isoformat() if c.closed_at else None} for c in cases],
+        "cases": [
+            {
+                "id": c.id,
+                "status": c.status,
+                "risk_level": c.risk_level,
+                "opened_at": c.opened_at.isoformat(),
+                "closed_at": c.closed_at.isoformat() if c.closed_at else None,
+            }
+            for c in cases
+        ],
     }
 
 
@@ -143,26 +169,42 @@ def read_client(session: Session, actor: Actor, client_id: int, now: datetime, a
     return client_view(client, list(cases), now.date())
 
 
-def search_clients(session: Session, actor: Actor, query: str, now: datetime, limit: int = DEFAULT_LIMIT,
-                   cursor: str | None = None) -> Page[ClientView]:
+def search_clients(
+    session: Session, actor: Actor, query: str, now: datetime, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+) -> Page[ClientView]:
     """One page of the clients whose name matches `query` (or all, without one), among those the person may
     open (filtered in the query, never after it), by family name, then given name, then id. Name matching and
     its indexes: engine/names.py. The search is audited: one entry per client found, each with the SHA-256 of
     the query (never the query: it is a name), or one entry without a client when nothing matched."""
     actor.require(RECORD_READERS, "search client records")
     # The case manager's name is shown; their roles are not (loaded only if something asks).
-    stmt = (select(Client).where(visible_clients(actor, now))
-            .options(defaultload(Client.case_manager).lazyload(User.roles)))
+    stmt = (
+        select(Client).where(visible_clients(actor, now)).options(defaultload(Client.case_manager).lazyload(User.roles))
+    )
     q = (query or "").strip()
     if q:
         stmt = stmt.where(name_matches(q, session.get_bind().dialect.name))
     order = [SortKey(Client.family_name), SortKey(Client.given_name), SortKey(Client.id)]
     today = now.date()
-    page = keyset_page(session, stmt, order, limit, cursor,
-                       key_of=lambda r: (r.Client.family_name, r.Client.given_name, r.Client.id),
-                       view=lambda r: client_view(r.Client, [], today))
-    audit.record_many(session, actor, "search", "client", query_hash(q), [c["id"] for c in page.items] or [None],
-                      now, detail={"results": len(page.items)})
+    page = keyset_page(
+        session,
+        stmt,
+        order,
+        limit,
+        cursor,
+        key_of=lambda r: (r.Client.family_name, r.Client.given_name, r.Client.id),
+        view=lambda r: client_view(r.Client, [], today),
+    )
+    audit.record_many(
+        session,
+        actor,
+        "search",
+        "client",
+        query_hash(q),
+        [c["id"] for c in page.items] or [None],
+        now,
+        detail={"results": len(page.items)},
+    )
     return page
 
 
@@ -173,8 +215,10 @@ def query_hash(query: str) -> str:
 
 
 def has_open_case(session: Session, client_id: int) -> bool:
-    return session.scalar(select(Case.id).where(Case.client_id == client_id, Case.status == CaseStatus.OPEN)
-                          .limit(1)) is not None
+    return (
+        session.scalar(select(Case.id).where(Case.client_id == client_id, Case.status == CaseStatus.OPEN).limit(1))
+        is not None
+    )
 
 
 def case_row(session: Session, case_id: object) -> Case:
@@ -186,20 +230,42 @@ def case_row(session: Session, case_id: object) -> Case:
 
 def case_view(session: Session, case: Case) -> CaseView:
     rows = session.execute(
-        select(PathwayInstance.id, PathwayInstance.process_id, PathwayVersion.version, PathwayInstance.status,
-               PathwayInstance.started_at, PathwayInstance.ended_at)
+        select(
+            PathwayInstance.id,
+            PathwayInstance.process_id,
+            PathwayVersion.version,
+            PathwayInstance.status,
+            PathwayInstance.started_at,
+            PathwayInstance.ended_at,
+        )
         .join(PathwayVersion, PathwayVersion.id == PathwayInstance.pathway_version_id)
-        .where(PathwayInstance.case_id == case.id).order_by(PathwayInstance.id)).all()
+        .where(PathwayInstance.case_id == case.id)
+        .order_by(PathwayInstance.id)
+    ).all()
     scores = session.scalars(select(Score).where(Score.case_id == case.id).order_by(Score.at, Score.id)).all()
     return {
-        "id": case.id, "client_id": case.client_id, "status": case.status, "risk_level": case.risk_level,
-        "opened_at": case.opened_at.isoformat(), "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "id": case.id,
+        "client_id": case.client_id,
+        "status": case.status,
+        "risk_level": case.risk_level,
+        "opened_at": case.opened_at.isoformat(),
+        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
         "close_reason": case.close_reason,
-        "pathways": [{"id": r.id, "pathway": r.process_id, "version": r.version, "status": r.status,
-                      "started_at": r.started_at.isoformat(), "ended_at": r.ended_at.isoformat() if r.ended_at else None}
-                     for r in rows],
-        "scores": [{"instrument": s.instrument, "total": s.total, "severity": s.severity, "at": s.at.isoformat()}
-                   for s in scores],
+        "pathways": [
+            {
+                "id": r.id,
+                "pathway": r.process_id,
+                "version": r.version,
+                "status": r.status,
+                "started_at": r.started_at.isoformat(),
+                "ended_at": r.ended_at.isoformat() if r.ended_at else None,
+            }
+            for r in rows
+        ],
+        "scores": [
+            {"instrument": s.instrument, "total": s.total, "severity": s.severity, "at": s.at.isoformat()}
+            for s in scores
+        ],
     }
 
 
@@ -212,19 +278,36 @@ def read_case(session: Session, actor: Actor, case_id: int, now: datetime) -> Ca
 
 
 def event_view(e: Event) -> EventView:
-    return {"id": e.id, "at": e.at.isoformat(), "case_id": e.case_id, "client_id": e.client_id,
-            "instance_id": e.instance_id, "pathway": e.process_id, "pathway_version": e.pathway_version,
-            "activity": e.activity, "activity_name": e.activity_name, "lifecycle": e.lifecycle,
-            "role": e.role, "user": e.username}
+    return {
+        "id": e.id,
+        "at": e.at.isoformat(),
+        "case_id": e.case_id,
+        "client_id": e.client_id,
+        "instance_id": e.instance_id,
+        "pathway": e.process_id,
+        "pathway_version": e.pathway_version,
+        "activity": e.activity,
+        "activity_name": e.activity_name,
+        "lifecycle": e.lifecycle,
+        "role": e.role,
+        "user": e.username,
+    }
 
 
-def read_case_events(session: Session, actor: Actor, case_id: int, now: datetime, limit: int = DEFAULT_LIMIT,
-                     cursor: str | None = None) -> Page[EventView]:
+def read_case_events(
+    session: Session, actor: Actor, case_id: int, now: datetime, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+) -> Page[EventView]:
     """One page of the case's event log, oldest first (by time, then id: ix_events_case_at). Audited.
     Raises NotFound, NotAllowed, NotOnCareTeam, BadRequest (a cursor not made here)."""
     case = case_row(session, case_id)
     require_client(session, actor, case.client_id, now)
     audit.record(session, actor, "read", "events", case.id, case.client_id, now)
-    return keyset_page(session, select(Event).where(Event.case_id == case.id),
-                       [SortKey(Event.at), SortKey(Event.id)], limit, cursor,
-                       key_of=lambda r: (r.Event.at, r.Event.id), view=lambda r: event_view(r.Event))
+    return keyset_page(
+        session,
+        select(Event).where(Event.case_id == case.id),
+        [SortKey(Event.at), SortKey(Event.id)],
+        limit,
+        cursor,
+        key_of=lambda r: (r.Event.at, r.Event.id),
+        view=lambda r: event_view(r.Event),
+    )

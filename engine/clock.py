@@ -2,13 +2,14 @@
 and the instant of the step being run (read by SpiffWorkflow's timers through spiff.py, and by scripts'
 `now()`), set per step in a context variable so other threads keep their own time.
 """
+
 from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Iterator
 from contextvars import ContextVar
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from datetime import UTC, datetime, timedelta
 
 _step_now: ContextVar[datetime | None] = ContextVar("carepath_step_now", default=None)
 
@@ -32,7 +33,7 @@ class Clock:
     """Real UTC time; tests and the worker's `--now` use `FixedClock` instead."""
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def sleep(self, seconds: float) -> None:
         """Wait (the sign-in throttle's account delay)."""
@@ -61,4 +62,3 @@ class FixedClock(Clock):
         """Time passes for the waiter without anyone waiting: tests see the effect, never a real pause."""
         self.advance(seconds=seconds)
         self.slept = getattr(self, "slept", 0.0) + seconds
-

@@ -1,6 +1,7 @@
 """The part of the `Carepath` facade behind a case manager's day: contacts, drafts, the caseload and the week,
 supervision of late work, the duplicate warning and client copies. Each public method is one unit of work
 (the billing export: one transaction held while its lines stream) and raises the engine's errors."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -20,7 +21,6 @@ from .models import HumanTask, User
 from .paging import Page
 from .runtime import REQUIRES_CONTACT
 
-
 _T = TypeVar("_T")
 
 
@@ -28,7 +28,9 @@ class DayFacade:
     """Mixed into Carepath, which provides `_do` (one transaction), `db` and `specs`."""
 
     if TYPE_CHECKING:
+
         def _do(self, work: Callable[[Session, datetime], _T], now: datetime | None = None) -> _T: ...
+
     db: sessionmaker[Session]
     specs: SpecCache
     clock: Clock
@@ -60,6 +62,7 @@ class DayFacade:
         def lines() -> Iterator[str]:
             with unit_of_work(self.db) as session:
                 yield from contacts.billing_rows(session, actor, start, end, username, self.clock.now())
+
         return lines()
 
     # ---------- drafts ----------

@@ -1,5 +1,6 @@
 """The tables of a case manager's day: contacts (with their amendment history), form drafts and due-date
 changes. Part of the one schema (engine/models.py imports them, so Base.metadata has every table)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,6 +15,7 @@ from .models import Base
 class Contact(Base):
     """A contact with or about a client (a call, a visit, a no-show): the billable unit of a case manager's day.
     Its author edits it for 24 hours, then amends it; each amendment keeps what it replaced (ContactVersion)."""
+
     __tablename__ = "contacts"
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
@@ -39,6 +41,7 @@ class Contact(Base):
 
 class ContactVersion(Base):
     """What a contact said before an amendment, with who amended it, when and why."""
+
     __tablename__ = "contact_versions"
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
@@ -50,6 +53,7 @@ class ContactVersion(Base):
 
 class FormDraft(Base):
     """Answers typed into a task's form, not yet submitted: one per task per person, gone on completion."""
+
     __tablename__ = "form_drafts"
     id: Mapped[int] = mapped_column(primary_key=True)
     human_task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"))
@@ -61,6 +65,7 @@ class FormDraft(Base):
 
 class DueDateChange(Base):
     """A supervisor moved a task's due date (an agreed new date after it went overdue), and why."""
+
     __tablename__ = "due_date_changes"
     id: Mapped[int] = mapped_column(primary_key=True)
     human_task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id"), index=True)

@@ -1,5 +1,6 @@
 """Database connection: one SQLAlchemy engine and session factory per Carepath, tuned per backend, and the
 unit of work every engine operation runs in."""
+
 from __future__ import annotations
 
 import contextlib
@@ -62,8 +63,9 @@ def unit_of_work(db: sessionmaker[Session]) -> Iterator[Session]:
         with db.begin() as session:
             yield session
     except StaleDataError:
-        raise StaleInstance("Someone else changed this pathway at the same moment; "
-                            "nothing of yours was saved. Reload and try again.") from None
+        raise StaleInstance(
+            "Someone else changed this pathway at the same moment; nothing of yours was saved. Reload and try again."
+        ) from None
     except IntegrityError:
         # A unique row written by a simultaneous step (same task, same job): the other one won.
         raise StaleInstance("A simultaneous change got there first; nothing of yours was saved.") from None
@@ -75,8 +77,10 @@ def unit_of_work(db: sessionmaker[Session]) -> Iterator[Session]:
     except StatementError as exc:
         if isinstance(exc.orig, (TypeError, ValueError)):
             # Task data that JSON cannot hold (a set, an object) written by a pathway script.
-            raise PathwayFailed("A pathway script stored a value that cannot be saved (only text, numbers, "
-                                "true/false, lists and objects can be); nothing was saved.") from None
+            raise PathwayFailed(
+                "A pathway script stored a value that cannot be saved (only text, numbers, "
+                "true/false, lists and objects can be); nothing was saved."
+            ) from None
         raise
 
 

@@ -3,6 +3,7 @@ discharge summary, as the latest answers of their forms for one client, for a pr
 
 Reading one is a read of the record (care team, supervisors, quality) and is audited as a print.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -27,8 +28,9 @@ DOCUMENTS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def client_copy(session: Session, specs: SpecCache, actor: Actor, client_id: object, kind: str,
-                now: datetime) -> dict[str, Any]:
+def client_copy(
+    session: Session, specs: SpecCache, actor: Actor, client_id: object, kind: str, now: datetime
+) -> dict[str, Any]:
     """The client, and the latest answers (with the form they were given in) of the document `kind`.
     Audited. Raises NotFound (no such client or document, or none written yet), NotAllowed, NotOnCareTeam."""
     if kind not in DOCUMENTS:
@@ -38,14 +40,25 @@ def client_copy(session: Session, specs: SpecCache, actor: Actor, client_id: obj
     title, form_ids = DOCUMENTS[kind]
     row = session.execute(
         select(FormSubmission, User.username, User.display_name)
-        .join(Case, Case.id == FormSubmission.case_id).join(User, User.id == FormSubmission.submitted_by)
+        .join(Case, Case.id == FormSubmission.case_id)
+        .join(User, User.id == FormSubmission.submitted_by)
         .where(Case.client_id == client.id, FormSubmission.form_id.in_(form_ids))
-        .order_by(FormSubmission.submitted_at.desc(), FormSubmission.id.desc()).limit(1)).first()
+        .order_by(FormSubmission.submitted_at.desc(), FormSubmission.id.desc())
+        .limit(1)
+    ).first()
     if row is None:
         raise NotFound(f"No {title.lower()} has been written for this client yet.")
     sub, username, display = row
     schema, ui = _form_of(session, specs, sub)
     audit.record(session, actor, "print", kind.replace("-", "_"), sub.id, client.id, now)
-    return {"kind": kind, "title": title, "client": client_view(client, [], now.date()),
-            "submitted_at": sub.submitted_at.isoformat(), "submitted_by": display or username,
-            "case_id": sub.case_id, "data": sub.data, "schema": schema, "ui_schema": ui}
+    return {
+        "kind": kind,
+        "title": title,
+        "client": client_view(client, [], now.date()),
+        "submitted_at": sub.submitted_at.isoformat(),
+        "submitted_by": display or username,
+        "case_id": sub.case_id,
+        "data": sub.data,
+        "schema": schema,
+        "ui_schema": ui,
+    }

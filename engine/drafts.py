@@ -3,6 +3,7 @@ task per person) so that leaving the page loses nothing. Drafts are part of the 
 one is audited like any read or change of it, and the draft goes when the task is completed. Their contents
 are never logged.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,8 @@ from sqlalchemy.orm import Session
 from . import audit
 from .access import Actor, is_record_id, may_work_task
 from .careteam import require_task
-from .errors import BadRequest, NotAllowed, NotFound, TaskNotOpen
 from .day_models import FormDraft
+from .errors import BadRequest, NotAllowed, NotFound, TaskNotOpen
 from .models import HumanTask
 from .states import TaskStatus
 
@@ -31,8 +32,9 @@ def save(session: Session, actor: Actor, task_id: object, data: Any, now: dateti
         raise BadRequest("A draft is the form's answers, as an object.")
     if len(json.dumps(data)) > MAX_DRAFT_BYTES:
         raise BadRequest("This draft is too large to keep.")
-    row = session.scalar(select(FormDraft).where(FormDraft.human_task_id == ht.id, FormDraft.user_id == actor.id)
-                         .with_for_update())
+    row = session.scalar(
+        select(FormDraft).where(FormDraft.human_task_id == ht.id, FormDraft.user_id == actor.id).with_for_update()
+    )
     if row is None:
         session.add(FormDraft(human_task_id=ht.id, user_id=actor.id, data=data, saved_at=now))
     else:
@@ -55,8 +57,9 @@ def restore(session: Session, actor: Actor, ht: HumanTask, now: datetime) -> dic
 
 def discard(session: Session, task_id: int) -> None:
     """Every draft of a task (it was completed: the answers are in the record)."""
-    session.execute(delete(FormDraft).where(FormDraft.human_task_id == task_id)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        delete(FormDraft).where(FormDraft.human_task_id == task_id).execution_options(synchronize_session=False)
+    )
 
 
 def _open_task(session: Session, actor: Actor, task_id: object, now: datetime) -> HumanTask:

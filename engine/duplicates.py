@@ -4,6 +4,7 @@ Looked up by birth date (ix_clients_birth_date), names compared here. A match th
 is named and linked; for one they may not, they learn only that a possible duplicate exists and whom to ask
 (its case manager, or a supervisor), so the warning reveals no record.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -33,8 +34,9 @@ def similar_names(given_a: str, family_a: str, given_b: str, family_b: str) -> b
     return a == b or a == swapped or SequenceMatcher(None, a, b).ratio() >= SIMILAR
 
 
-def possible_duplicates(session: Session, actor: Actor, given: str, family: str, birth_date: date,
-                        now: datetime) -> list[dict[str, Any]]:
+def possible_duplicates(
+    session: Session, actor: Actor, given: str, family: str, birth_date: date, now: datetime
+) -> list[dict[str, Any]]:
     """Clients born on `birth_date` whose name is the same or similar. Each match is audited (a search).
     Raises NotAllowed (people who do not register clients)."""
     actor.require(REGISTRARS, "register clients")
@@ -46,7 +48,13 @@ def possible_duplicates(session: Session, actor: Actor, given: str, family: str,
         manager = client.case_manager
         ask = (manager.display_name or manager.username) if manager else None
         audit.record(session, actor, "search", "client", "duplicate-check", client.id, now)
-        out.append({"client_id": client.id if may_open else None, "may_open": may_open,
-                    "name": f"{client.given_name} {client.family_name}" if may_open else None,
-                    "birth_date": birth_date.isoformat(), "ask": ask})
+        out.append(
+            {
+                "client_id": client.id if may_open else None,
+                "may_open": may_open,
+                "name": f"{client.given_name} {client.family_name}" if may_open else None,
+                "birth_date": birth_date.isoformat(),
+                "ask": ask,
+            }
+        )
     return out

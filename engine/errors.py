@@ -1,4 +1,5 @@
 """The engine's exceptions. web/errors.py is the one place that turns them into HTTP answers."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,6 +8,7 @@ from typing import Any
 
 class CarepathError(Exception):
     """Base of every error the engine raises on purpose. `code` is the machine-readable name."""
+
     code = "error"
 
     def __init__(self, message: str):
@@ -24,6 +26,7 @@ class NotAllowed(CarepathError):
 
 class NotOnCareTeam(NotAllowed):
     """A clinical role, but not on this client's care team: the record opens only by breaking the glass."""
+
     code = "not_on_care_team"
 
     def __init__(self, message: str, client_id: int):
@@ -37,6 +40,7 @@ class NotAuthenticated(CarepathError):
 
 class TooManyAttempts(CarepathError):
     """Repeated failed sign-ins: the caller must wait `retry_after` seconds before trying again."""
+
     code = "too_many_attempts"
 
     def __init__(self, message: str, retry_after: int = 30):
@@ -50,16 +54,19 @@ class BadRequest(CarepathError):
 
 class TaskNotOpen(CarepathError):
     """The task was completed, cancelled or taken by someone else meanwhile."""
+
     code = "task_not_open"
 
 
 class CaseAlreadyOpen(CarepathError):
     """The client already has an open case (staff open one case at a time)."""
+
     code = "case_already_open"
 
 
 class StaleInstance(CarepathError):
     """Someone else changed the pathway instance between our read and our write."""
+
     code = "conflict"
 
 
@@ -74,6 +81,7 @@ class FieldError:
 
 class InvalidFormData(CarepathError):
     """Submitted data does not satisfy the form's JSON Schema; `fields` says what is wrong where."""
+
     code = "invalid_form_data"
 
     def __init__(self, message: str, fields: list[FieldError]):
@@ -83,6 +91,7 @@ class InvalidFormData(CarepathError):
 
 class ContactRequired(InvalidFormData):
     """The step requires a contact (its form's `x-requires-contact` hint) and none was recorded from the task."""
+
     code = "contact_required"
 
     def __init__(self, message: str):
@@ -96,6 +105,7 @@ class Finding:
     `severity` is `error` (the files cannot be published like this) or `warning` (they can, but something
     will not behave as a reader of the diagram might expect); `element` is the BPMN/DMN element's id when
     the finding is about one, so an editor can show it on the diagram."""
+
     file: str
     line: int | None
     message: str
@@ -106,8 +116,13 @@ class Finding:
         return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "severity": self.severity, "message": self.message,
-                "element": self.element}
+        return {
+            "file": self.file,
+            "line": self.line,
+            "severity": self.severity,
+            "message": self.message,
+            "element": self.element,
+        }
 
 
 class PathwayInvalid(CarepathError):
@@ -123,11 +138,22 @@ class PathwayFailed(CarepathError):
 
     Where it failed (ids, pathway, element) and what kind of failure it was travel with it, so an
     incident can be recorded for an admin without quoting the message (which may quote task data)."""
+
     code = "pathway_error"
 
-    def __init__(self, message: str, *, kind: str = "pathway_error", error_type: str | None = None,
-                 process_id: str | None = None, pathway_version: int | None = None, element: str | None = None,
-                 case_id: int | None = None, instance_id: int | None = None, username: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str = "pathway_error",
+        error_type: str | None = None,
+        process_id: str | None = None,
+        pathway_version: int | None = None,
+        element: str | None = None,
+        case_id: int | None = None,
+        instance_id: int | None = None,
+        username: str | None = None,
+    ):
         super().__init__(message)
         self.kind, self.error_type = kind, error_type
         self.process_id, self.pathway_version, self.element = process_id, pathway_version, element

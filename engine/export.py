@@ -5,6 +5,7 @@ Rows are read through a server-side cursor on PostgreSQL (`stream_results`) and 
 written out in chunks of about 64 KB as they come. On PostgreSQL the CSV is PostgreSQL's own `COPY … TO
 STDOUT`, which formats rows in the server about ten times faster than Python can.
 """
+
 from __future__ import annotations
 
 import csv
@@ -22,13 +23,30 @@ from .paging import AnySelect
 
 S = TypeVar("S", bound=AnySelect)
 
-COLUMNS = ["case_id", "client_id", "pathway", "pathway_version", "instance_id", "activity", "activity_name",
-           "lifecycle", "timestamp", "role", "user"]
+COLUMNS = [
+    "case_id",
+    "client_id",
+    "pathway",
+    "pathway_version",
+    "instance_id",
+    "activity",
+    "activity_name",
+    "lifecycle",
+    "timestamp",
+    "role",
+    "user",
+]
 CHUNK = 64 * 1024
 BATCH = 10_000
 # The standard lifecycle model's transitions (XES lifecycle extension) for the log's `lifecycle` values.
-XES_TRANSITION = {"ready": "schedule", "claimed": "assign", "completed": "complete", "cancelled": "withdraw",
-                  "timer_fired": "complete", "message": "complete"}
+XES_TRANSITION = {
+    "ready": "schedule",
+    "claimed": "assign",
+    "completed": "complete",
+    "cancelled": "withdraw",
+    "timer_fired": "complete",
+    "message": "complete",
+}
 FORMATS = ("csv", "xes")
 
 
@@ -41,16 +59,28 @@ def _window(stmt: S, since: datetime | None, before: datetime | None) -> S:
 
 
 def _select(since: datetime | None, before: datetime | None, by_case: bool) -> AnySelect:
-    stmt = select(Event.case_id, Event.client_id, Event.process_id, Event.pathway_version, Event.instance_id,
-                  Event.activity, Event.activity_name, Event.lifecycle, Event.at, Event.role, Event.username)
+    stmt = select(
+        Event.case_id,
+        Event.client_id,
+        Event.process_id,
+        Event.pathway_version,
+        Event.instance_id,
+        Event.activity,
+        Event.activity_name,
+        Event.lifecycle,
+        Event.at,
+        Event.role,
+        Event.username,
+    )
     # XES needs each case's events together (a trace); the CSV is in the order events were recorded, which
     # needs no sort, so the database streams it straight off the table.
     return _window(stmt, since, before).order_by(*((Event.case_id, Event.at, Event.id) if by_case else (Event.id,)))
 
 
 def _rows(session: Session, since: datetime | None, before: datetime | None, by_case: bool) -> Iterator[Any]:
-    result = session.execute(_select(since, before, by_case),
-                             execution_options={"stream_results": True, "yield_per": BATCH})
+    result = session.execute(
+        _select(since, before, by_case), execution_options={"stream_results": True, "yield_per": BATCH}
+    )
     for partition in result.partitions():
         yield from partition
 
@@ -67,8 +97,9 @@ def extent(session: Session, since: datetime | None = None, before: datetime | N
         session.execute(text("SET LOCAL jit = off"))
     events = session.execute(_window(select(func.count()).select_from(Event), since, before)).scalar_one()
     in_log = _window(select(Event.case_id).where(Event.case_id.is_not(None)), since, before)
-    cases, clients = session.execute(select(func.count(), func.count(distinct(Case.client_id)))
-                                     .where(Case.id.in_(in_log))).one()
+    cases, clients = session.execute(
+        select(func.count(), func.count(distinct(Case.client_id))).where(Case.id.in_(in_log))
+    ).one()
     return {"events": events, "cases": cases, "clients": clients}
 
 
@@ -91,10 +122,21 @@ def _csv(session: Session, since: datetime | None, before: datetime | None) -> I
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for r in _rows(session, since, before, by_case=False):
-        writer.writerow(("" if r.case_id is None else r.case_id, "" if r.client_id is None else r.client_id,
-                         r.process_id or "", "" if r.pathway_version is None else r.pathway_version,
-                         "" if r.instance_id is None else r.instance_id, r.activity, r.activity_name, r.lifecycle,
-                         _stamp(r.at), r.role or "", r.username or ""))
+        writer.writerow(
+            (
+                "" if r.case_id is None else r.case_id,
+                "" if r.client_id is None else r.client_id,
+                r.process_id or "",
+                "" if r.pathway_version is None else r.pathway_version,
+                "" if r.instance_id is None else r.instance_id,
+                r.activity,
+                r.activity_name,
+                r.lifecycle,
+                _stamp(r.at),
+                r.role or "",
+                r.username or "",
+            )
+        )
         if out.tell() >= CHUNK:
             yield out.getvalue()
             out.seek(0)
@@ -110,9 +152,11 @@ def _copy_csv(session: Session, since: datetime | None, before: datetime | None)
     if before is not None:
         where.append("at < %s")
         params.append(before)
-    query = ("SELECT case_id, client_id, process_id, pathway_version, instance_id, activity, activity_name, lifecycle, "
-             "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), role, username FROM events"
-             + (" WHERE " + " AND ".join(where) if where else ""))  # the table is append-only: stored order is recorded order
+    query = (
+        "SELECT case_id, client_id, process_id, pathway_version, instance_id, activity, activity_name, lifecycle, "
+        "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), role, username FROM events"
+        + (" WHERE " + " AND ".join(where) if where else "")
+    )  # the table is append-only: stored order is recorded order
     yield ",".join(COLUMNS) + "\n"
     # psycopg 3. (A checked-out connection always has its DB-API connection; the pool types it as optional.)
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -136,7 +180,11 @@ _XES_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
   <extension name="Time" prefix="time" uri="http://www.xes-standard.org/time.xesext"/>
   <extension name="Organizational" prefix="org" uri="http://www.xes-standard.org/org.xesext"/>
   <global scope="trace"><string key="concept:name" value=""/></global>
-  <global scope="event"><string key="concept:name" value=""/><string key="lifecycle:transition" value="complete"/><date key="time:timestamp" value="1970-01-01T00:00:00.000Z"/></global>
+  <global scope="event">
+    <string key="concept:name" value=""/>
+    <string key="lifecycle:transition" value="complete"/>
+    <date key="time:timestamp" value="1970-01-01T00:00:00.000Z"/>
+  </global>
   <classifier name="Activity" keys="concept:name"/>
   <classifier name="Activity and transition" keys="concept:name lifecycle:transition"/>
   <string key="lifecycle:model" value="standard"/>
@@ -154,16 +202,20 @@ def _xes(session: Session, since: datetime | None, before: datetime | None) -> I
             if open_trace:
                 parts.append("  </trace>\n")
             current, open_trace = r.case_id, True
-            parts.append(f'  <trace><string key="concept:name" value="{r.case_id if r.case_id is not None else "none"}"/>')
+            parts.append(
+                f'  <trace><string key="concept:name" value="{r.case_id if r.case_id is not None else "none"}"/>'
+            )
             if r.client_id is not None:
                 parts.append(f'<int key="client_id" value="{r.client_id}"/>')
             parts.append("\n")
         name = r.activity_name or r.activity
-        event = (f'    <event><string key="concept:name" value={quoteattr(name)}/>'
-                 f'<string key="activity" value={quoteattr(r.activity)}/>'
-                 f'<string key="lifecycle:transition" value="{XES_TRANSITION.get(r.lifecycle, "complete")}"/>'
-                 f'<string key="carepath_lifecycle" value="{escape(r.lifecycle)}"/>'
-                 f'<date key="time:timestamp" value="{_stamp(r.at)}"/>')
+        event = (
+            f'    <event><string key="concept:name" value={quoteattr(name)}/>'
+            f'<string key="activity" value={quoteattr(r.activity)}/>'
+            f'<string key="lifecycle:transition" value="{XES_TRANSITION.get(r.lifecycle, "complete")}"/>'
+            f'<string key="carepath_lifecycle" value="{escape(r.lifecycle)}"/>'
+            f'<date key="time:timestamp" value="{_stamp(r.at)}"/>'
+        )
         if r.role:
             event += f'<string key="org:role" value={quoteattr(r.role)}/>'
         if r.username:

@@ -3,6 +3,7 @@
 The answers are the plain, routine ones (first option, zero, no), with `answers` laid over them; the
 result is checked against the schema, so a form the sampler cannot satisfy fails loudly, not later.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -60,8 +61,12 @@ def _if_holds(cond: dict[str, Any], data: dict[str, Any]) -> bool:
     return not list(forms.validator_for(cond).iter_errors(data))
 
 
-def sample(schema: dict[str, Any], answers: dict[str, Any] | None = None, root: dict[str, Any] | None = None,
-           today: date | None = None) -> dict[str, Any]:
+def sample(
+    schema: dict[str, Any],
+    answers: dict[str, Any] | None = None,
+    root: dict[str, Any] | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
     """Required fields filled, `answers` laid over, and fields that if/then clauses then require."""
     root = root if root is not None else schema
     today = today or date.today()
@@ -83,8 +88,9 @@ def sample(schema: dict[str, Any], answers: dict[str, Any] | None = None, root: 
     return data
 
 
-def valid_sample(schema: dict[str, Any], answers: dict[str, Any] | None = None,
-                 today: date | None = None) -> dict[str, Any]:
+def valid_sample(
+    schema: dict[str, Any], answers: dict[str, Any] | None = None, today: date | None = None
+) -> dict[str, Any]:
     """Like `sample` (dates on `today`, default the real date), then checked: raises InvalidFormData if the
     answers do not fit the form."""
     data = sample(schema, answers, today=today)

@@ -1,4 +1,5 @@
 """Checking submitted form data against the form's JSON Schema, with one message per wrong field."""
+
 from __future__ import annotations
 
 import json
@@ -42,9 +43,14 @@ def _message(error: ValidationError, schema: dict[str, Any]) -> str:
         return "This field is required."
     if v == "type":
         wanted = value if isinstance(value, str) else " or ".join(value)
-        return {"integer": "Enter a whole number.", "number": "Enter a number.", "boolean": "Choose yes or no.",
-                "string": "Enter text.", "array": "Enter a list.", "object": "Enter the details."}.get(
-            wanted, f"Must be of type {wanted}.")
+        return {
+            "integer": "Enter a whole number.",
+            "number": "Enter a number.",
+            "boolean": "Choose yes or no.",
+            "string": "Enter text.",
+            "array": "Enter a list.",
+            "object": "Enter the details.",
+        }.get(wanted, f"Must be of type {wanted}.")
     if v == "enum":
         return "Choose one of the options given."
     if v == "const":
@@ -66,8 +72,11 @@ def _message(error: ValidationError, schema: dict[str, Any]) -> str:
     if v == "maxItems":
         return f"Add at most {value}."
     if v == "format":
-        return {"date": "Enter a date (YYYY-MM-DD).", "date-time": "Enter a date and time.",
-                "email": "Enter an e-mail address."}.get(value, f"Must be a valid {value}.")
+        return {
+            "date": "Enter a date (YYYY-MM-DD).",
+            "date-time": "Enter a date and time.",
+            "email": "Enter an e-mail address.",
+        }.get(value, f"Must be a valid {value}.")
     if v == "pattern":
         return "This does not have the expected form."
     if v == "additionalProperties":

@@ -4,6 +4,7 @@ The default calendar is the United States' federal holidays, as observed (a Satu
 the Friday before, a Sunday one on the Monday after). An agency with another calendar passes its own
 dates to `add_business_days(moment, days, holidays=[...])` in the pathway script.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -33,8 +34,14 @@ def us_federal_holidays(year: int) -> frozenset[date]:
     """The eleven US federal holidays of `year` (5 U.S.C. 6103), on the days they are observed."""
     mon, thu = 0, 3
     fixed = [date(year, 1, 1), date(year, 6, 19), date(year, 7, 4), date(year, 11, 11), date(year, 12, 25)]
-    floating = [_nth_weekday(year, 1, mon, 3), _nth_weekday(year, 2, mon, 3), _last_weekday(year, 5, mon),
-                _nth_weekday(year, 9, mon, 1), _nth_weekday(year, 10, mon, 2), _nth_weekday(year, 11, thu, 4)]
+    floating = [
+        _nth_weekday(year, 1, mon, 3),
+        _nth_weekday(year, 2, mon, 3),
+        _last_weekday(year, 5, mon),
+        _nth_weekday(year, 9, mon, 1),
+        _nth_weekday(year, 10, mon, 2),
+        _nth_weekday(year, 11, thu, 4),
+    ]
     days = {_observed(d) for d in fixed} | set(floating)
     # New Year's Day on a Saturday is observed on 31 December of the year before.
     nxt = date(year + 1, 1, 1)

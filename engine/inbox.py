@@ -2,12 +2,14 @@
 
 Everything here reads the human-task table (indexed), never the instance blobs.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case as sql_case, func, select, update
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, carryover
@@ -25,12 +27,19 @@ from .views import TaskView
 
 def task_view(ht: HumanTask, now: datetime, client: Client | None = None) -> TaskView:
     view: TaskView = {
-        "id": ht.id, "case_id": ht.case_id, "client_id": ht.client_id, "pathway": ht.process_id,
-        "task": ht.bpmn_id, "title": ht.title, "role": ht.role,
+        "id": ht.id,
+        "case_id": ht.case_id,
+        "client_id": ht.client_id,
+        "pathway": ht.process_id,
+        "task": ht.bpmn_id,
+        "title": ht.title,
+        "role": ht.role,
         "assignee": ht.assignee.username if ht.assignee else None,
         "assignee_name": (ht.assignee.display_name or ht.assignee.username) if ht.assignee else None,
-        "due_at": ht.due_at.isoformat() if ht.due_at else None, "created_at": ht.created_at.isoformat(),
-        "form_id": ht.form_id, "status": ht.status,
+        "due_at": ht.due_at.isoformat() if ht.due_at else None,
+        "created_at": ht.created_at.isoformat(),
+        "form_id": ht.form_id,
+        "status": ht.status,
         "overdue": bool(ht.status == "open" and ht.due_at and ht.due_at < now),
     }
     if client is not None:
@@ -38,14 +47,33 @@ def task_view(ht: HumanTask, now: datetime, client: Client | None = None) -> Tas
     return view
 
 
-def list_tasks(session: Session, actor: Actor, now: datetime, case_id: int | None = None, role: str | None = None,
-               mine: bool = False, pathway: str | None = None, client_id: int | None = None,
-               view: str = "all", q: str = "", sort: str = "due", limit: int = DEFAULT_LIMIT,
-               cursor: str | None = None) -> Page[TaskView]:
+def list_tasks(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    case_id: int | None = None,
+    role: str | None = None,
+    mine: bool = False,
+    pathway: str | None = None,
+    client_id: int | None = None,
+    view: str = "all",
+    q: str = "",
+    sort: str = "due",
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[TaskView]:
     """One page of the open tasks the caller may see, in the list's order (`sort`: due, most urgent first;
     created; client), after `cursor`. Filtered, sorted and cut in SQL (engine/task_lists.py)."""
-    query = TaskQuery(view=view if view in VIEWS else "all", mine=mine, case_id=case_id, client_id=client_id,
-                      role=role, pathway=pathway, q=q or "", sort=sort if sort in SORTS else "due")
+    query = TaskQuery(
+        view=view if view in VIEWS else "all",
+        mine=mine,
+        case_id=case_id,
+        client_id=client_id,
+        role=role,
+        pathway=pathway,
+        q=q or "",
+        sort=sort if sort in SORTS else "due",
+    )
     return open_tasks(session, actor, now, query, limit, cursor)
 
 
@@ -54,22 +82,29 @@ def task_counts(session: Session, actor: Actor, now: datetime) -> dict[str, dict
     counts = {}
     for view in VIEWS:
         total, overdue = session.execute(
-            select(func.count(), func.count(sql_case((HumanTask.due_at < now, 1))))
-            .where(HumanTask.status == "open", visible_open(actor, view))).one()
+            select(func.count(), func.count(sql_case((HumanTask.due_at < now, 1)))).where(
+                HumanTask.status == "open", visible_open(actor, view)
+            )
+        ).one()
         counts[view] = {"open": total, "overdue": overdue}
     return counts
 
 
 def completion_of(session: Session, task_id: int) -> dict[str, Any] | None:
     """Who completed a closed task, when, and what they submitted (for the page a latecomer sees)."""
-    row = session.execute(select(HumanTask.completed_at, User.display_name, User.username, FormSubmission.data)
-                          .outerjoin(User, User.id == HumanTask.completed_by)
-                          .outerjoin(FormSubmission, FormSubmission.human_task_id == HumanTask.id)
-                          .where(HumanTask.id == task_id)).first()
+    row = session.execute(
+        select(HumanTask.completed_at, User.display_name, User.username, FormSubmission.data)
+        .outerjoin(User, User.id == HumanTask.completed_by)
+        .outerjoin(FormSubmission, FormSubmission.human_task_id == HumanTask.id)
+        .where(HumanTask.id == task_id)
+    ).first()
     if row is None:
         return None
-    return {"at": row.completed_at.isoformat() if row.completed_at else None,
-            "by": row.display_name or row.username, "data": row.data}
+    return {
+        "at": row.completed_at.isoformat() if row.completed_at else None,
+        "by": row.display_name or row.username,
+        "data": row.data,
+    }
 
 
 def _task(session: Session, task_id: object) -> HumanTask:
@@ -86,8 +121,9 @@ def _task_spec(pathway: LoadedPathway, bpmn_id: str) -> Any:  # a SpiffWorkflow 
     return None
 
 
-def read_task(session: Session, specs: SpecCache, actor: Actor, task_id: int, now: datetime,
-              after_conflict: bool = False) -> dict[str, Any]:
+def read_task(
+    session: Session, specs: SpecCache, actor: Actor, task_id: int, now: datetime, after_conflict: bool = False
+) -> dict[str, Any]:
     """One task with its form (schema, UI hints), instructions and prefill. Audited.
 
     Open to the people the task is offered to, and to those who may read the client's record (a completed
@@ -111,24 +147,29 @@ def read_task(session: Session, specs: SpecCache, actor: Actor, task_id: int, no
     schema, ui = pathway.form(form_file) if form_file else (None, None)
     prefill: dict[str, Any] = {}
     if props.get("prefill") == "case" and ht.form_id:
-        last = session.scalar(select(FormSubmission.data).where(
-            FormSubmission.case_id == ht.case_id, FormSubmission.form_id == ht.form_id)
-            .order_by(FormSubmission.submitted_at.desc(), FormSubmission.id.desc()).limit(1))
+        last = session.scalar(
+            select(FormSubmission.data)
+            .where(FormSubmission.case_id == ht.case_id, FormSubmission.form_id == ht.form_id)
+            .order_by(FormSubmission.submitted_at.desc(), FormSubmission.id.desc())
+            .limit(1)
+        )
         prefill = last or {}
     if ht.status == "open" and not bare:
         prefill = carryover.prefill(session, ht.client_id, ui, prefill)  # x-prefill: earlier forms' answers
     client = None if bare else session.get(Client, ht.client_id)
     audit.record(session, actor, "read", "task", ht.id, ht.client_id, now)
     view: dict[str, Any] = {**task_view(ht, now, client)}
-    view.update({
-        "pathway_version": instance.pathway_version.version,
-        "form": {"id": ht.form_id, "schema": schema, "ui_schema": ui},
-        "data": {} if bare else prefill,
-        "documentation": getattr(spec, "documentation", None) if spec else None,
-        "instructions": None if bare else ht.instructions,
-        "may_complete": ht.status == "open" and may_work_task(actor, ht.role, ht.assignee_id),
-        "bare": bare,
-    })
+    view.update(
+        {
+            "pathway_version": instance.pathway_version.version,
+            "form": {"id": ht.form_id, "schema": schema, "ui_schema": ui},
+            "data": {} if bare else prefill,
+            "documentation": getattr(spec, "documentation", None) if spec else None,
+            "instructions": None if bare else ht.instructions,
+            "may_complete": ht.status == "open" and may_work_task(actor, ht.role, ht.assignee_id),
+            "bare": bare,
+        }
+    )
     return view
 
 
@@ -141,9 +182,12 @@ def claim(session: Session, actor: Actor, task_id: int, now: datetime) -> TaskVi
         return task_view(ht, now)
     if ht.role not in actor.roles:
         raise NotAllowed("This task belongs to another role.")
-    done = rows_updated(session, update(HumanTask).where(HumanTask.id == ht.id, HumanTask.status == "open",
-                                                         HumanTask.assignee_id.is_(None))
-                        .values(assignee_id=actor.id))
+    done = rows_updated(
+        session,
+        update(HumanTask)
+        .where(HumanTask.id == ht.id, HumanTask.status == "open", HumanTask.assignee_id.is_(None))
+        .values(assignee_id=actor.id),
+    )
     if not done:
         raise TaskNotOpen("Someone else took this task meanwhile.")
     _log_claim(session, actor, ht, now)
@@ -152,9 +196,21 @@ def claim(session: Session, actor: Actor, task_id: int, now: datetime) -> TaskVi
 
 
 def _log_claim(session: Session, actor: Actor, ht: HumanTask, now: datetime) -> None:
-    session.add(Event(at=now, case_id=ht.case_id, client_id=ht.client_id, instance_id=ht.instance_id,
-                      process_id=ht.process_id, activity=ht.bpmn_id, activity_name=ht.title,
-                      lifecycle=Lifecycle.CLAIMED, role=ht.role, username=actor.username, human_task_id=ht.id))
+    session.add(
+        Event(
+            at=now,
+            case_id=ht.case_id,
+            client_id=ht.client_id,
+            instance_id=ht.instance_id,
+            process_id=ht.process_id,
+            activity=ht.bpmn_id,
+            activity_name=ht.title,
+            lifecycle=Lifecycle.CLAIMED,
+            role=ht.role,
+            username=actor.username,
+            human_task_id=ht.id,
+        )
+    )
 
 
 def release(session: Session, actor: Actor, task_id: int, now: datetime) -> TaskView:
@@ -193,15 +249,20 @@ def assign(session: Session, actor: Actor, task_id: int, username: str | None, n
 def take_next(session: Session, actor: Actor, now: datetime) -> TaskView | None:
     """The most urgent open task the person may do: one assigned to them, else the oldest-due unassigned
     task of their roles, which is claimed for them. None when nothing waits."""
-    candidates = (list_tasks(session, actor, now, view="mine", limit=1).items
-                  + list_tasks(session, actor, now, view="team", limit=50).items)
+    candidates = (
+        list_tasks(session, actor, now, view="mine", limit=1).items
+        + list_tasks(session, actor, now, view="team", limit=50).items
+    )
     candidates.sort(key=lambda t: (t["due_at"] is None, t["due_at"] or "", t["created_at"], t["id"]))
     for task in candidates:
         if task["assignee"] is not None:
             return task
-        taken = rows_updated(session, update(HumanTask).where(HumanTask.id == task["id"], HumanTask.status == "open",
-                                                              HumanTask.assignee_id.is_(None))
-                             .values(assignee_id=actor.id))
+        taken = rows_updated(
+            session,
+            update(HumanTask)
+            .where(HumanTask.id == task["id"], HumanTask.status == "open", HumanTask.assignee_id.is_(None))
+            .values(assignee_id=actor.id),
+        )
         if taken:  # else someone took it a moment ago: try the next one
             _log_claim(session, actor, _task(session, task["id"]), now)
             return {**task, "assignee": actor.username}

@@ -6,6 +6,7 @@ transaction has been rolled back, `record` writes an incident in a short transac
 admin finds it in `GET /api/v1/incidents` beside the worker's timer-job incidents. Incidents and logs
 carry the kind and the place only: an exception's message may quote a client's data.
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,6 +36,7 @@ _M = TypeVar("_M")
 
 class _Where(TypedDict):
     """Where a step failed: PathwayFailed's keyword arguments of place."""
+
     process_id: str
     pathway_version: int | None
     element: str | None
@@ -54,8 +56,13 @@ class Step(Protocol):
     def actor(self) -> Actor | None: ...
 
 
-LIMIT_KINDS = {"time": "time_limit", "memory": "memory_limit", "recursion": "recursion_limit",
-               "output": "output_limit", "crash": "sandbox_crash"}
+LIMIT_KINDS = {
+    "time": "time_limit",
+    "memory": "memory_limit",
+    "recursion": "recursion_limit",
+    "output": "output_limit",
+    "crash": "sandbox_crash",
+}
 
 
 def _element_of(exc: BaseException | None) -> str | None:
@@ -71,24 +78,46 @@ def _element_of(exc: BaseException | None) -> str | None:
     return None
 
 
-def step_failure(exc: Exception, *, process_id: str, pathway_version: int | None, instance_id: int | None,
-                 case_id: int | None, username: str | None, time_limit: float, memory_mb: int) -> PathwayFailed:
+def step_failure(
+    exc: Exception,
+    *,
+    process_id: str,
+    pathway_version: int | None,
+    instance_id: int | None,
+    case_id: int | None,
+    username: str | None,
+    time_limit: float,
+    memory_mb: int,
+) -> PathwayFailed:
     """The PathwayFailed a failure inside the engine becomes. Logs the kind and the place, never the message."""
     element = _element_of(exc)
     where = f" at {element}" if element else ""
-    ids = _Where(process_id=process_id, pathway_version=pathway_version, element=element, case_id=case_id,
-                 instance_id=instance_id, username=username)
+    ids = _Where(
+        process_id=process_id,
+        pathway_version=pathway_version,
+        element=element,
+        case_id=case_id,
+        instance_id=instance_id,
+        username=username,
+    )
     limit = limit_of(exc)
     if limit is not None:
         bound = {"time": f" ({time_limit:g} s)", "memory": f" ({memory_mb} MB)"}.get(limit.kind, "")
         failed: PathwayFailed = StepLimitExceeded(
             f"The {process_id} pathway was stopped{where}: a script, condition or expression "
-            f"{LIMIT_TEXT[limit.kind]}{bound}. Nothing was saved.", kind=LIMIT_KINDS[limit.kind], **ids)
+            f"{LIMIT_TEXT[limit.kind]}{bound}. Nothing was saved.",
+            kind=LIMIT_KINDS[limit.kind],
+            **ids,
+        )
     else:
         error_type = getattr(exc, "error_type", None) or type(exc).__name__
         kind = "refused" if error_type == "ScriptRefused" else "script_error"
-        failed = PathwayFailed(f"The {process_id} pathway failed{where}: {exc}. Nothing was saved.",
-                               kind=kind, error_type=error_type, **ids)
+        failed = PathwayFailed(
+            f"The {process_id} pathway failed{where}: {exc}. Nothing was saved.",
+            kind=kind,
+            error_type=error_type,
+            **ids,
+        )
     log.warning("pathway step failed: %s", failed.summary())
     return failed
 
@@ -103,10 +132,16 @@ def pathway_code(step: Step, live: Live, time_limit: float, memory_mb: int) -> I
     except (SQLAlchemyError, CarepathError):
         raise
     except Exception as exc:  # noqa: BLE001 - any failure of pathway code fails the step as a whole
-        raise step_failure(exc, process_id=live.row.process_id, pathway_version=live.pathway.version,
-                           instance_id=live.row.id, case_id=step.case.id,
-                           username=step.actor.username if step.actor else None,
-                           time_limit=time_limit, memory_mb=memory_mb) from exc
+        raise step_failure(
+            exc,
+            process_id=live.row.process_id,
+            pathway_version=live.pathway.version,
+            instance_id=live.row.id,
+            case_id=step.case.id,
+            username=step.actor.username if step.actor else None,
+            time_limit=time_limit,
+            memory_mb=memory_mb,
+        ) from exc
     finally:
         reset_step_budget(budget_token)
 
@@ -125,11 +160,18 @@ def record(db: sessionmaker[Session], failed: PathwayFailed, at: datetime) -> in
             instance = _existing(session, PathwayInstance, failed.instance_id)
             case_id = case.id if case is not None else None
             instance_id = instance.id if instance is not None and instance.case_id == case_id else None
-            key = dict(kind=failed.kind, error_type=failed.error_type, process_id=failed.process_id,
-                       pathway_version=failed.pathway_version, element=failed.element, case_id=case_id,
-                       instance_id=instance_id)
-            row = session.scalars(select(StepIncident).filter_by(**key).order_by(StepIncident.id.desc())
-                                  .limit(1)).first()
+            key = dict(
+                kind=failed.kind,
+                error_type=failed.error_type,
+                process_id=failed.process_id,
+                pathway_version=failed.pathway_version,
+                element=failed.element,
+                case_id=case_id,
+                instance_id=instance_id,
+            )
+            row = session.scalars(
+                select(StepIncident).filter_by(**key).order_by(StepIncident.id.desc()).limit(1)
+            ).first()
             if row is None:
                 row = StepIncident(first_at=at, last_at=at, occurrences=1, username=failed.username, **key)
                 session.add(row)
@@ -146,11 +188,22 @@ def record(db: sessionmaker[Session], failed: PathwayFailed, at: datetime) -> in
 
 
 def step_incident_view(row: StepIncident) -> dict[str, Any]:
-    return {"source": "step", "id": row.id, "kind": row.kind, "error_type": row.error_type,
-            "pathway": row.process_id, "pathway_version": row.pathway_version, "element": row.element,
-            "case_id": row.case_id, "instance_id": row.instance_id, "username": row.username,
-            "first_at": row.first_at.isoformat(), "last_at": row.last_at.isoformat(),
-            "occurrences": row.occurrences, "error": _describe(row)}
+    return {
+        "source": "step",
+        "id": row.id,
+        "kind": row.kind,
+        "error_type": row.error_type,
+        "pathway": row.process_id,
+        "pathway_version": row.pathway_version,
+        "element": row.element,
+        "case_id": row.case_id,
+        "instance_id": row.instance_id,
+        "username": row.username,
+        "first_at": row.first_at.isoformat(),
+        "last_at": row.last_at.isoformat(),
+        "occurrences": row.occurrences,
+        "error": _describe(row),
+    }
 
 
 def _describe(row: StepIncident) -> str:

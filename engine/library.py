@@ -4,6 +4,7 @@ A pathway is one BPMN process plus the DMN tables, called processes and forms it
 changes when any of those files changes (by content hash). Instances keep the version they started
 on, so a change reaches a client at the next hand-over, with no instance migration.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,6 +41,7 @@ class BuiltPathway:
 @dataclass
 class _Scanned:
     """The library's files parsed as XML, with who uses what; cheap enough to redo on every start."""
+
     files: pf.FileSet
     bpmn: dict[str, etree._Element]  # file name -> root element
     dmn: dict[str, etree._Element]
@@ -65,7 +67,9 @@ def _scan(files: pf.FileSet) -> _Scanned:
         dmn[name] = root
         for decision in pf.decision_ids(root):
             if decision in decision_file:
-                findings.append(Finding(name, None, f"decision {decision!r} is also defined in {decision_file[decision]}"))
+                findings.append(
+                    Finding(name, None, f"decision {decision!r} is also defined in {decision_file[decision]}")
+                )
             decision_file[decision] = name
     return _Scanned(files, bpmn, dmn, decision_file, findings)
 
@@ -140,7 +144,7 @@ def _build_spec(scan: _Scanned, process_id: str, names: list[str]) -> tuple[Any,
 def _start_messages(spec: Any) -> list[str]:
     names: set[str] = set()
     start = spec.task_specs.get("Start")
-    for ts in (start.outputs if start else []):
+    for ts in start.outputs if start else []:
         event = getattr(ts, "event_definition", None)
         if isinstance(event, MessageEventDefinition):
             names.add(event.name)
@@ -150,6 +154,7 @@ def _start_messages(spec: Any) -> list[str]:
 @dataclass
 class Plan:
     """One pathway's file set in a library: its BPMN and every called process, DMN table and form it uses."""
+
     process_id: str
     names: list[str]
     sources: dict[str, str]
@@ -175,9 +180,9 @@ def plan(files: pf.FileSet, only: set[str] | None = None) -> list[Plan]:
     return _plan(_scan(files), only)[0]
 
 
-def build_report(files: pf.FileSet, only: set[str] | None = None,
-                 skip_hashes: dict[str, set[str]] | None = None
-                 ) -> tuple[list[BuiltPathway], list[Finding], list[Plan]]:
+def build_report(
+    files: pf.FileSet, only: set[str] | None = None, skip_hashes: dict[str, set[str]] | None = None
+) -> tuple[list[BuiltPathway], list[Finding], list[Plan]]:
     """Check and build every pathway in `files` (or those named in `only`), without raising.
 
     Returns the pathways that built, every finding (sorted, each once), and the plan of every pathway
@@ -200,22 +205,41 @@ def build_report(files: pf.FileSet, only: set[str] | None = None,
         try:
             spec, subs = _build_spec(scan, plan.process_id, plan.names)
         except ValidationException as exc:
-            findings.append(Finding(getattr(exc, "file_name", "") or f"{plan.process_id}.bpmn",
-                                    getattr(exc, "line_number", None) or None, str(exc)[:300]))
+            findings.append(
+                Finding(
+                    getattr(exc, "file_name", "") or f"{plan.process_id}.bpmn",
+                    getattr(exc, "line_number", None) or None,
+                    str(exc)[:300],
+                )
+            )
             continue
         except Exception as exc:  # noqa: BLE001
             # SpiffWorkflow's parser meets diagrams from other tools with whatever error comes first (a
             # TypeError, a KeyError); an uploaded file must get a finding, never a crash.
-            findings.append(Finding(f"{plan.process_id}.bpmn", None, "the engine cannot read this pathway "
-                                    f"({type(exc).__name__}: {str(exc)[:200]})"))
+            findings.append(
+                Finding(
+                    f"{plan.process_id}.bpmn",
+                    None,
+                    f"the engine cannot read this pathway ({type(exc).__name__}: {str(exc)[:200]})",
+                )
+            )
             continue
-        built.append(BuiltPathway(plan.process_id, getattr(spec, "description", None) or plan.process_id,
-                                  plan.sources, plan.content_hash, dump_spec(spec, subs), _start_messages(spec)))
+        built.append(
+            BuiltPathway(
+                plan.process_id,
+                getattr(spec, "description", None) or plan.process_id,
+                plan.sources,
+                plan.content_hash,
+                dump_spec(spec, subs),
+                _start_messages(spec),
+            )
+        )
     return built, sorted(set(findings), key=lambda f: (f.file, f.line or 0, f.message)), plans
 
 
-def build(files: pf.FileSet, only: set[str] | None = None,
-          skip_hashes: dict[str, set[str]] | None = None) -> list[BuiltPathway]:
+def build(
+    files: pf.FileSet, only: set[str] | None = None, skip_hashes: dict[str, set[str]] | None = None
+) -> list[BuiltPathway]:
     """Check and build every pathway in `files` (or those named in `only`); see build_report.
 
     Raises PathwayInvalid with every finding, so an agency sees all problems at once."""
@@ -234,18 +258,43 @@ def validate(files: pf.FileSet) -> list[Finding]:
     return []
 
 
-def publish(session: Session, pathways: list[BuiltPathway], now: datetime, origin: str,
-            by: str | None = None, reason: str | None = None) -> list[PathwayVersion]:
+def publish(
+    session: Session,
+    pathways: list[BuiltPathway],
+    now: datetime,
+    origin: str,
+    by: str | None = None,
+    reason: str | None = None,
+) -> list[PathwayVersion]:
     """Make each pathway the current version of its process (a new version number each), saying why."""
     published = []
     for p in pathways:
-        last = session.scalar(select(PathwayVersion.version).where(PathwayVersion.process_id == p.process_id)
-                              .order_by(PathwayVersion.version.desc()).limit(1)) or 0
-        session.execute(update(PathwayVersion).where(PathwayVersion.process_id == p.process_id)
-                        .values(is_current=False))
-        row = PathwayVersion(process_id=p.process_id, version=last + 1, name=p.name, content_hash=p.content_hash,
-                             origin=origin, is_current=True, spec=p.spec, sources=p.sources,
-                             start_messages=p.start_messages, published_at=now, published_by=by, reason=reason)
+        last = (
+            session.scalar(
+                select(PathwayVersion.version)
+                .where(PathwayVersion.process_id == p.process_id)
+                .order_by(PathwayVersion.version.desc())
+                .limit(1)
+            )
+            or 0
+        )
+        session.execute(
+            update(PathwayVersion).where(PathwayVersion.process_id == p.process_id).values(is_current=False)
+        )
+        row = PathwayVersion(
+            process_id=p.process_id,
+            version=last + 1,
+            name=p.name,
+            content_hash=p.content_hash,
+            origin=origin,
+            is_current=True,
+            spec=p.spec,
+            sources=p.sources,
+            start_messages=p.start_messages,
+            published_at=now,
+            published_by=by,
+            reason=reason,
+        )
         session.add(row)
         published.append(row)
     session.flush()
@@ -261,8 +310,10 @@ def sync_library(db: sessionmaker[Session], files: pf.FileSet, now: datetime) ->
         with db() as session:
             latest: dict[str, str] = {}
             for pid, digest in session.execute(
-                    select(PathwayVersion.process_id, PathwayVersion.content_hash)
-                    .where(PathwayVersion.origin == "library").order_by(PathwayVersion.version)):
+                select(PathwayVersion.process_id, PathwayVersion.content_hash)
+                .where(PathwayVersion.origin == "library")
+                .order_by(PathwayVersion.version)
+            ):
                 latest[pid] = digest
         built = build(files, skip_hashes={pid: {h} for pid, h in latest.items()})
         if not built:
@@ -277,18 +328,35 @@ def sync_library(db: sessionmaker[Session], files: pf.FileSet, now: datetime) ->
 
 def list_versions(session: Session) -> list[dict[str, Any]]:
     """Every published version, oldest first per pathway, with which one is current."""
-    rows = session.execute(select(PathwayVersion.process_id, PathwayVersion.version, PathwayVersion.name,
-                                  PathwayVersion.is_current, PathwayVersion.origin, PathwayVersion.published_at,
-                                  PathwayVersion.start_messages)
-                           .order_by(PathwayVersion.process_id, PathwayVersion.version)).all()
-    return [{"pathway": r.process_id, "version": r.version, "name": r.name, "current": r.is_current,
-             "origin": r.origin, "published_at": r.published_at.isoformat(), "started_by": r.start_messages}
-            for r in rows]
+    rows = session.execute(
+        select(
+            PathwayVersion.process_id,
+            PathwayVersion.version,
+            PathwayVersion.name,
+            PathwayVersion.is_current,
+            PathwayVersion.origin,
+            PathwayVersion.published_at,
+            PathwayVersion.start_messages,
+        ).order_by(PathwayVersion.process_id, PathwayVersion.version)
+    ).all()
+    return [
+        {
+            "pathway": r.process_id,
+            "version": r.version,
+            "name": r.name,
+            "current": r.is_current,
+            "origin": r.origin,
+            "published_at": r.published_at.isoformat(),
+            "started_by": r.start_messages,
+        }
+        for r in rows
+    ]
 
 
 @dataclass
 class LoadedPathway:
     """A published version, parsed: shared by every instance of that version (never mutated)."""
+
     version_id: int
     process_id: str
     version: int
@@ -299,8 +367,7 @@ class LoadedPathway:
     def form(self, filename: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         schema_text = self.sources.get(filename)
         ui_text = self.sources.get(filename.replace(".schema.json", ".ui.json"))
-        return (json.loads(schema_text) if schema_text else None,
-                json.loads(ui_text) if ui_text else None)
+        return (json.loads(schema_text) if schema_text else None, json.loads(ui_text) if ui_text else None)
 
 
 class SpecCache:

@@ -1,4 +1,5 @@
 """Create or migrate the database with Alembic (the migrations live in engine/migrations)."""
+
 from __future__ import annotations
 
 from pathlib import Path

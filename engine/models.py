@@ -1,11 +1,26 @@
 """Database tables, as typed SQLAlchemy 2.0 models. Schema changes go through Alembic (engine/migrations)."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
-                        TypeDecorator, UniqueConstraint, func, literal_column, text)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    func,
+    literal_column,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -22,14 +37,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("naive datetime given to a UTC column")
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
             if dialect.name == "sqlite":
                 value = value.replace(tzinfo=None)
         return value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 
@@ -38,6 +53,7 @@ class Base(DeclarativeBase):
 
 
 # ---------- people ----------
+
 
 class User(Base):
     __tablename__ = "users"
@@ -76,6 +92,7 @@ class ApiToken(Base):
 class UserSession(Base):
     """A signed-in browser. The cookie carries only a random id whose hash is kept here, so signing out,
     idling too long or disabling the account ends the session on the server: a copied cookie stops working."""
+
     __tablename__ = "user_sessions"
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -90,6 +107,7 @@ class UserSession(Base):
 class SigninThrottle(Base):
     """Recent failed sign-ins per key (an address, an account at an address, an account), shared by every
     web worker and host. A row is locked while an attempt is counted, so parallel guesses queue."""
+
     __tablename__ = "signin_throttle"
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
@@ -97,6 +115,7 @@ class SigninThrottle(Base):
 
 
 # ---------- clients and cases ----------
+
 
 class Client(Base):
     __tablename__ = "clients"
@@ -121,9 +140,12 @@ class Client(Base):
         Index("ix_clients_sort_name", "family_name", "given_name", "id"),
         Index("ix_clients_family_lower", func.lower(literal_column("family_name"))),
         Index("ix_clients_given_lower", func.lower(literal_column("given_name"))),
-        Index("ix_clients_name_trgm",
-              func.lower(literal_column("(given_name || ' ') || family_name")).label("full_name"),
-              postgresql_using="gin", postgresql_ops={"full_name": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_clients_name_trgm",
+            func.lower(literal_column("(given_name || ' ') || family_name")).label("full_name"),
+            postgresql_using="gin",
+            postgresql_ops={"full_name": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
         # The duplicate warning at registration looks clients up by birth date (engine/duplicates.py).
         Index("ix_clients_birth_date", "birth_date"),
     )
@@ -131,6 +153,7 @@ class Client(Base):
 
 class Case(Base):
     """An episode of care. It owns the pathway instances that run for it."""
+
     __tablename__ = "cases"
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
@@ -146,8 +169,10 @@ class Case(Base):
 
 # ---------- pathways ----------
 
+
 class PathwayVersion(Base):
     """One published version of one pathway (BPMN process). The parsed spec is stored once, here."""
+
     __tablename__ = "pathway_versions"
     __table_args__ = (UniqueConstraint("process_id", "version"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -176,11 +201,13 @@ class PathwayVersion(Base):
 
 # ---------- pathway authoring ----------
 
+
 class PathwayDraft(Base):
     """A proposed change to the library: the full file set of the pathways it touches, waiting for review.
 
     editing -> submitted -> published, or submitted -> returned (with a comment) -> submitted again;
     the author may withdraw it until it is published. authoring/drafts.py enforces the steps."""
+
     __tablename__ = "pathway_drafts"
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200), default="")  # what changes and why: the versions' reason
@@ -203,6 +230,7 @@ class PathwayDraft(Base):
 
 class PathwayDraftStep(Base):
     """A draft's history as its people see it: saved, submitted, sent back (with the comment), approved."""
+
     __tablename__ = "pathway_draft_steps"
     id: Mapped[int] = mapped_column(primary_key=True)
     draft_id: Mapped[int] = mapped_column(ForeignKey("pathway_drafts.id", ondelete="CASCADE"), index=True)
@@ -214,6 +242,7 @@ class PathwayDraftStep(Base):
 
 class PathwayInstance(Base):
     """One SpiffWorkflow BpmnWorkflow run for one case, serialized without its spec."""
+
     __tablename__ = "pathway_instances"
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -233,6 +262,7 @@ class PathwayInstance(Base):
 
 class MessageWait(Base):
     """A pathway instance waiting for a named message; routing reads this, never the instance blobs."""
+
     __tablename__ = "message_waits"
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("pathway_instances.id", ondelete="CASCADE"), index=True)
@@ -243,8 +273,10 @@ class MessageWait(Base):
 
 # ---------- work ----------
 
+
 class HumanTask(Base):
     """A ready user task, projected out of its instance so inboxes never read the blobs."""
+
     __tablename__ = "human_tasks"
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("pathway_instances.id"))
@@ -270,17 +302,42 @@ class HumanTask(Base):
     __table_args__ = (
         # The lists of open tasks (engine/task_lists.py), each in its list's order; partial, so they hold the
         # open tasks only (a few percent of the table) and closed work costs them nothing.
-        Index("ix_human_tasks_open_mine", "assignee_id", "due_at", "id",
-              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
-        Index("ix_human_tasks_open_queue", "role", "due_at", "id",
-              postgresql_where=text("status = 'open' AND assignee_id IS NULL"),
-              sqlite_where=text("status = 'open' AND assignee_id IS NULL")),
-        Index("ix_human_tasks_open_due", "due_at", "id",
-              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
-        Index("ix_human_tasks_open_created", "created_at", "id",
-              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
-        Index("ix_human_tasks_open_client", "client_id",
-              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        Index(
+            "ix_human_tasks_open_mine",
+            "assignee_id",
+            "due_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        Index(
+            "ix_human_tasks_open_queue",
+            "role",
+            "due_at",
+            "id",
+            postgresql_where=text("status = 'open' AND assignee_id IS NULL"),
+            sqlite_where=text("status = 'open' AND assignee_id IS NULL"),
+        ),
+        Index(
+            "ix_human_tasks_open_due",
+            "due_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        Index(
+            "ix_human_tasks_open_created",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        Index(
+            "ix_human_tasks_open_client",
+            "client_id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
         Index("ix_human_tasks_case", "case_id", "status"),
         Index("ix_human_tasks_instance", "instance_id", "status"),
         # The care team: whose clients a person holds or has done work for (engine/careteam.py).
@@ -295,6 +352,7 @@ class HumanTask(Base):
 
 class FormSubmission(Base):
     """What a person entered in a task's form: the case file (plans, assessments) reads these."""
+
     __tablename__ = "form_submissions"
     id: Mapped[int] = mapped_column(primary_key=True)
     human_task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id"), unique=True)
@@ -308,6 +366,7 @@ class FormSubmission(Base):
 
 class Score(Base):
     """An instrument score (PHQ-9, GAD-7, ASQ, AUDIT-C), recorded by the pathway's scoring script."""
+
     __tablename__ = "scores"
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -322,10 +381,12 @@ class Score(Base):
 
 # ---------- time ----------
 
+
 class TimerJob(Base):
     """Something the worker must do at `due_at`: fire an instance's BPMN timers, or escalate an overdue task.
 
     Claimed with a lease (`locked_by`, `locked_until`) so a crashed worker's jobs are picked up again."""
+
     __tablename__ = "timer_jobs"
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))  # bpmn_timer | task_overdue
@@ -349,8 +410,10 @@ class TimerJob(Base):
 
 # ---------- records of what happened ----------
 
+
 class Event(Base):
     """The event log: the single source for adherence measures and process-mining exports."""
+
     __tablename__ = "events"
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
@@ -378,6 +441,7 @@ class Event(Base):
 class AuditEntry(Base):
     """Who read or changed which client record, when. Append-only (database triggers refuse edits and, on
     PostgreSQL, TRUNCATE)."""
+
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
@@ -394,6 +458,7 @@ class AuditEntry(Base):
 
 class BreakGlass(Base):
     """Someone outside a client's care team opened the record, with a reason, for a limited time."""
+
     __tablename__ = "break_glass"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -408,6 +473,7 @@ class StepIncident(Base):
     """A pathway step that failed (a script error, or a script stopped at the step's time or memory bound),
     for an admin to see. Ids, pathway, element and the kind of failure only: never the error's message or
     task data, which may quote a client's record. The same failure at the same place counts up one row."""
+
     __tablename__ = "step_incidents"
     id: Mapped[int] = mapped_column(primary_key=True)
     first_at: Mapped[datetime] = mapped_column(index=True)

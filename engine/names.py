@@ -6,6 +6,7 @@ expression `full_name_key()` builds. SQLite has no trigram index, so there (and 
 queries everywhere, where trigrams cannot help) a query matches the start of the given or family name, as
 a range scan on the lowercased-name indexes.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -42,8 +43,9 @@ def name_matches(query: str, dialect: str) -> ColumnElement[bool]:
     if dialect == "postgresql" and len(q) >= TRIGRAM_MIN:
         return full.like(f"%{_escape_like(q)}%", escape="\\")
     first = q.split(" ", 1)[0]
-    starts = or_(_prefix(func.lower(Client.family_name), first, dialect),
-                 _prefix(func.lower(Client.given_name), first, dialect))
+    starts = or_(
+        _prefix(func.lower(Client.family_name), first, dialect), _prefix(func.lower(Client.given_name), first, dialect)
+    )
     if " " not in q:
         return starts
     # "maria lop": the first word picks rows by index, the whole query must then appear in the full name.

@@ -11,6 +11,7 @@ where to resume, and every page is read through the same access filter, so a for
 skip rows the caller may see anyway. Each sort expression must be NOT NULL (wrap nullable columns, e.g.
 `coalesce(due_at, <far future>)`) and the last one must be unique (the primary key), so the order is total.
 """
+
 from __future__ import annotations
 
 import base64
@@ -37,6 +38,7 @@ MAX_LIMIT = 500
 @dataclass(frozen=True)
 class SortKey:
     """One column of a keyset order: the SQL expression and its direction."""
+
     expression: ColumnElement[Any] | QueryableAttribute[Any]
     descending: bool = False
 
@@ -44,6 +46,7 @@ class SortKey:
 @dataclass(frozen=True)
 class Page(Generic[T]):
     """One page of a list, and the cursor of the next one (None on the last page)."""
+
     items: list[T]
     next_cursor: str | None
 
@@ -113,9 +116,15 @@ def _after(order: Sequence[SortKey], key: Sequence[Any]) -> ColumnElement[bool]:
     return or_(*clauses)
 
 
-def keyset_page(session: Session, stmt: AnySelect, order: Sequence[SortKey], limit: int,
-                cursor: str | None, key_of: Callable[[Any], Sequence[Any]],
-                view: Callable[[Any], T]) -> Page[T]:
+def keyset_page(
+    session: Session,
+    stmt: AnySelect,
+    order: Sequence[SortKey],
+    limit: int,
+    cursor: str | None,
+    key_of: Callable[[Any], Sequence[Any]],
+    view: Callable[[Any], T],
+) -> Page[T]:
     """Run `stmt` for one page: ordered by `order`, resuming after `cursor`, `limit` rows at most.
 
     `key_of(row)` gives a row's values for `order` (same width, same order); `view(row)` turns a row into

@@ -5,6 +5,7 @@ refused outright (no XXE, no billion laughs). Checks here are Carepath's own rul
 schema: one process per file named after it, every user task in a role's lane with an existing form,
 and every script, condition and timer expression accepted by the sandbox's compiler.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,9 @@ DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 MAX_FILE_BYTES = 2_000_000
 
 
-def xpath_elements(node: etree._Element, path: str,
-                   namespaces: Mapping[str, str] | None = None) -> list[etree._Element]:
+def xpath_elements(
+    node: etree._Element, path: str, namespaces: Mapping[str, str] | None = None
+) -> list[etree._Element]:
     """The elements an XPath location path selects. lxml types every XPath result as any XPath value
     (number, string, node list); the paths Carepath asks are node sets of elements, so anything else is a bug."""
     found = node.xpath(path, namespaces=namespaces)
@@ -78,10 +80,11 @@ def form_id_of(filename: str) -> str:
 @dataclass
 class FileSet:
     """Pathway files by file name (no folders): *.bpmn, *.dmn, *.schema.json, *.ui.json."""
+
     files: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_paths(cls, paths: list[Path]) -> tuple["FileSet", list[Finding]]:
+    def from_paths(cls, paths: list[Path]) -> tuple[FileSet, list[Finding]]:
         fs, findings = cls(), []
         for path in paths:
             path = Path(path)
@@ -106,12 +109,12 @@ class FileSet:
         return fs, findings
 
     @classmethod
-    def from_library(cls, workflows_dir: Path, forms_dir: Path) -> tuple["FileSet", list[Finding]]:
+    def from_library(cls, workflows_dir: Path, forms_dir: Path) -> tuple[FileSet, list[Finding]]:
         paths = sorted(workflows_dir.glob("*.bpmn")) + sorted(workflows_dir.glob("*.dmn"))
         paths += sorted(forms_dir.glob("*.schema.json")) + sorted(forms_dir.glob("*.ui.json"))
         return cls.from_paths(paths)
 
-    def with_fallback(self, fallback: "FileSet") -> "FileSet":
+    def with_fallback(self, fallback: FileSet) -> FileSet:
         """These files, plus the fallback's for any name not given here."""
         return FileSet({**fallback.files, **self.files})
 
@@ -188,12 +191,19 @@ def check_bpmn(filename: str, root: etree._Element, files: FileSet) -> list[Find
     processes = xpath_elements(root, "bpmn:process[@isExecutable='true']", NS)
     if len(processes) != 1:
         where = (processes or xpath_elements(root, "bpmn:process", NS) or [root])[0]
-        return [Finding(filename, line_of(where), "a pathway file holds exactly one executable process "
-                                                f"(isExecutable=\"true\"); this one has {len(processes)}")]
+        return [
+            Finding(
+                filename,
+                line_of(where),
+                "a pathway file holds exactly one executable process "
+                f'(isExecutable="true"); this one has {len(processes)}',
+            )
+        ]
     process = processes[0]
     if process.get("id") != stem:
-        findings.append(Finding(filename, line_of(process),
-                                f"process id {process.get('id')!r} must equal the file name {stem!r}"))
+        findings.append(
+            Finding(filename, line_of(process), f"process id {process.get('id')!r} must equal the file name {stem!r}")
+        )
     lane_of: dict[str | None, str | None] = {}
     for ref in xpath_elements(process, ".//bpmn:lane/bpmn:flowNodeRef", NS):
         lane_of[(ref.text or "").strip()] = parent_of(ref).get("name")
@@ -204,10 +214,13 @@ def check_bpmn(filename: str, root: etree._Element, files: FileSet) -> list[Find
         if role is None:
             findings.append(Finding(filename, line_of(task), f"{label} is in no lane; the lane names its role"))
         elif role not in ROLES:
-            findings.append(Finding(filename, line_of(task),
-                                    f"{label}: lane names role {role!r}, not one of {', '.join(ROLES)}"))
-        props = {p.get("name"): p.get("value") for p in
-                 xpath_elements(task, "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)}
+            findings.append(
+                Finding(filename, line_of(task), f"{label}: lane names role {role!r}, not one of {', '.join(ROLES)}")
+            )
+        props = {
+            p.get("name"): p.get("value")
+            for p in xpath_elements(task, "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)
+        }
         form = props.get("formJsonSchemaFilename")
         if not form:
             findings.append(Finding(filename, line_of(task), f"{label} names no form (formJsonSchemaFilename)"))
@@ -231,8 +244,11 @@ def check_bpmn(filename: str, root: etree._Element, files: FileSet) -> list[Find
     for ref in xpath_elements(process, ".//*[@messageRef]", NS):
         if ref.get("messageRef") not in messages:
             # Checked here: SpiffWorkflow's own parser fails on this with an unreadable TypeError.
-            findings.append(Finding(filename, line_of(ref), f"messageRef {ref.get('messageRef')!r} names no "
-                                                          "<bpmn:message> in this file"))
+            findings.append(
+                Finding(
+                    filename, line_of(ref), f"messageRef {ref.get('messageRef')!r} names no <bpmn:message> in this file"
+                )
+            )
     for task in xpath_elements(process, ".//bpmn:serviceTask", NS):
         findings.append(Finding(filename, line_of(task), "service tasks are not supported; use a script task"))
     return findings
@@ -263,5 +279,4 @@ def referenced_forms(root: etree._Element) -> set[str]:
 
 
 def called_processes(root: etree._Element) -> set[str]:
-    return {called for el in xpath_elements(root, ".//bpmn:callActivity", NS)
-            if (called := el.get("calledElement"))}
+    return {called for el in xpath_elements(root, ".//bpmn:callActivity", NS) if (called := el.get("calledElement"))}

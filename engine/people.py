@@ -1,5 +1,6 @@
 """Staff accounts: users and roles, passwords (argon2id), API tokens that expire and can be revoked, and
 disabling an account (which ends its sessions and tokens at once). Sign-in itself is engine/signin.py."""
+
 from __future__ import annotations
 
 import functools
@@ -61,8 +62,9 @@ def actor_of(user: User, channel: str) -> Actor:
     return Actor(user.id, user.username, frozenset(user.role_names), channel)
 
 
-def add_user(session: Session, username: str, roles: list[str], password: str | None, now: datetime,
-             display_name: str = "") -> User:
+def add_user(
+    session: Session, username: str, roles: list[str], password: str | None, now: datetime, display_name: str = ""
+) -> User:
     """Create a user. Raises BadRequest for an unknown role, a taken or malformed username."""
     username = (username or "").strip()
     if not username or len(username) > 64 or not all(c.isalnum() or c in "._-@" for c in username):
@@ -72,9 +74,14 @@ def add_user(session: Session, username: str, roles: list[str], password: str | 
         raise BadRequest(f"Roles must be among {', '.join(ROLES)}; got {', '.join(unknown) or 'none'}.")
     if session.scalar(select(User.id).where(User.username == username)):
         raise BadRequest(f"User {username!r} already exists.")
-    user = User(username=username, display_name=display_name or username,
-                password_hash=hash_password(password) if password else None, active=True, created_at=now,
-                roles=[UserRole(role=r) for r in sorted(set(roles))])
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=hash_password(password) if password else None,
+        active=True,
+        created_at=now,
+        roles=[UserRole(role=r) for r in sorted(set(roles))],
+    )
     session.add(user)
     session.flush()
     return user
@@ -88,10 +95,12 @@ def actor_by_id(session: Session, user_id: int, channel: str = "web") -> Actor |
 
 def users_by_role(session: Session, roles: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     """Active users holding each role: whom a supervisor may hand a task to, or a client to."""
-    rows = session.execute(select(UserRole.role, User.username, User.display_name)
-                           .join(User, User.id == UserRole.user_id)
-                           .where(UserRole.role.in_(sorted(set(roles))), User.active.is_(True))
-                           .order_by(User.display_name, User.username)).all()
+    rows = session.execute(
+        select(UserRole.role, User.username, User.display_name)
+        .join(User, User.id == UserRole.user_id)
+        .where(UserRole.role.in_(sorted(set(roles))), User.active.is_(True))
+        .order_by(User.display_name, User.username)
+    ).all()
     found: dict[str, list[dict[str, Any]]] = {}
     for role, username, display in rows:
         found.setdefault(role, []).append({"username": username, "name": display or username})
@@ -122,8 +131,13 @@ def new_token(session: Session, username: str, now: datetime, days: float) -> tu
     if not 0 < days <= 3650:
         raise BadRequest("A token lasts between a few minutes and ten years (--days).")
     token = "cp_" + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, token_hash=_token_hash(token), created_at=now,
-                   expires_at=now + timedelta(days=days), revoked=False)
+    row = ApiToken(
+        user_id=user.id,
+        token_hash=_token_hash(token),
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+        revoked=False,
+    )
     session.add(row)
     session.flush()
     return row.id, token
@@ -149,11 +163,19 @@ def actor_for_token(session: Session, token: str, now: datetime) -> Actor:
 def list_tokens(session: Session, username: str, now: datetime) -> list[dict[str, Any]]:
     """The user's API tokens (never the tokens themselves), newest first. Raises NotFound."""
     user = user_named(session, username)
-    rows = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
-                           .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())).all()
-    return [{"id": t.id, "created_at": t.created_at.isoformat(), "expires_at": t.expires_at.isoformat(),
-             "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
-             "status": "revoked" if t.revoked else ("expired" if t.expires_at <= now else "active")} for t in rows]
+    rows = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    ).all()
+    return [
+        {
+            "id": t.id,
+            "created_at": t.created_at.isoformat(),
+            "expires_at": t.expires_at.isoformat(),
+            "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+            "status": "revoked" if t.revoked else ("expired" if t.expires_at <= now else "active"),
+        }
+        for t in rows
+    ]
 
 
 def revoke_token(session: Session, token_id: object, now: datetime) -> dict[str, Any]:
@@ -176,12 +198,20 @@ def set_active(session: Session, username: str, active: bool, now: datetime) -> 
     user.active = active
     ended = revoked = 0
     if not active:
-        ended = _rowcount(session.execute(update(UserSession).where(UserSession.user_id == user.id,
-                                                                    UserSession.ended_at.is_(None))
-                                          .values(ended_at=now, ended_why="disabled")))
-        revoked = _rowcount(session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
-                                                                   ApiToken.revoked.is_(False))
-                                            .values(revoked=True, revoked_at=now)))
+        ended = _rowcount(
+            session.execute(
+                update(UserSession)
+                .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+                .values(ended_at=now, ended_why="disabled")
+            )
+        )
+        revoked = _rowcount(
+            session.execute(
+                update(ApiToken)
+                .where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
+                .values(revoked=True, revoked_at=now)
+            )
+        )
     return {"user": user.username, "active": active, "sessions_ended": ended, "tokens_revoked": revoked}
 
 

@@ -5,12 +5,14 @@ Everything here is derived from the workflow after the step, in the step's trans
 with what was there before. Nothing reads other instances, so a step costs the same for a client with
 one review behind them as for one with forty.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 from uuid import UUID
 
 from jinja2 import TemplateError
@@ -21,8 +23,18 @@ from .library import LoadedPathway
 from .models import Event, HumanTask, MessageWait, PathwayInstance, TimerJob
 from .pathway_files import form_id_of, role_of_lane
 from .safety.case_work import named_assignee
-from .spiff import (BpmnWorkflow, TaskState, all_tasks, find_task, is_timer_event, iso_duration_after,
-                    message_waits, next_timer_due, parse_datetime, ready_user_tasks)
+from .spiff import (
+    BpmnWorkflow,
+    TaskState,
+    all_tasks,
+    find_task,
+    is_timer_event,
+    iso_duration_after,
+    message_waits,
+    next_timer_due,
+    parse_datetime,
+    ready_user_tasks,
+)
 from .spiff import task_properties as _spec_properties
 from .states import InstanceStatus, JobKind, JobStatus, Lifecycle, TaskStatus
 
@@ -38,6 +50,7 @@ class Live:
 
     The snapshots let a step skip the tables whose projection did not change (most steps touch one or
     two of them), which keeps a step to a handful of statements."""
+
     row: PathwayInstance
     wf: BpmnWorkflow
     pathway: LoadedPathway
@@ -50,10 +63,25 @@ class Live:
     force_timer_sync: bool = False
 
     @classmethod
-    def loaded(cls, row: PathwayInstance, wf: BpmnWorkflow, pathway: LoadedPathway, client_id: int,
-               case_manager_id: Callable[[], int | None]) -> "Live":
-        return cls(row, wf, pathway, client_id, case_manager_id, states=task_states(wf), ready=ready_ids(wf),
-                   waits=message_waits(wf), timer_due=next_timer_due(wf))
+    def loaded(
+        cls,
+        row: PathwayInstance,
+        wf: BpmnWorkflow,
+        pathway: LoadedPathway,
+        client_id: int,
+        case_manager_id: Callable[[], int | None],
+    ) -> Live:
+        return cls(
+            row,
+            wf,
+            pathway,
+            client_id,
+            case_manager_id,
+            states=task_states(wf),
+            ready=ready_ids(wf),
+            waits=message_waits(wf),
+            timer_due=next_timer_due(wf),
+        )
 
 
 def ready_ids(wf: BpmnWorkflow) -> set[str]:
@@ -73,8 +101,7 @@ def _is_gateway(task: Any) -> bool:
     return "Gateway" in type(task.task_spec).__name__
 
 
-def log_transitions(session: Session, live: Live, now: datetime, case_id: int,
-                    done_by: dict[UUID, str]) -> None:
+def log_transitions(session: Session, live: Live, now: datetime, case_id: int, done_by: dict[UUID, str]) -> None:
     """Event-log rows for every task whose state changed since `live.states`, then remember the new ones."""
     after = task_states(live.wf)
     for task in all_tasks(live.wf):
@@ -84,18 +111,28 @@ def log_transitions(session: Session, live: Live, now: datetime, case_id: int,
         if new == TaskState.READY and task.task_spec.manual:
             lifecycle = Lifecycle.READY
         elif new == TaskState.COMPLETED:
-            lifecycle = (Lifecycle.TIMER_FIRED if is_timer_event(task) and old == TaskState.WAITING
-                         else Lifecycle.COMPLETED)
+            lifecycle = (
+                Lifecycle.TIMER_FIRED if is_timer_event(task) and old == TaskState.WAITING else Lifecycle.COMPLETED
+            )
         elif new == TaskState.CANCELLED and old in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
             lifecycle = Lifecycle.CANCELLED
         else:
             continue
-        session.add(Event(
-            at=now, case_id=case_id, client_id=live.client_id, instance_id=live.row.id,
-            process_id=live.row.process_id, pathway_version=live.pathway.version,
-            activity=task.task_spec.bpmn_id, activity_name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-            lifecycle=lifecycle, role=role_of_lane(task.task_spec.lane),
-            username=done_by.get(task.id) if lifecycle == Lifecycle.COMPLETED else None))
+        session.add(
+            Event(
+                at=now,
+                case_id=case_id,
+                client_id=live.client_id,
+                instance_id=live.row.id,
+                process_id=live.row.process_id,
+                pathway_version=live.pathway.version,
+                activity=task.task_spec.bpmn_id,
+                activity_name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                lifecycle=lifecycle,
+                role=role_of_lane(task.task_spec.lane),
+                username=done_by.get(task.id) if lifecycle == Lifecycle.COMPLETED else None,
+            )
+        )
     live.states = after
 
 
@@ -142,16 +179,21 @@ def sync_human_tasks(session: Session, live: Live, now: datetime, case_id: int) 
     if set(ready) == live.ready:
         return []
     if live.ready - set(ready):
-        open_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == live.row.id,
-                                                            HumanTask.status == TaskStatus.OPEN)).all()
+        open_rows = session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == live.row.id, HumanTask.status == TaskStatus.OPEN)
+        ).all()
     else:
         open_rows = []
     for row in open_rows:
         if row.spiff_task_id in ready or row.status != TaskStatus.OPEN:
             continue
         task = find_task(live.wf, row.spiff_task_id)
-        close_human_task(session, row, TaskStatus.COMPLETED if task is not None and task.state == TaskState.COMPLETED
-                         else TaskStatus.CANCELLED, now)
+        close_human_task(
+            session,
+            row,
+            TaskStatus.COMPLETED if task is not None and task.state == TaskState.COMPLETED else TaskStatus.CANCELLED,
+            now,
+        )
     known, live.ready = live.ready, set(ready)
     opened = []
     for spiff_id, task in ready.items():
@@ -160,30 +202,50 @@ def sync_human_tasks(session: Session, live: Live, now: datetime, case_id: int) 
         role = role_of_lane(task.task_spec.lane) or "case_manager"
         form_file = task_properties(task).get("formJsonSchemaFilename")
         row = HumanTask(
-            instance_id=live.row.id, case_id=case_id, client_id=live.client_id, process_id=live.row.process_id,
-            spiff_task_id=spiff_id, bpmn_id=task.task_spec.bpmn_id,
-            title=(task.task_spec.bpmn_name or task.task_spec.bpmn_id)[:200], role=role,
+            instance_id=live.row.id,
+            case_id=case_id,
+            client_id=live.client_id,
+            process_id=live.row.process_id,
+            spiff_task_id=spiff_id,
+            bpmn_id=task.task_spec.bpmn_id,
+            title=(task.task_spec.bpmn_name or task.task_spec.bpmn_id)[:200],
+            role=role,
             # A task may name its person (`assignee`, e.g. a notice to whoever held an ended task).
             assignee_id=named_assignee(session, task) or (live.case_manager_id() if role == "case_manager" else None),
-            form_id=form_id_of(form_file) if form_file else None, status=TaskStatus.OPEN,
-            instructions=render_instructions(task), created_at=now, due_at=due_at_for(task, now))
+            form_id=form_id_of(form_file) if form_file else None,
+            status=TaskStatus.OPEN,
+            instructions=render_instructions(task),
+            created_at=now,
+            due_at=due_at_for(task, now),
+        )
         session.add(row)
         opened.append(row)
         if row.due_at is not None and escalates(task):
-            session.add(TimerJob(kind=JobKind.TASK_OVERDUE, human_task=row, case_id=case_id, due_at=row.due_at,
-                                 status=JobStatus.PENDING, attempts=0))
+            session.add(
+                TimerJob(
+                    kind=JobKind.TASK_OVERDUE,
+                    human_task=row,
+                    case_id=case_id,
+                    due_at=row.due_at,
+                    status=JobStatus.PENDING,
+                    attempts=0,
+                )
+            )
     return opened
 
 
-def close_human_task(session: Session, row: HumanTask, status: str, now: datetime,
-                     user_id: int | None = None) -> None:
+def close_human_task(session: Session, row: HumanTask, status: str, now: datetime, user_id: int | None = None) -> None:
     """Close a task's row; its pending overdue escalation goes with it."""
     row.status, row.completed_at = status, row.completed_at or now
     if user_id is not None:
         row.completed_by = user_id
     with session.no_autoflush:
-        session.execute(update(TimerJob).where(TimerJob.human_task_id == row.id, TimerJob.status == JobStatus.PENDING)
-                        .values(status=JobStatus.DROPPED).execution_options(synchronize_session=False))
+        session.execute(
+            update(TimerJob)
+            .where(TimerJob.human_task_id == row.id, TimerJob.status == JobStatus.PENDING)
+            .values(status=JobStatus.DROPPED)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def escalates(task: Any) -> bool:
@@ -214,15 +276,27 @@ def sync_timer_job(session: Session, live: Live, case_id: int, now: datetime) ->
         # The worker's guard has just marked this instance's one pending timer job done: arm the next.
         live.timer_due, live.force_timer_sync = due, False
         if due is not None:
-            session.add(TimerJob(kind=JobKind.BPMN_TIMER, instance_id=live.row.id, case_id=case_id, due_at=due,
-                                 status=JobStatus.PENDING, attempts=0))
+            session.add(
+                TimerJob(
+                    kind=JobKind.BPMN_TIMER,
+                    instance_id=live.row.id,
+                    case_id=case_id,
+                    due_at=due,
+                    status=JobStatus.PENDING,
+                    attempts=0,
+                )
+            )
         return
     if due == live.timer_due:
         return
     live.timer_due = due
-    pending = session.scalars(select(TimerJob).where(TimerJob.instance_id == live.row.id,
-                                                     TimerJob.kind == JobKind.BPMN_TIMER,
-                                                     TimerJob.status == JobStatus.PENDING)).all()
+    pending = session.scalars(
+        select(TimerJob).where(
+            TimerJob.instance_id == live.row.id,
+            TimerJob.kind == JobKind.BPMN_TIMER,
+            TimerJob.status == JobStatus.PENDING,
+        )
+    ).all()
     keep = None
     for job in pending:
         if due is not None and keep is None and job.due_at == due:
@@ -231,5 +305,13 @@ def sync_timer_job(session: Session, live: Live, case_id: int, now: datetime) ->
             job.status = JobStatus.DONE if job.due_at <= now + timedelta(microseconds=1) else JobStatus.DROPPED
             job.fired_at = job.fired_at or (now if job.status == JobStatus.DONE else None)
     if due is not None and keep is None:
-        session.add(TimerJob(kind=JobKind.BPMN_TIMER, instance_id=live.row.id, case_id=case_id, due_at=due,
-                             status=JobStatus.PENDING, attempts=0))
+        session.add(
+            TimerJob(
+                kind=JobKind.BPMN_TIMER,
+                instance_id=live.row.id,
+                case_id=case_id,
+                due_at=due,
+                status=JobStatus.PENDING,
+                attempts=0,
+            )
+        )

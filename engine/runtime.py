@@ -6,14 +6,15 @@ thrown messages to the case's other instances (same transaction), then write ins
 `version`), human tasks, message waits, timer jobs, scores and the event log, and commit. A failure
 anywhere rolls all of it back.
 """
+
 from __future__ import annotations
 
 import logging
 from collections import deque
-from datetime import datetime, timedelta
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any, Union
+from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Select, select
@@ -24,22 +25,37 @@ from .access import MESSENGERS, REGISTRARS, Actor, is_record_id, may_work_task
 from .careteam import require_client
 from .clock import step_time
 from .errors import BadRequest, ContactRequired, NotAllowed, NotFound, PathwayFailed, TaskNotOpen
-from .library import LoadedPathway, SpecCache
+from .library import SpecCache
 from .models import Case, Client, Event, FormSubmission, HumanTask, MessageWait, PathwayInstance, PathwayVersion, Score
+from .projection import (
+    Live,
+    close_human_task,
+    log_transitions,
+    sync_human_tasks,
+    sync_message_waits,
+    sync_timer_job,
+    task_properties,
+)
 from .safety import case_work
-from .projection import (Live, close_human_task, log_transitions, sync_human_tasks, sync_message_waits,
-                         sync_timer_job, task_properties)
 from .sandbox import StepBudget, StepScriptEngine
 from .scripting import begin_effects, end_effects
-from .spiff import (BpmnWorkflow, TaskState, catch_message, dump_instance, find_task, load_instance, message_waits,
-                    thrown_messages)
+from .spiff import (
+    BpmnWorkflow,
+    TaskState,
+    catch_message,
+    dump_instance,
+    find_task,
+    load_instance,
+    message_waits,
+    thrown_messages,
+)
 from .states import CaseStatus, InstanceStatus, Lifecycle, TaskStatus
 
 log = logging.getLogger(__name__)
 
 ENTRY_PATHWAY = "intake"
 # A form's answers, or a function from the form's JSON Schema to them.
-FormAnswers = Union[dict[str, Any], Callable[[dict[str, Any]], Any]]
+FormAnswers = dict[str, Any] | Callable[[dict[str, Any]], Any]
 # A message chain longer than this in one step is a loop between pathways, not care.
 MAX_DELIVERIES_PER_STEP = 50
 # A form's UI hint: completing its task needs a contact recorded from the task (e.g. a crisis follow-up).
@@ -63,8 +79,9 @@ class _Step:
     def case_manager_id(self) -> int | None:
         """The client's case manager (who gets case_manager tasks), read once per step if needed."""
         if self._case_manager is None:
-            self._case_manager = (self.session.scalar(select(Client.case_manager_id)
-                                                      .where(Client.id == self.case.client_id)),)
+            self._case_manager = (
+                self.session.scalar(select(Client.case_manager_id).where(Client.id == self.case.client_id)),
+            )
         return self._case_manager[0]
 
 
@@ -101,16 +118,26 @@ class Runtime:
         version = self._current_version(session, ENTRY_PATHWAY)
         if version is None:
             raise PathwayFailed(f"No '{ENTRY_PATHWAY}' pathway is published.")
-        session.add(Event(at=now, case_id=case.id, client_id=client.id, activity="case_opened",
-                          activity_name="Case opened", lifecycle=Lifecycle.COMPLETED, username=actor.username))
+        session.add(
+            Event(
+                at=now,
+                case_id=case.id,
+                client_id=client.id,
+                activity="case_opened",
+                activity_name="Case opened",
+                lifecycle=Lifecycle.COMPLETED,
+                username=actor.username,
+            )
+        )
         self._start_instance(step, version, None)
         self._route(step)
         self._finish(step)
         audit.record(session, actor, "create", "case", case.id, client.id, now)
         return case
 
-    def complete_task(self, session: Session, now: datetime, actor: Actor, task_id: int,
-                      data: FormAnswers) -> list[HumanTask]:
+    def complete_task(
+        self, session: Session, now: datetime, actor: Actor, task_id: int, data: FormAnswers
+    ) -> list[HumanTask]:
         """Validate the answers against the task's form and complete it. Returns the tasks it opened.
 
         `data` is the answers, or a function from the form's schema to the answers (the web page parses
@@ -135,8 +162,10 @@ class Runtime:
         schema, ui = live.pathway.form(form_file) if form_file else ({"type": "object"}, None)
         schema = schema or {"type": "object"}
         if (ui or {}).get(REQUIRES_CONTACT) and not contacts.recorded_for_task(session, ht.id):
-            raise ContactRequired("This step needs a contact with the client: record the contact from this task "
-                                  "(when, how long, how), then complete it.")
+            raise ContactRequired(
+                "This step needs a contact with the client: record the contact from this task "
+                "(when, how long, how), then complete it."
+            )
         answers = data(schema) if callable(data) else data
         forms.check(schema, answers)
         task.data[self.data_key(task)] = answers
@@ -147,15 +176,31 @@ class Runtime:
             ht.assignee_id = actor.id
         close_human_task(session, ht, TaskStatus.COMPLETED, now, actor.id)
         live.ready.discard(ht.spiff_task_id)  # its row is closed here, with who completed it
-        session.add(FormSubmission(human_task_id=ht.id, case_id=ht.case_id, form_id=ht.form_id or "",
-                                   data=answers, submitted_by=actor.id, submitted_at=now))
+        session.add(
+            FormSubmission(
+                human_task_id=ht.id,
+                case_id=ht.case_id,
+                form_id=ht.form_id or "",
+                data=answers,
+                submitted_by=actor.id,
+                submitted_at=now,
+            )
+        )
         opened = self._finish(step)
         drafts.discard(session, ht.id)  # the answers are in the record now; no copy is left behind
         audit.record(session, actor, "complete", "task", ht.id, ht.client_id, now)
         return opened
 
-    def deliver_message(self, session: Session, now: datetime, actor: Actor | None, case_id: int, name: str,
-                        payload: dict[str, Any] | None, from_person: bool = False) -> dict[str, Any]:
+    def deliver_message(
+        self,
+        session: Session,
+        now: datetime,
+        actor: Actor | None,
+        case_id: int,
+        name: str,
+        payload: dict[str, Any] | None,
+        from_person: bool = False,
+    ) -> dict[str, Any]:
         """Send a named message into a case: to its instances waiting for it, and to every pathway whose
         start event catches it. Returns what received it.
 
@@ -206,6 +251,7 @@ class Runtime:
             with step_time(at):
                 live.wf.refresh_timers()
                 live.wf.do_engine_steps()
+
         self._engine(step, live, fire)
         self._route(step)
         self._finish(step)
@@ -217,15 +263,36 @@ class Runtime:
             return
         case = session.get(Case, ht.case_id)
         step = self._step(session, now, case, None)
-        session.add(Event(at=now, case_id=ht.case_id, client_id=ht.client_id, instance_id=ht.instance_id,
-                          process_id=ht.process_id, activity=ht.bpmn_id, activity_name=f"{ht.title} (overdue)",
-                          lifecycle=Lifecycle.TIMER_FIRED, role=ht.role, human_task_id=ht.id))
+        session.add(
+            Event(
+                at=now,
+                case_id=ht.case_id,
+                client_id=ht.client_id,
+                instance_id=ht.instance_id,
+                process_id=ht.process_id,
+                activity=ht.bpmn_id,
+                activity_name=f"{ht.title} (overdue)",
+                lifecycle=Lifecycle.TIMER_FIRED,
+                role=ht.role,
+                human_task_id=ht.id,
+            )
+        )
         if step.case.status != CaseStatus.OPEN:
             return
-        step.messages.append(("task_overdue", {
-            "task_id": ht.id, "task": ht.bpmn_id, "title": ht.title, "pathway": ht.process_id,
-            "role": ht.role, "assignee": ht.assignee.username if ht.assignee else None,
-            "due_at": ht.due_at.isoformat() if ht.due_at else None}))
+        step.messages.append(
+            (
+                "task_overdue",
+                {
+                    "task_id": ht.id,
+                    "task": ht.bpmn_id,
+                    "title": ht.title,
+                    "pathway": ht.process_id,
+                    "role": ht.role,
+                    "assignee": ht.assignee.username if ht.assignee else None,
+                    "due_at": ht.due_at.isoformat() if ht.due_at else None,
+                },
+            )
+        )
         self._route(step)
         for review in self._finish(step):
             # The review names the late task: its page links it, and inbox rows of several reviews differ.
@@ -236,15 +303,21 @@ class Runtime:
 
     @staticmethod
     def _current_version(session: Session, process_id: str) -> PathwayVersion | None:
-        return session.scalar(select(PathwayVersion).where(PathwayVersion.process_id == process_id,
-                                                           PathwayVersion.is_current.is_(True)))
-
+        return session.scalar(
+            select(PathwayVersion).where(PathwayVersion.process_id == process_id, PathwayVersion.is_current.is_(True))
+        )
 
     def _start_instance(self, step: _Step, version: PathwayVersion, message: tuple[str, dict[str, Any]] | None) -> Live:
         pathway = self.specs.get(version)
         wf = BpmnWorkflow(pathway.spec, pathway.subprocess_specs, script_engine=self.script_engine)
-        row = PathwayInstance(case_id=step.case.id, pathway_version_id=version.id, process_id=version.process_id,
-                              status=InstanceStatus.RUNNING, state={}, started_at=step.now)
+        row = PathwayInstance(
+            case_id=step.case.id,
+            pathway_version_id=version.id,
+            process_id=version.process_id,
+            status=InstanceStatus.RUNNING,
+            state={},
+            started_at=step.now,
+        )
         step.session.add(row)
         step.session.flush()
         live = Live(row, wf, pathway, step.case.client_id, step.case_manager_id, states={})
@@ -255,6 +328,7 @@ class Runtime:
             if message is not None:
                 catch_message(wf, *message)
                 wf.do_engine_steps()
+
         self._engine(step, live, begin)
         return live
 
@@ -296,8 +370,16 @@ class Runtime:
         finally:
             end_effects(effects_token)
         for instrument, total, severity in effects.scores:
-            step.session.add(Score(case_id=step.case.id, instance_id=live.row.id, instrument=instrument,
-                                   total=total, severity=severity, at=step.now))
+            step.session.add(
+                Score(
+                    case_id=step.case.id,
+                    instance_id=live.row.id,
+                    instrument=instrument,
+                    total=total,
+                    severity=severity,
+                    at=step.now,
+                )
+            )
         if effects.risk_level:
             # Logged, and a rise re-times waiting reviews (engine/safety/case_work.py).
             case_work.record_risk_level(step, live, effects.risk_level)
@@ -340,6 +422,7 @@ class Runtime:
             def catch(live: Live = live) -> None:
                 catch_message(live.wf, name, payload)
                 live.wf.do_engine_steps()
+
             self._engine(step, live, catch)
             received.append({"instance_id": instance_id, "pathway": live.row.process_id, "started": False})
         for version in self._starters(step, name):
@@ -348,8 +431,9 @@ class Runtime:
             if joined is not None:
                 if joined not in waiting:
                     case_work.log_join(step, joined, version.process_id, name)
-                received.append({"instance_id": joined, "pathway": version.process_id, "started": False,
-                                 "joined": True})
+                received.append(
+                    {"instance_id": joined, "pathway": version.process_id, "started": False, "joined": True}
+                )
                 continue
             live = self._start_instance(step, version, (name, payload))
             self._log_message(step, live, name)
@@ -363,16 +447,32 @@ class Runtime:
 
     @staticmethod
     def _waiting_instances(step: _Step, name: str) -> Select[Any]:
-        return (select(MessageWait.instance_id).join(PathwayInstance, PathwayInstance.id == MessageWait.instance_id)
-                .where(MessageWait.case_id == step.case.id, MessageWait.message_name == name,
-                       PathwayInstance.status == InstanceStatus.RUNNING))
+        return (
+            select(MessageWait.instance_id)
+            .join(PathwayInstance, PathwayInstance.id == MessageWait.instance_id)
+            .where(
+                MessageWait.case_id == step.case.id,
+                MessageWait.message_name == name,
+                PathwayInstance.status == InstanceStatus.RUNNING,
+            )
+        )
 
     @staticmethod
     def _log_message(step: _Step, live: Live, name: str) -> None:
-        step.session.add(Event(at=step.now, case_id=step.case.id, client_id=live.client_id, instance_id=live.row.id,
-                               process_id=live.row.process_id, pathway_version=live.pathway.version,
-                               activity=name, activity_name=f"Message {name}", lifecycle=Lifecycle.MESSAGE,
-                               username=step.actor.username if step.actor else None))
+        step.session.add(
+            Event(
+                at=step.now,
+                case_id=step.case.id,
+                client_id=live.client_id,
+                instance_id=live.row.id,
+                process_id=live.row.process_id,
+                pathway_version=live.pathway.version,
+                activity=name,
+                activity_name=f"Message {name}",
+                lifecycle=Lifecycle.MESSAGE,
+                username=step.actor.username if step.actor else None,
+            )
+        )
 
     # ---------- writing the step ----------
 
@@ -398,8 +498,11 @@ class Runtime:
         """Close the case and end every pathway instance of it still running."""
         step.case.status, step.case.closed_at, step.case.close_reason = CaseStatus.CLOSED, step.now, step.close_reason
         ending = case_work.open_tasks_of_case(step)
-        running = step.session.scalars(select(PathwayInstance.id).where(
-            PathwayInstance.case_id == step.case.id, PathwayInstance.status == InstanceStatus.RUNNING)).all()
+        running = step.session.scalars(
+            select(PathwayInstance.id).where(
+                PathwayInstance.case_id == step.case.id, PathwayInstance.status == InstanceStatus.RUNNING
+            )
+        ).all()
         for instance_id in running:
             live = self._load(step, instance_id)
             if live.wf.is_completed():
@@ -409,6 +512,14 @@ class Runtime:
         # Whoever held a task the closure ended is told in their inbox (the library's notice pathway).
         step.messages.extend(case_work.ended_work_messages(step, ending))
         self._route(step)
-        step.session.add(Event(at=step.now, case_id=step.case.id, client_id=step.case.client_id,
-                               activity="case_closed", activity_name="Case closed", lifecycle=Lifecycle.COMPLETED,
-                               username=step.actor.username if step.actor else None))
+        step.session.add(
+            Event(
+                at=step.now,
+                case_id=step.case.id,
+                client_id=step.case.client_id,
+                activity="case_closed",
+                activity_name="Case closed",
+                lifecycle=Lifecycle.COMPLETED,
+                username=step.actor.username if step.actor else None,
+            )
+        )

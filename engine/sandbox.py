@@ -12,6 +12,7 @@ Here, every piece of pathway code is
 A step that hits a bound fails with `SandboxLimit` (the runtime turns it into StepLimitExceeded, rolls
 the step back and records an incident). docs/sandbox.md says why a process and not an in-process guard.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -114,8 +115,9 @@ def _data_item(ob: Any, key: Any) -> Any:
     return value
 
 
-def _straight_line_globals(names: frozenset[str], data: dict[str, Any],
-                           external: dict[str, Any] | None) -> dict[str, Any] | None:
+def _straight_line_globals(
+    names: frozenset[str], data: dict[str, Any], external: dict[str, Any] | None
+) -> dict[str, Any] | None:
     """The globals for running a straight-line expression here: every name it reads must be present,
     non-callable task data (a builtin or a helper sends it to the sandbox process). None otherwise."""
     glb: dict[str, Any] = {"__builtins__": {}}
@@ -143,8 +145,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[
         self.time_limit = time_limit
         self.memory_mb = memory_mb
 
-    def _run(self, op: str, source: str, data: dict[str, Any], external: dict[str, Any] | None,
-             names: frozenset[str] | None) -> tuple[dict[str, Any], Any]:
+    def _run(
+        self, op: str, source: str, data: dict[str, Any], external: dict[str, Any] | None, names: frozenset[str] | None
+    ) -> tuple[dict[str, Any], Any]:
         # Only the names the code spells out cross over (all of them for a template, which has no names).
         ctx = dict(data) if names is None else {k: data[k] for k in names if k in data}
         ext = {k: external[k] for k in names if k in external} if external and names is not None else {}
@@ -156,8 +159,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[
         if effects is not None and effects.case_status is not None and "case_status" in (names or source):
             status = effects.case_status()
         try:
-            answer = sandbox_pool.run((op, source, ctx, ext, current_step_time(), effects is not None, status),
-                                      budget, self.memory_mb)
+            answer = sandbox_pool.run(
+                (op, source, ctx, ext, current_step_time(), effects is not None, status), budget, self.memory_mb
+            )
         except sandbox_pool.ChildStopped as stopped:
             raise SandboxLimit(stopped.kind) from None
         status = answer[0]
@@ -174,12 +178,13 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[
         if status == "template_error":
             raise TemplateError(f"the template could not be rendered ({answer[1]})")
         if status == "unsavable":
-            raise ValueError("the pathway code produced a value that cannot be saved (only text, numbers, "
-                             "true/false, lists and objects can be)")
+            raise ValueError(
+                "the pathway code produced a value that cannot be saved (only text, numbers, "
+                "true/false, lists and objects can be)"
+            )
         raise _rebuild(*answer[1:])
 
-    def evaluate(self, expression: str, context: dict[str, Any],
-                 external_context: dict[str, Any] | None = None) -> Any:
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
         # Two kinds of expression need no sandbox process, which saves a round trip per gateway condition,
         # DMN cell and literal `dueIn` (sandbox_policy.py says why they are safe to run here).
         is_literal, value = literal_of(expression)
@@ -235,6 +240,18 @@ def reset_step_budget(token: Token[StepBudget | None]) -> None:
     _step_budget.reset(token)
 
 
-__all__ = ["SCRIPT_FILENAME", "LIMIT_TEXT", "RestrictedEnvironment", "SandboxLimit", "ScriptError", "ScriptRefused",
-           "StepBudget", "StepScriptEngine", "compile_expression", "compile_script", "limit_of", "reset_step_budget",
-           "set_step_budget"]
+__all__ = [
+    "SCRIPT_FILENAME",
+    "LIMIT_TEXT",
+    "RestrictedEnvironment",
+    "SandboxLimit",
+    "ScriptError",
+    "ScriptRefused",
+    "StepBudget",
+    "StepScriptEngine",
+    "compile_expression",
+    "compile_script",
+    "limit_of",
+    "reset_step_budget",
+    "set_step_budget",
+]

@@ -12,6 +12,7 @@ answers with the result, the case effects the code asked for, or why it stopped:
   at once instead of taking the server's memory;
 - recursion: a low recursion limit, and a crash (a C stack overflow) only ends this process.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -102,6 +103,7 @@ def _disarm() -> None:
 
 # ---------- the three kinds of request ----------
 
+
 def _globals(ctx: dict[str, Any], ext: dict[str, Any]) -> dict[str, Any]:
     glb = dict(BASE_GLOBALS)
     glb.update(scripting.SCRIPT_HELPERS)
@@ -120,8 +122,11 @@ def _execute(source: str, ctx: dict[str, Any], ext: dict[str, Any]) -> tuple[dic
     glb = _globals(ctx, ext)
     exec(compile_script(source), glb)
     reserved = set(BASE_GLOBALS) | set(scripting.SCRIPT_HELPERS) | set(ext)
-    left = {name: value for name, value in glb.items()
-            if name not in reserved and not name.startswith("_") and not callable(value)}
+    left = {
+        name: value
+        for name, value in glb.items()
+        if name not in reserved and not name.startswith("_") and not callable(value)
+    }
     return left, [name for name in ctx if name not in glb]
 
 
@@ -134,6 +139,7 @@ def _render(source: str, ctx: dict[str, Any], _ext: dict[str, Any]) -> str:
     if _TEMPLATES is None:
         from jinja2 import ChainableUndefined
         from jinja2.sandbox import SandboxedEnvironment
+
         _TEMPLATES = SandboxedEnvironment(autoescape=False, undefined=ChainableUndefined)
     return _TEMPLATES.from_string(source).render(**ctx)
 
@@ -197,6 +203,7 @@ def serve(request: tuple[Any, ...]) -> tuple[bytes, bool]:
 
 # ---------- the pipe ----------
 
+
 def _read_exact(fd: int, size: int) -> bytes:
     chunks, left = [], size
     while left:
@@ -211,7 +218,7 @@ def _read_exact(fd: int, size: int) -> bytes:
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def main(memory_mb: int) -> None:
@@ -223,6 +230,7 @@ def main(memory_mb: int) -> None:
         os.dup2(devnull, fd)
     # Import everything a request needs before the limits apply (imports open files and map memory).
     import jinja2.sandbox  # noqa: F401
+
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal is for the server, which stops us
     _limit_resources(memory_mb)

@@ -5,6 +5,7 @@ it may run, how much memory it may take) is the separate process in sandbox_chil
 and worker process (to check diagrams and to find the names an expression reads) and the sandbox
 process (to run it) compile through here, so they always agree on what is allowed.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -37,9 +38,16 @@ class ScriptRefused(Exception):
 
 
 _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-    "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "|=": operator.ior,
-    "&=": operator.iand, "^=": operator.ixor,
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": operator.imul,
+    "/=": operator.itruediv,
+    "//=": operator.ifloordiv,
+    "%=": operator.imod,
+    "**=": operator.ipow,
+    "|=": operator.ior,
+    "&=": operator.iand,
+    "^=": operator.ixor,
 }
 
 
@@ -52,8 +60,7 @@ def _inplacevar(op: str, x: Any, y: Any) -> Any:
 
 def _builtins() -> dict[str, Any]:
     allowed = dict(safe_builtins)
-    for name in ("sum", "min", "max", "any", "all", "dict", "list", "set", "enumerate", "reversed",
-                 "map", "filter"):
+    for name in ("sum", "min", "max", "any", "all", "dict", "list", "set", "enumerate", "reversed", "map", "filter"):
         allowed[name] = getattr(builtins, name)
     return allowed
 
@@ -136,15 +143,41 @@ def literal_of(source: str) -> tuple[bool, Any]:
 # The opcodes of a straight-line expression (Python 3.11 to 3.13 names): it loads task data and constants,
 # subscripts them through `_getitem_`, compares, tests and branches forward. Each of these takes time
 # bounded by the data it is given; nothing loops, computes, builds or allocates. See `is_straight_line`.
-_STRAIGHT_OPS = frozenset({
-    "RESUME", "NOP", "CACHE", "EXTENDED_ARG", "LOAD_NAME", "LOAD_CONST", "PUSH_NULL", "PRECALL", "CALL",
-    "COMPARE_OP", "IS_OP", "CONTAINS_OP", "UNARY_NOT", "TO_BOOL", "COPY", "SWAP", "POP_TOP",
-    "RETURN_VALUE", "RETURN_CONST", "JUMP_FORWARD", "JUMP_IF_FALSE_OR_POP", "JUMP_IF_TRUE_OR_POP",
-    "POP_JUMP_FORWARD_IF_FALSE", "POP_JUMP_FORWARD_IF_TRUE", "POP_JUMP_FORWARD_IF_NONE",
-    "POP_JUMP_FORWARD_IF_NOT_NONE",
-    # 3.12+: these jump forward only (backward jumps are JUMP_BACKWARD, not listed)
-    "POP_JUMP_IF_FALSE", "POP_JUMP_IF_TRUE", "POP_JUMP_IF_NONE", "POP_JUMP_IF_NOT_NONE",
-})
+_STRAIGHT_OPS = frozenset(
+    {
+        "RESUME",
+        "NOP",
+        "CACHE",
+        "EXTENDED_ARG",
+        "LOAD_NAME",
+        "LOAD_CONST",
+        "PUSH_NULL",
+        "PRECALL",
+        "CALL",
+        "COMPARE_OP",
+        "IS_OP",
+        "CONTAINS_OP",
+        "UNARY_NOT",
+        "TO_BOOL",
+        "COPY",
+        "SWAP",
+        "POP_TOP",
+        "RETURN_VALUE",
+        "RETURN_CONST",
+        "JUMP_FORWARD",
+        "JUMP_IF_FALSE_OR_POP",
+        "JUMP_IF_TRUE_OR_POP",
+        "POP_JUMP_FORWARD_IF_FALSE",
+        "POP_JUMP_FORWARD_IF_TRUE",
+        "POP_JUMP_FORWARD_IF_NONE",
+        "POP_JUMP_FORWARD_IF_NOT_NONE",
+        # 3.12+: these jump forward only (backward jumps are JUMP_BACKWARD, not listed)
+        "POP_JUMP_IF_FALSE",
+        "POP_JUMP_IF_TRUE",
+        "POP_JUMP_IF_NONE",
+        "POP_JUMP_IF_NOT_NONE",
+    }
+)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -6,6 +6,7 @@ short grace, for the child's own alarm to answer first) the child is killed, rea
 waiting thread is free again at once, whatever the script was doing. Replies are unpickled with an
 allow-list of types, so a child that was somehow taken over cannot make this process run code.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -30,8 +31,10 @@ KILL_GRACE = 0.3
 STARTUP_TIMEOUT = 30.0
 MAX_IDLE = 8
 
-_BOOT = ("import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
-         "from carepath.engine.sandbox_child import main; main(int(sys.argv[2]))")
+_BOOT = (
+    "import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
+    "from carepath.engine.sandbox_child import main; main(int(sys.argv[2]))"
+)
 
 
 class ChildStopped(Exception):
@@ -57,8 +60,14 @@ class _Child:
         paths = [p for p in sys.path if p]  # not "" (the current directory): the child imports only carepath
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-B", "-c", _BOOT, json.dumps(paths), str(memory_mb)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=_child_env(), close_fds=True, start_new_session=True, bufsize=0)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=_child_env(),
+            close_fds=True,
+            start_new_session=True,
+            bufsize=0,
+        )
         self.stdin: IO[bytes] = _piped(self.proc.stdin)
         self.stdout: IO[bytes] = _piped(self.proc.stdout)
         self.wfd, self.rfd = self.stdin.fileno(), self.stdout.fileno()
@@ -87,7 +96,7 @@ class _Child:
         try:
             view = memoryview(HEADER.pack(len(request)) + request)
             while view:
-                view = view[os.write(self.wfd, view):]
+                view = view[os.write(self.wfd, view) :]
             (size,) = HEADER.unpack(self._read(HEADER.size, deadline + KILL_GRACE))
             if size > MAX_REPLY_BYTES + 4096:
                 raise ChildStopped("crash")  # not what our child sends
@@ -171,8 +180,17 @@ atexit.register(POOL.close_all)
 
 class _ReplyUnpickler(pickle.Unpickler):
     """Plain data only: a reply naming any other class (a function, a module object) is refused."""
-    ALLOWED = {("builtins", "set"), ("builtins", "frozenset"), ("datetime", "datetime"), ("datetime", "date"),
-               ("datetime", "time"), ("datetime", "timedelta"), ("datetime", "timezone"), ("decimal", "Decimal")}
+
+    ALLOWED = {
+        ("builtins", "set"),
+        ("builtins", "frozenset"),
+        ("datetime", "datetime"),
+        ("datetime", "date"),
+        ("datetime", "time"),
+        ("datetime", "timedelta"),
+        ("datetime", "timezone"),
+        ("decimal", "Decimal"),
+    }
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in self.ALLOWED:

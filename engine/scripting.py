@@ -3,13 +3,14 @@
 Effects (`record_score`, `set_risk_level`, `close_case`) are collected for the step being run and
 written by the runtime in the step's own transaction, so a failed step leaves no trace of them.
 """
+
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from .clock import current_step_time
 from .holidays import is_business_day
@@ -53,6 +54,7 @@ def _current() -> StepEffects:
 
 # The helpers take what pathway scripts hand them (any value: they check it), hence the `Any` parameters.
 
+
 def record_score(instrument: str, total: Any, severity: str) -> None:
     """Record an instrument's score for the case (shown in the case file and the API's `scores`)."""
     if not isinstance(instrument, str) or not isinstance(severity, str):
@@ -86,19 +88,20 @@ def case_status() -> dict[str, Any]:
 
 # ---------- dates (ISO 8601 text in and out: task data must stay JSON) ----------
 
+
 def _step_now() -> datetime:
-    return current_step_time() or datetime.now(timezone.utc)
+    return current_step_time() or datetime.now(UTC)
 
 
 def _parse(value: Any) -> datetime:
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
-        moment = datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        moment = datetime(value.year, value.month, value.day, tzinfo=UTC)
     else:
         text = str(value)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def now() -> str:

@@ -1,4 +1,5 @@
 """Settings: every value comes from a CAREPATH_* environment variable, read once, in one place."""
+
 from __future__ import annotations
 
 import os
@@ -56,7 +57,7 @@ class Settings:
     display_timezone: str = "UTC"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         if env.get("CAREPATH_INSTANCE_DIR"):
@@ -77,9 +78,15 @@ class Settings:
             values["secure_cookies"] = env["CAREPATH_SECURE_COOKIES"].lower() in ("1", "true", "yes")
         if env.get("CAREPATH_TIMEZONE"):
             values["display_timezone"] = env["CAREPATH_TIMEZONE"]
-        for name, kind in (("session_idle_minutes", float), ("session_max_hours", float), ("token_days", float),
-                           ("proxy_hops", int), ("signin_max_failures", int), ("signin_address_failures", int),
-                           ("signin_account_delay_max", float)):
+        for name, kind in (
+            ("session_idle_minutes", float),
+            ("session_max_hours", float),
+            ("token_days", float),
+            ("proxy_hops", int),
+            ("signin_max_failures", int),
+            ("signin_address_failures", int),
+            ("signin_account_delay_max", float),
+        ):
             text = env.get(f"CAREPATH_{name.upper()}")
             if text:
                 try:
@@ -99,8 +106,10 @@ class Settings:
         try:
             return ZoneInfo(self.display_timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"CAREPATH_TIMEZONE {self.display_timezone!r} is not a known time zone "
-                             "(use an IANA name such as America/Chicago)") from None
+            raise ValueError(
+                f"CAREPATH_TIMEZONE {self.display_timezone!r} is not a known time zone "
+                "(use an IANA name such as America/Chicago)"
+            ) from None
 
     def session_secret(self) -> str:
         """The key that signs session cookies and CSRF tokens.

@@ -20,6 +20,7 @@ Sessions. The cookie carries only a random id; its hash, the user, the times and
 kept here. Signing out, idling past `idle_minutes`, reaching `max_hours`, or the account being disabled
 ends the session on the server, so a copied cookie stops working.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -71,10 +72,14 @@ def account_delay(failures: int, limits: Limits) -> float:
 def _locked_rows(session: Session, keys: list[str], now: datetime) -> dict[str, SigninThrottle]:
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     for key in sorted(keys):  # one order everywhere: two attempts never wait on each other's rows crosswise
-        session.execute(insert(SigninThrottle).values(key=key, failures=0, last_at=now)
-                        .on_conflict_do_nothing(index_elements=["key"]))
-    rows = session.scalars(select(SigninThrottle).where(SigninThrottle.key.in_(keys))
-                           .order_by(SigninThrottle.key).with_for_update()).all()
+        session.execute(
+            insert(SigninThrottle)
+            .values(key=key, failures=0, last_at=now)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+    rows = session.scalars(
+        select(SigninThrottle).where(SigninThrottle.key.in_(keys)).order_by(SigninThrottle.key).with_for_update()
+    ).all()
     return {r.key: r for r in rows}
 
 
@@ -92,8 +97,9 @@ def reserve(session: Session, username: str, address: str, now: datetime, limits
             wait = backoff(row.failures - limit) - (now - row.last_at).total_seconds()
             if wait > 0:
                 seconds = math.ceil(wait)
-                raise TooManyAttempts(f"Too many failed sign-ins. Wait {seconds} seconds and try again.",
-                                      retry_after=seconds)
+                raise TooManyAttempts(
+                    f"Too many failed sign-ins. Wait {seconds} seconds and try again.", retry_after=seconds
+                )
     delay = account_delay(rows[keys["account"]].failures, limits)
     for row in rows.values():
         row.failures += 1
@@ -108,12 +114,17 @@ def settle(session: Session, username: str, address: str, now: datetime, window:
     rows = _locked_rows(session, list(keys.values()), now)
     for kind, row in ((k, rows[v]) for k, v in keys.items()):
         row.failures = 0 if kind == "pair" else max(0, row.failures - 1)
-    session.execute(delete(SigninThrottle).where(SigninThrottle.last_at < now - timedelta(seconds=2 * window),
-                                                 SigninThrottle.key.not_in(list(keys.values())))
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        delete(SigninThrottle)
+        .where(
+            SigninThrottle.last_at < now - timedelta(seconds=2 * window), SigninThrottle.key.not_in(list(keys.values()))
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 # ---------- sessions ----------
+
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -122,8 +133,15 @@ def _hash(token: str) -> str:
 def start_session(session: Session, user: User, now: datetime, max_hours: float) -> str:
     """A new session for the user. Returns the random id the cookie carries (only its hash is kept)."""
     token = secrets.token_urlsafe(32)
-    session.add(UserSession(token_hash=_hash(token), user_id=user.id, created_at=now, last_seen_at=now,
-                            expires_at=now + timedelta(hours=max_hours)))
+    session.add(
+        UserSession(
+            token_hash=_hash(token),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=max_hours),
+        )
+    )
     return token
 
 
@@ -135,8 +153,13 @@ def actor_for_session(session: Session, token: str, now: datetime, idle_minutes:
     row = session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
     if row is None or row.ended_at is not None:
         return None
-    why = ("expired" if now >= row.expires_at else
-           "idle" if now - row.last_seen_at > timedelta(minutes=idle_minutes) else None)
+    why = (
+        "expired"
+        if now >= row.expires_at
+        else "idle"
+        if now - row.last_seen_at > timedelta(minutes=idle_minutes)
+        else None
+    )
     if why:
         row.ended_at, row.ended_why = now, why
         return None

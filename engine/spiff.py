@@ -15,10 +15,11 @@ What is here, and why:
   multiple event's definitions as one nameless entry; the event manager's task table gives each one.
   A waiting timer's due time is in the task's internal data (`event_value`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -42,6 +43,7 @@ __all__ = ["BpmnWorkflow", "TaskState", "TimerEventDefinition"]
 
 
 # ---------- serialization with the spec stored once per version ----------
+
 
 class _InstanceConverter(BpmnWorkflowConverter):  # type: ignore[misc]  # SpiffWorkflow has no types: its base is Any
     """Saves an instance without its spec; loads it onto the spec objects it is given (shared, not rebuilt)."""
@@ -70,8 +72,10 @@ _SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
 
 def dump_spec(spec: Any, subprocess_specs: dict[str, Any]) -> dict[str, Any]:
     registry = _SERIALIZER.registry
-    return {"spec": registry.convert(spec),
-            "subprocess_specs": {name: registry.convert(s) for name, s in subprocess_specs.items()}}
+    return {
+        "spec": registry.convert(spec),
+        "subprocess_specs": {name: registry.convert(s) for name, s in subprocess_specs.items()},
+    }
 
 
 def load_spec(stored: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
@@ -99,6 +103,7 @@ def load_instance(state: dict[str, Any], spec: Any, subprocess_specs: dict[str, 
 
 # ---------- the clock hook ----------
 
+
 class _StepDatetime(datetime):
     """`datetime` as SpiffWorkflow's timer module sees it: `now()` answers the step's instant."""
 
@@ -107,13 +112,14 @@ class _StepDatetime(datetime):
         instant = current_step_time()
         if instant is None:
             return datetime.now(tz)
-        return instant.astimezone(tz) if tz else instant.astimezone(timezone.utc).replace(tzinfo=None)
+        return instant.astimezone(tz) if tz else instant.astimezone(UTC).replace(tzinfo=None)
 
 
 _spiff_timer.datetime = _StepDatetime
 
 
 # ---------- reading a workflow ----------
+
 
 def all_tasks(wf: BpmnWorkflow) -> Iterator[Any]:
     """Every task of the instance and its subprocesses (a plain walk: no iterator depth limit)."""
@@ -178,10 +184,14 @@ def task_properties(task_spec: Any) -> dict[str, Any]:
 
 # ---------- messages ----------
 
+
 def thrown_messages(wf: BpmnWorkflow) -> list[tuple[str, dict[str, Any]]]:
     """Messages the workflow threw that nothing inside it caught: Carepath routes them within the case."""
-    return [(event.event_definition.name, event.payload or {}) for event in wf.get_events()
-            if isinstance(event.event_definition, _AnyMessageDefinition)]
+    return [
+        (event.event_definition.name, event.payload or {})
+        for event in wf.get_events()
+        if isinstance(event.event_definition, _AnyMessageDefinition)
+    ]
 
 
 def catch_message(wf: BpmnWorkflow, name: str, payload: dict[str, Any]) -> None:

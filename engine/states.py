@@ -1,5 +1,6 @@
 """The states and kinds the engine writes to its tables. They are `StrEnum`s, so a value compares equal to
 the plain text stored in the database and shown in the API (`TaskStatus.OPEN == "open"`)."""
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -36,6 +37,7 @@ class JobStatus(StrEnum):
 
 class Lifecycle(StrEnum):
     """What an event-log row records (the export's `lifecycle` column)."""
+
     READY = "ready"
     CLAIMED = "claimed"
     COMPLETED = "completed"
@@ -46,6 +48,7 @@ class Lifecycle(StrEnum):
 
 class ContactModality(StrEnum):
     """How a contact with or about a client took place (billing codes map from these)."""
+
     PHONE = "phone"
     VIDEO = "video"
     HOME_VISIT = "home_visit"

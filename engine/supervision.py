@@ -6,6 +6,7 @@ for the new time, so a task that is late again goes back to the supervisor (proj
 writes the first job when the task opens; the worker fires it through runtime.escalate_overdue, which starts
 the overdue_escalation pathway).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from . import audit
 from .access import TEAM_LEADS, Actor, is_record_id
+from .day_models import DueDateChange
 from .errors import FieldError, InvalidFormData, NotFound, TaskNotOpen
 from .inbox import task_view
-from .day_models import DueDateChange
 from .models import Client, HumanTask, TimerJob, User
 from .states import JobKind, JobStatus, TaskStatus
 
@@ -36,45 +37,73 @@ def late_task(session: Session, review: HumanTask, now: datetime) -> dict[str, A
     ht = session.get(HumanTask, review.about_task_id)
     if ht is None:
         return None
-    changes = session.execute(select(DueDateChange, User.username, User.display_name)
-                              .join(User, User.id == DueDateChange.changed_by)
-                              .where(DueDateChange.human_task_id == ht.id).order_by(DueDateChange.id)).all()
-    return {**task_view(ht, now), "holder": _name(ht.assignee),
-            "changes": [{"at": c.changed_at.isoformat(), "by": display or username, "reason": c.reason,
-                         "old_due_at": c.old_due_at.isoformat() if c.old_due_at else None,
-                         "new_due_at": c.new_due_at.isoformat()} for c, username, display in changes]}
+    changes = session.execute(
+        select(DueDateChange, User.username, User.display_name)
+        .join(User, User.id == DueDateChange.changed_by)
+        .where(DueDateChange.human_task_id == ht.id)
+        .order_by(DueDateChange.id)
+    ).all()
+    return {
+        **task_view(ht, now),
+        "holder": _name(ht.assignee),
+        "changes": [
+            {
+                "at": c.changed_at.isoformat(),
+                "by": display or username,
+                "reason": c.reason,
+                "old_due_at": c.old_due_at.isoformat() if c.old_due_at else None,
+                "new_due_at": c.new_due_at.isoformat(),
+            }
+            for c, username, display in changes
+        ],
+    }
 
 
 def overdue_by_client(session: Session, actor: Actor, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
     """Open overdue tasks, one group per client (most overdue first), each task with its open reviews.
     Supervisors; audited once per client shown. Raises NotAllowed."""
     actor.require(TEAM_LEADS, "review overdue work")
-    rows = session.execute(select(HumanTask, Client).join(Client, Client.id == HumanTask.client_id)
-                           .where(HumanTask.status == TaskStatus.OPEN, HumanTask.due_at < now)
-                           .order_by(HumanTask.due_at, HumanTask.id).limit(limit)).all()
+    rows = session.execute(
+        select(HumanTask, Client)
+        .join(Client, Client.id == HumanTask.client_id)
+        .where(HumanTask.status == TaskStatus.OPEN, HumanTask.due_at < now)
+        .order_by(HumanTask.due_at, HumanTask.id)
+        .limit(limit)
+    ).all()
     late_ids = [ht.id for ht, _c in rows]
     reviews: dict[int, list[int]] = {}
     if late_ids:
-        for review_id, about in session.execute(select(HumanTask.id, HumanTask.about_task_id).where(
-                HumanTask.about_task_id.in_(late_ids), HumanTask.status == TaskStatus.OPEN)):
+        for review_id, about in session.execute(
+            select(HumanTask.id, HumanTask.about_task_id).where(
+                HumanTask.about_task_id.in_(late_ids), HumanTask.status == TaskStatus.OPEN
+            )
+        ):
             if about is not None:  # (the IN above already excludes NULL; this tells the type checker)
                 reviews.setdefault(about, []).append(review_id)
     groups: dict[int, dict[str, Any]] = {}
     for ht, client in rows:
         if ht.about_task_id is not None:
             continue  # a late review is listed with the task it is about
-        group = groups.setdefault(client.id, {"client_id": client.id, "client_name": f"{client.given_name} "
-                                              f"{client.family_name}", "birth_date": client.birth_date.isoformat(),
-                                              "tasks": []})
-        group["tasks"].append({**task_view(ht, now), "holder": _name(ht.assignee),
-                               "reviews": sorted(reviews.get(ht.id, []))})
+        group = groups.setdefault(
+            client.id,
+            {
+                "client_id": client.id,
+                "client_name": f"{client.given_name} {client.family_name}",
+                "birth_date": client.birth_date.isoformat(),
+                "tasks": [],
+            },
+        )
+        group["tasks"].append(
+            {**task_view(ht, now), "holder": _name(ht.assignee), "reviews": sorted(reviews.get(ht.id, []))}
+        )
     for client_id in groups:
         audit.record(session, actor, "review", "overdue", client_id, client_id, now)
     return list(groups.values())
 
 
-def set_due_date(session: Session, actor: Actor, task_id: object, new_due: datetime | None, reason: str,
-                 now: datetime) -> dict[str, Any]:
+def set_due_date(
+    session: Session, actor: Actor, task_id: object, new_due: datetime | None, reason: str, now: datetime
+) -> dict[str, Any]:
     """Move an open task's due date (supervisors), with a reason; the escalation re-arms for the new time.
     Audited. Raises NotAllowed, NotFound, TaskNotOpen, InvalidFormData."""
     actor.require(TEAM_LEADS, "set a new due date")
@@ -94,18 +123,47 @@ def set_due_date(session: Session, actor: Actor, task_id: object, new_due: datet
     if errors:
         raise InvalidFormData(f"{len(errors)} field(s) need attention.", errors)
     assert new_due is not None
-    session.add(DueDateChange(human_task_id=ht.id, changed_by=actor.id, changed_at=now, old_due_at=ht.due_at,
-                              new_due_at=new_due, reason=text))
-    escalates = session.scalar(select(TimerJob.id).where(TimerJob.human_task_id == ht.id,
-                                                         TimerJob.kind == JobKind.TASK_OVERDUE).limit(1))
-    session.execute(update(TimerJob).where(TimerJob.human_task_id == ht.id, TimerJob.status == JobStatus.PENDING)
-                    .values(status=JobStatus.DROPPED).execution_options(synchronize_session=False))
+    session.add(
+        DueDateChange(
+            human_task_id=ht.id,
+            changed_by=actor.id,
+            changed_at=now,
+            old_due_at=ht.due_at,
+            new_due_at=new_due,
+            reason=text,
+        )
+    )
+    escalates = session.scalar(
+        select(TimerJob.id).where(TimerJob.human_task_id == ht.id, TimerJob.kind == JobKind.TASK_OVERDUE).limit(1)
+    )
+    session.execute(
+        update(TimerJob)
+        .where(TimerJob.human_task_id == ht.id, TimerJob.status == JobStatus.PENDING)
+        .values(status=JobStatus.DROPPED)
+        .execution_options(synchronize_session=False)
+    )
     if escalates is not None:  # tasks that never escalate (the reviews themselves) get no job
-        session.add(TimerJob(kind=JobKind.TASK_OVERDUE, human_task_id=ht.id, case_id=ht.case_id, due_at=new_due,
-                             status=JobStatus.PENDING, attempts=0))
+        session.add(
+            TimerJob(
+                kind=JobKind.TASK_OVERDUE,
+                human_task_id=ht.id,
+                case_id=ht.case_id,
+                due_at=new_due,
+                status=JobStatus.PENDING,
+                attempts=0,
+            )
+        )
     old = ht.due_at
     ht.due_at = new_due
     session.flush()
-    audit.record(session, actor, "update", "task", ht.id, ht.client_id, now,
-                 detail={"due_at": new_due.isoformat(), "was": old.isoformat() if old else None})
+    audit.record(
+        session,
+        actor,
+        "update",
+        "task",
+        ht.id,
+        ht.client_id,
+        now,
+        detail={"due_at": new_due.isoformat(), "was": old.isoformat() if old else None},
+    )
     return {**task_view(ht, now), "rearmed": escalates is not None}

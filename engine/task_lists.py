@@ -11,6 +11,7 @@ The open tasks a person sees are a few "branches", each answered by a partial in
 Pages are keyset pages (engine/paging.py): the cursor carries the sort key of the last task shown, so tasks
 that open or close between two pages never shift the next one.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ class TaskQuery:
     """What a list shows. `view`: mine (assigned to me), team (unassigned tasks of my roles), all (everything
     I may see). `q` searches the client's name; `sort` is due (most urgent first, no due date last),
     created (oldest first) or client (by family name, then given name)."""
+
     view: str = "all"
     mine: bool = False
     case_id: int | None = None
@@ -51,8 +53,11 @@ def _branches(actor: Actor, query: TaskQuery) -> list[ColumnElement[bool]]:
     if not actor.has_any(RECORD_READERS):
         return []  # admins run the system and see no client's work
     mine: list[ColumnElement[bool]] = [HumanTask.assignee_id == actor.id]
-    team: list[ColumnElement[bool]] = [and_(HumanTask.assignee_id.is_(None), HumanTask.role == r)
-                                       for r in sorted(actor.roles) if not query.role or r == query.role]
+    team: list[ColumnElement[bool]] = [
+        and_(HumanTask.assignee_id.is_(None), HumanTask.role == r)
+        for r in sorted(actor.roles)
+        if not query.role or r == query.role
+    ]
     if query.view == "mine" or query.mine:
         return mine
     if query.view == "team":
@@ -83,8 +88,9 @@ def _filters(query: TaskQuery, dialect: str) -> list[ColumnElement[bool]]:
     return where
 
 
-def open_tasks(session: Session, actor: Actor, now: datetime, query: TaskQuery, limit: int,
-               cursor: str | None) -> Page[TaskView]:
+def open_tasks(
+    session: Session, actor: Actor, now: datetime, query: TaskQuery, limit: int, cursor: str | None
+) -> Page[TaskView]:
     """One page of the list `query` describes, after `cursor`. Raises BadRequest (a cursor not made here)."""
     branches = _branches(actor, query)
     if not branches:
@@ -92,17 +98,37 @@ def open_tasks(session: Session, actor: Actor, now: datetime, query: TaskQuery, 
     where = _filters(query, session.get_bind().dialect.name)
     if query.sort == "created":
         order = [SortKey(HumanTask.created_at), SortKey(HumanTask.id)]
-        return keyset_page(session, task_columns().where(or_(*branches), *where), order, limit, cursor,
-                           lambda r: (r.created_at, r.id), lambda r: task_view_of(r, now))
+        return keyset_page(
+            session,
+            task_columns().where(or_(*branches), *where),
+            order,
+            limit,
+            cursor,
+            lambda r: (r.created_at, r.id),
+            lambda r: task_view_of(r, now),
+        )
     if query.sort == "client":
         order = [SortKey(Client.family_name), SortKey(Client.given_name), SortKey(HumanTask.id)]
-        return keyset_page(session, task_columns().where(or_(*branches), *where), order, limit, cursor,
-                           lambda r: (r.family_name, r.given_name, r.id), lambda r: task_view_of(r, now))
+        return keyset_page(
+            session,
+            task_columns().where(or_(*branches), *where),
+            order,
+            limit,
+            cursor,
+            lambda r: (r.family_name, r.given_name, r.id),
+            lambda r: task_view_of(r, now),
+        )
     return _by_due(session, branches, where, now, limit, cursor)
 
 
-def _by_due(session: Session, branches: list[ColumnElement[bool]], where: list[ColumnElement[bool]],
-            now: datetime, limit: int, cursor: str | None) -> Page[TaskView]:
+def _by_due(
+    session: Session,
+    branches: list[ColumnElement[bool]],
+    where: list[ColumnElement[bool]],
+    now: datetime,
+    limit: int,
+    cursor: str | None,
+) -> Page[TaskView]:
     """Most urgent first, tasks without a due time last: the inboxes' order, and the one staff use all day.
 
     Each branch reads one page from its own index in this order, and the union of those few pages is ordered
@@ -123,8 +149,9 @@ def _by_due(session: Session, branches: list[ColumnElement[bool]], where: list[C
         rows = session.execute(parts[0]).all()
     else:
         merged = union_all(*[select(sub).select_from(sub) for sub in (p.subquery() for p in parts)]).subquery()
-        rows = session.execute(select(merged).order_by(merged.c.due_at.asc().nulls_last(), merged.c.id)
-                               .limit(limit + 1)).all()
+        rows = session.execute(
+            select(merged).order_by(merged.c.due_at.asc().nulls_last(), merged.c.id).limit(limit + 1)
+        ).all()
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor((rows[-1].due_at, rows[-1].id)) if more and rows else None
@@ -137,21 +164,44 @@ _ASSIGNEE = aliased(User, name="assignee")  # made once: a new alias per call co
 def task_columns() -> AnySelect:
     """What a listed task shows: columns only, one query (no ORM objects, no lazy loads)."""
     assignee = _ASSIGNEE
-    return (select(HumanTask.id, HumanTask.case_id, HumanTask.client_id, HumanTask.process_id, HumanTask.bpmn_id,
-                   HumanTask.title, HumanTask.role, assignee.username, assignee.display_name, HumanTask.due_at,
-                   HumanTask.created_at,
-                   HumanTask.form_id, HumanTask.status, Client.given_name, Client.family_name)
-            .join(Client, Client.id == HumanTask.client_id)
-            .outerjoin(assignee, assignee.id == HumanTask.assignee_id))
+    return (
+        select(
+            HumanTask.id,
+            HumanTask.case_id,
+            HumanTask.client_id,
+            HumanTask.process_id,
+            HumanTask.bpmn_id,
+            HumanTask.title,
+            HumanTask.role,
+            assignee.username,
+            assignee.display_name,
+            HumanTask.due_at,
+            HumanTask.created_at,
+            HumanTask.form_id,
+            HumanTask.status,
+            Client.given_name,
+            Client.family_name,
+        )
+        .join(Client, Client.id == HumanTask.client_id)
+        .outerjoin(assignee, assignee.id == HumanTask.assignee_id)
+    )
 
 
 def task_view_of(r: Row[Any], now: datetime) -> TaskView:
     return {
-        "id": r.id, "case_id": r.case_id, "client_id": r.client_id, "pathway": r.process_id, "task": r.bpmn_id,
-        "title": r.title, "role": r.role, "assignee": r.username,
+        "id": r.id,
+        "case_id": r.case_id,
+        "client_id": r.client_id,
+        "pathway": r.process_id,
+        "task": r.bpmn_id,
+        "title": r.title,
+        "role": r.role,
+        "assignee": r.username,
         "assignee_name": (r.display_name or r.username) if r.username else None,
-        "due_at": r.due_at.isoformat() if r.due_at else None, "created_at": r.created_at.isoformat(),
-        "form_id": r.form_id, "status": r.status,
+        "due_at": r.due_at.isoformat() if r.due_at else None,
+        "created_at": r.created_at.isoformat(),
+        "form_id": r.form_id,
+        "status": r.status,
         "overdue": bool(r.status == TaskStatus.OPEN and r.due_at and r.due_at < now),
         "client_name": f"{r.given_name} {r.family_name}",
     }

@@ -4,6 +4,7 @@ happened to the case, and, on request, every engine step as well.
 Each kind of entry comes from one source function `(session, case_id) -> list[TimelineEntry]` listed in
 SOURCES; `timeline()` merges them newest first. A new kind of entry (contacts, notes) is one more source.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -38,34 +39,68 @@ def completed_work(session: Session, case_id: int) -> list[TimelineEntry]:
     """Every task people completed in the case, with who, when and how late."""
     who = aliased(User)
     rows = session.execute(
-        select(HumanTask, who.display_name, who.username).outerjoin(who, who.id == HumanTask.completed_by)
+        select(HumanTask, who.display_name, who.username)
+        .outerjoin(who, who.id == HumanTask.completed_by)
         .where(HumanTask.case_id == case_id, HumanTask.status == TaskStatus.COMPLETED)
-        .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc()).limit(LIMIT)).all()
+        .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
+        .limit(LIMIT)
+    ).all()
     out: list[TimelineEntry] = []
     for task, name, username in rows:
         assert task.completed_at is not None
-        late = (int((task.completed_at - task.due_at).total_seconds())
-                if task.due_at is not None and task.completed_at > task.due_at else None)
-        out.append({"kind": "work", "at": task.completed_at.isoformat(), "title": task.title,
-                    "pathway": task.process_id, "who": name or username, "role": task.role,
-                    "due_at": task.due_at.isoformat() if task.due_at else None, "late_seconds": late,
-                    "task_id": task.id, "lifecycle": None})
+        late = (
+            int((task.completed_at - task.due_at).total_seconds())
+            if task.due_at is not None and task.completed_at > task.due_at
+            else None
+        )
+        out.append(
+            {
+                "kind": "work",
+                "at": task.completed_at.isoformat(),
+                "title": task.title,
+                "pathway": task.process_id,
+                "who": name or username,
+                "role": task.role,
+                "due_at": task.due_at.isoformat() if task.due_at else None,
+                "late_seconds": late,
+                "task_id": task.id,
+                "lifecycle": None,
+            }
+        )
     return out
 
 
 def logged_events(session: Session, case_id: int) -> list[TimelineEntry]:
     """The event log: the case's life (opened, closed, risk, a crisis reported by someone, work gone overdue)
     as `case` entries; every other pathway step as `engine` entries."""
-    rows = session.execute(select(Event, User.display_name).outerjoin(User, User.username == Event.username)
-                           .where(Event.case_id == case_id)
-                           .order_by(Event.at.desc(), Event.id.desc()).limit(LIMIT)).all()
+    rows = session.execute(
+        select(Event, User.display_name)
+        .outerjoin(User, User.username == Event.username)
+        .where(Event.case_id == case_id)
+        .order_by(Event.at.desc(), Event.id.desc())
+        .limit(LIMIT)
+    ).all()
     out: list[TimelineEntry] = []
     for e, name in rows:
-        personal = (e.activity in CASE_EVENTS or (e.lifecycle == Lifecycle.MESSAGE and e.username is not None)
-                    or (e.lifecycle == Lifecycle.TIMER_FIRED and e.human_task_id is not None))
-        out.append({"kind": "case" if personal else "engine", "at": e.at.isoformat(),
-                    "title": e.activity_name or e.activity, "pathway": e.process_id, "who": name or e.username,
-                    "role": e.role, "due_at": None, "late_seconds": None, "task_id": None, "lifecycle": e.lifecycle})
+        personal = (
+            e.activity in CASE_EVENTS
+            or (e.lifecycle == Lifecycle.MESSAGE and e.username is not None)
+            or (e.lifecycle == Lifecycle.TIMER_FIRED and e.human_task_id is not None)
+        )
+        out.append(
+            {
+                "kind": "case" if personal else "engine",
+                "at": e.at.isoformat(),
+                "title": e.activity_name or e.activity,
+                "pathway": e.process_id,
+                "who": name or e.username,
+                "role": e.role,
+                "due_at": None,
+                "late_seconds": None,
+                "task_id": None,
+                "lifecycle": e.lifecycle,
+            }
+        )
     return out
 
 
@@ -74,7 +109,8 @@ SOURCES: list[Callable[[Session, int], list[TimelineEntry]]] = [completed_work, 
 
 def timeline(session: Session, case_id: int, everything: bool = False) -> list[TimelineEntry]:
     """The case's timeline, newest first: people's work and the case's life; with `everything`, engine steps too."""
-    entries = [entry for source in SOURCES for entry in source(session, case_id)
-               if everything or entry["kind"] != "engine"]
+    entries = [
+        entry for source in SOURCES for entry in source(session, case_id) if everything or entry["kind"] != "engine"
+    ]
     # Work first within one instant: a completion reads before the steps it caused.
     return sorted(entries, key=lambda e: (e["at"], e["kind"] == "work"), reverse=True)[:LIMIT]

@@ -7,15 +7,17 @@ still holds the job and marks it done, so a job and its effects commit together:
 mid-job leaves the job pending, and another takes it once the lease has expired. A job that keeps
 failing is retried with back-off, then becomes an incident that an admin can see and retry.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,7 +39,7 @@ MAX_ROUNDS = 1000
 
 
 def _real_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -63,8 +65,14 @@ class WorkerEngine(Protocol):
 class Worker:
     """Fires due jobs. `now` (pathway time) may be moved; leases always run on real time."""
 
-    def __init__(self, carepath: WorkerEngine, worker_id: str | None = None, lease: timedelta = timedelta(minutes=5),
-                 batch: int = 50, real_now: Callable[[], datetime] = _real_now) -> None:
+    def __init__(
+        self,
+        carepath: WorkerEngine,
+        worker_id: str | None = None,
+        lease: timedelta = timedelta(minutes=5),
+        batch: int = 50,
+        real_now: Callable[[], datetime] = _real_now,
+    ) -> None:
         self.cp = carepath
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.lease, self.batch, self.real_now = lease, batch, real_now
@@ -106,17 +114,26 @@ class Worker:
         FOR UPDATE SKIP LOCKED on PostgreSQL, so racing workers take different jobs) RETURNING what firing
         needs. SQLite has one writer at a time, which serialises the claims anyway."""
         real = self.real_now()
-        due = (select(TimerJob.id).where(TimerJob.status == JobStatus.PENDING, TimerJob.due_at <= now,
-                                         or_(TimerJob.locked_until.is_(None), TimerJob.locked_until < real))
-               .order_by(TimerJob.due_at, TimerJob.id).limit(self.batch))
+        due = (
+            select(TimerJob.id)
+            .where(
+                TimerJob.status == JobStatus.PENDING,
+                TimerJob.due_at <= now,
+                or_(TimerJob.locked_until.is_(None), TimerJob.locked_until < real),
+            )
+            .order_by(TimerJob.due_at, TimerJob.id)
+            .limit(self.batch)
+        )
         with self.cp.db.begin() as session:
             if session.get_bind().dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)
             rows = session.execute(
-                update(TimerJob).where(TimerJob.id.in_(due.scalar_subquery()))
+                update(TimerJob)
+                .where(TimerJob.id.in_(due.scalar_subquery()))
                 .values(locked_by=self.worker_id, locked_until=real + self.lease)
                 .returning(TimerJob.id, TimerJob.kind, TimerJob.instance_id, TimerJob.human_task_id, TimerJob.due_at)
-                .execution_options(synchronize_session=False)).all()
+                .execution_options(synchronize_session=False)
+            ).all()
         return sorted((tuple(r) for r in rows), key=lambda r: (r[4], r[0]))
 
     def _still_mine(self, session: Session, job_id: int, now: datetime) -> bool:
@@ -124,16 +141,16 @@ class Worker:
         # the step commits, so no other worker can take it meanwhile.
         done = rows_updated(
             session,
-            update(TimerJob).where(TimerJob.id == job_id, TimerJob.status == JobStatus.PENDING,
-                                   TimerJob.locked_by == self.worker_id)
+            update(TimerJob)
+            .where(TimerJob.id == job_id, TimerJob.status == JobStatus.PENDING, TimerJob.locked_by == self.worker_id)
             .values(status=JobStatus.DONE, fired_at=now, locked_until=None)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False),
+        )
         return done == 1
 
     # ---------- firing ----------
 
-    def _fire(self, job_id: int, kind: str, instance_id: int | None, human_task_id: int | None,
-              now: datetime) -> str:
+    def _fire(self, job_id: int, kind: str, instance_id: int | None, human_task_id: int | None, now: datetime) -> str:
         try:
             # The job is marked done in the transaction of the step it causes: both commit, or neither.
             with unit_of_work(self.cp.db) as session:
@@ -186,10 +203,18 @@ def _named(record_id: int | None, what: str, job_id: int) -> int:
 
 # ---------- incidents (admin) ----------
 
+
 def incident_view(job: TimerJob) -> dict[str, Any]:
-    return {"id": job.id, "kind": job.kind, "case_id": job.case_id, "instance_id": job.instance_id,
-            "human_task_id": job.human_task_id, "due_at": job.due_at.isoformat(), "attempts": job.attempts,
-            "error": job.last_error}
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "case_id": job.case_id,
+        "instance_id": job.instance_id,
+        "human_task_id": job.human_task_id,
+        "due_at": job.due_at.isoformat(),
+        "attempts": job.attempts,
+        "error": job.last_error,
+    }
 
 
 def list_incidents(session: Session) -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
 """The shapes the engine hands to the web layer and the API (typed dicts: they are also the JSON answers)."""
+
 from __future__ import annotations
 
 from typing import Any, TypedDict

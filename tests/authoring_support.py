@@ -1,4 +1,5 @@
 """Helpers for the authoring tests: edits to the shipped intake pathway, and a stand-in safety gate."""
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,9 @@ def with_record_referral_due(bpmn: str, due: str) -> str:
 def with_condition(bpmn: str, flow_id: str, condition: str) -> str:
     pattern = re.compile(rf'(<bpmn:sequenceFlow id="{flow_id}"[^>]*>\s*<bpmn:conditionExpression[^>]*>)([^<]*)(<)')
     assert pattern.search(bpmn), flow_id
-    return pattern.sub(lambda m: m.group(1) + condition.replace("&", "&amp;").replace("<", "&lt;") + m.group(3),
-                       bpmn, count=1)
+    return pattern.sub(
+        lambda m: m.group(1) + condition.replace("&", "&amp;").replace("<", "&lt;") + m.group(3), bpmn, count=1
+    )
 
 
 class DueTimeGate:
@@ -42,8 +44,11 @@ class DueTimeGate:
         for name in sorted(n for n in files.files if n[:-5] in only and n.endswith(".bpmn")):
             for task in re.findall(r'<bpmn:userTask id="(\w+)"(.*?)</bpmn:userTask>', files.files[name], re.S):
                 if 'name="dueIn"' not in task[1]:
-                    violations.append(_Violation("due_time", f"{task[0]} has no due time",
-                                                 [f"open {name}", f"user task {task[0]}: no dueIn"]))
+                    violations.append(
+                        _Violation(
+                            "due_time", f"{task[0]} has no due time", [f"open {name}", f"user task {task[0]}: no dueIn"]
+                        )
+                    )
         report = _Report(violations)
         if violations and accept_risk is None:
             raise UnsafeLibrary(report)
@@ -64,5 +69,11 @@ class _Report:
 
 
 def without_due_on_record_referral(bpmn: str) -> str:
-    return re.sub(r'(<bpmn:userTask id="record_referral".*?)<spiffworkflow:property name="dueIn" '
-                  r'value=(?:\'"P\w+"\'|"&quot;P\w+&quot;") ?/>', r"\1", bpmn, count=1, flags=re.S)
+    return re.sub(
+        r'(<bpmn:userTask id="record_referral".*?)<spiffworkflow:property name="dueIn" '
+        r'value=(?:\'"P\w+"\'|"&quot;P\w+&quot;") ?/>',
+        r"\1",
+        bpmn,
+        count=1,
+        flags=re.S,
+    )

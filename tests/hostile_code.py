@@ -1,16 +1,16 @@
 """Pathway code that tries to hold a server: each case is a diagram whose step must be stopped at the step's
 bound, plus what the tests need to check that the step failed cleanly."""
+
 from __future__ import annotations
 
 import threading
 import time
 from xml.sax.saxutils import escape
 
+import bpmn_fixtures as bf
 from sqlalchemy import func, select
 
 from carepath.engine.models import Event, HumanTask, PathwayInstance, Score, TimerJob
-
-import bpmn_fixtures as bf
 
 # The limit the hostile tests run under (seconds), and how much later than it a step may end: the grace
 # before a sandbox process stuck in one C call is killed (0.3 s), the step's own work, a busy machine.
@@ -32,21 +32,27 @@ HOSTILE = [
     ("dueIn expression", "due", "'P1D' if max(range(10**10)) else 'P2D'", {"time_limit"}),
     ("message payload", "payload", "{'n': len('x' * 10**9)}", {"memory_limit"}),
     ("DMN cell", "dmn", "sum(range(10**10)) > 0", {"time_limit"}),
-    ("task instructions", "instructions",
-     "{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}", {"time_limit"}),
+    (
+        "task instructions",
+        "instructions",
+        "{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}",
+        {"time_limit"},
+    ),
 ]
 
 
 def _dmn(decision: str, cell: str) -> str:
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="D" name="d" '
-            'namespace="http://carepath.example.org/dmn">'
-            f'<decision id="{decision}" name="Hostile"><decisionTable id="t" hitPolicy="UNIQUE">'
-            '<input id="i" label="n"><inputExpression id="ie" typeRef="integer"><text>1</text></inputExpression></input>'
-            '<output id="o" label="out" name="outcome" typeRef="string"/>'
-            f'<rule id="r"><inputEntry id="e"><text>{escape(cell)}</text></inputEntry>'
-            '<outputEntry id="oe"><text>"yes"</text></outputEntry></rule>'
-            '</decisionTable></decision></definitions>\n')
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="D" name="d" '
+        'namespace="http://carepath.example.org/dmn">'
+        f'<decision id="{decision}" name="Hostile"><decisionTable id="t" hitPolicy="UNIQUE">'
+        '<input id="i" label="n"><inputExpression id="ie" typeRef="integer"><text>1</text></inputExpression></input>'
+        '<output id="o" label="out" name="outcome" typeRef="string"/>'
+        f'<rule id="r"><inputEntry id="e"><text>{escape(cell)}</text></inputEntry>'
+        '<outputEntry id="oe"><text>"yes"</text></outputEntry></rule>'
+        "</decisionTable></decision></definitions>\n"
+    )
 
 
 def _ext(inner: str) -> str:
@@ -69,8 +75,10 @@ def pathway_files(process_id: str, where: str, code: str):
     elif where == "due":
         after, extra_lane = bf.user_task("x", "Second", due=code) + end, ["x"]
     elif where == "instructions":
-        props = ('<spiffworkflow:properties><spiffworkflow:property name="formJsonSchemaFilename" '
-                 'value="note.schema.json"/></spiffworkflow:properties>')
+        props = (
+            '<spiffworkflow:properties><spiffworkflow:property name="formJsonSchemaFilename" '
+            'value="note.schema.json"/></spiffworkflow:properties>'
+        )
         text = f"<spiffworkflow:instructionsForEndUser>{escape(code)}</spiffworkflow:instructionsForEndUser>"
         after, extra_lane = f'<bpmn:userTask id="x" name="Second">{_ext(props + text)}</bpmn:userTask>' + end, ["x"]
     elif where == "payload":
@@ -86,8 +94,10 @@ def pathway_files(process_id: str, where: str, code: str):
         raise ValueError(where)
     text = bf.pathway(process_id, after=after, start_message=f"go_{process_id}")
     for node in extra_lane:
-        text = text.replace("<bpmn:flowNodeRef>first</bpmn:flowNodeRef>",
-                            f"<bpmn:flowNodeRef>first</bpmn:flowNodeRef><bpmn:flowNodeRef>{node}</bpmn:flowNodeRef>")
+        text = text.replace(
+            "<bpmn:flowNodeRef>first</bpmn:flowNodeRef>",
+            f"<bpmn:flowNodeRef>first</bpmn:flowNodeRef><bpmn:flowNodeRef>{node}</bpmn:flowNodeRef>",
+        )
     text = text.replace("<bpmn:process ", message + "<bpmn:process ", 1)
     fs = bf.files(**{process_id: text})
     fs.files.update(extra_files)
@@ -112,16 +122,30 @@ def warm_sandbox(cp) -> None:
 def snapshot(cp, case_id: int) -> dict:
     """Everything a step of the case could have written."""
     with cp.db() as session:
+
         def count(model):
             return session.scalar(select(func.count()).select_from(model).where(model.case_id == case_id))
-        states = session.execute(select(PathwayInstance.id, PathwayInstance.state, PathwayInstance.status)
-                                 .where(PathwayInstance.case_id == case_id).order_by(PathwayInstance.id)).all()
-        tasks = session.execute(select(HumanTask.id, HumanTask.status).where(HumanTask.case_id == case_id)
-                                .order_by(HumanTask.id)).all()
-        jobs = session.execute(select(TimerJob.id, TimerJob.status, TimerJob.due_at).where(TimerJob.case_id == case_id)
-                               .order_by(TimerJob.id)).all()
-        return {"instances": [tuple(r) for r in states], "tasks": [tuple(r) for r in tasks],
-                "jobs": [tuple(r) for r in jobs], "events": count(Event), "scores": count(Score)}
+
+        states = session.execute(
+            select(PathwayInstance.id, PathwayInstance.state, PathwayInstance.status)
+            .where(PathwayInstance.case_id == case_id)
+            .order_by(PathwayInstance.id)
+        ).all()
+        tasks = session.execute(
+            select(HumanTask.id, HumanTask.status).where(HumanTask.case_id == case_id).order_by(HumanTask.id)
+        ).all()
+        jobs = session.execute(
+            select(TimerJob.id, TimerJob.status, TimerJob.due_at)
+            .where(TimerJob.case_id == case_id)
+            .order_by(TimerJob.id)
+        ).all()
+        return {
+            "instances": [tuple(r) for r in states],
+            "tasks": [tuple(r) for r in tasks],
+            "jobs": [tuple(r) for r in jobs],
+            "events": count(Event),
+            "scores": count(Score),
+        }
 
 
 def within(seconds: float, fn):
@@ -134,6 +158,7 @@ def within(seconds: float, fn):
             box["result"] = fn()
         except BaseException as exc:  # noqa: BLE001 - handed back to the test
             box["error"] = exc
+
     started = time.monotonic()
     worker = threading.Thread(target=run, daemon=True)
     worker.start()

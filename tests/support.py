@@ -1,5 +1,6 @@
 """Helpers shared by the tests: seeding a database, API clients, and a driver that walks cases through
 the real pathways with valid answers for each real form."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,16 @@ def seed(cp) -> None:
     now = cp.clock.now()
     with cp.db.begin() as session:
         for role in ROLES:
-            session.add(User(username=role, display_name=role, password_hash=_demo_hash(), active=True,
-                             created_at=now, roles=[UserRole(role=role)]))
+            session.add(
+                User(
+                    username=role,
+                    display_name=role,
+                    password_hash=_demo_hash(),
+                    active=True,
+                    created_at=now,
+                    roles=[UserRole(role=role)],
+                )
+            )
     cp.close()
 
 
@@ -49,8 +58,15 @@ class ApiClient:
                 self.tokens[username] = people.issue_token(session, username, self.cp.clock.now())
         return self.tokens[username]
 
-    def call(self, method: str, path: str, user: str | None = None, body=None, raw: bytes | None = None,
-             headers: dict | None = None):
+    def call(
+        self,
+        method: str,
+        path: str,
+        user: str | None = None,
+        body=None,
+        raw: bytes | None = None,
+        headers: dict | None = None,
+    ):
         h = dict(headers or {})
         if user:
             h["Authorization"] = f"Bearer {self.token(user)}"
@@ -85,20 +101,38 @@ class CaseDriver:
     def __init__(self, cp, actors: dict):
         self.cp, self.actors = cp, actors
 
-    def new_case(self, given: str = "Test", family: str = "Client", birth_date: str = "1990-05-17",
-                 case_manager: str | None = None) -> int:
+    def new_case(
+        self,
+        given: str = "Test",
+        family: str = "Client",
+        birth_date: str = "1990-05-17",
+        case_manager: str | None = None,
+    ) -> int:
         from carepath.engine import clients
+
         with self.cp.db.begin() as session:
-            client = clients.create_client(session, self.actors["intake"], {
-                "given_name": given, "family_name": family, "birth_date": birth_date,
-                **({"case_manager": case_manager} if case_manager else {})}, self.cp.clock.now())
+            client = clients.create_client(
+                session,
+                self.actors["intake"],
+                {
+                    "given_name": given,
+                    "family_name": family,
+                    "birth_date": birth_date,
+                    **({"case_manager": case_manager} if case_manager else {}),
+                },
+                self.cp.clock.now(),
+            )
         return self.cp.start_case(self.actors["intake"], client["id"])["id"]
 
     def open_tasks(self, case_id: int) -> list[HumanTask]:
         with self.cp.db() as session:
-            return list(session.scalars(select(HumanTask).where(HumanTask.case_id == case_id,
-                                                                HumanTask.status == "open")
-                                        .order_by(HumanTask.created_at, HumanTask.id)))
+            return list(
+                session.scalars(
+                    select(HumanTask)
+                    .where(HumanTask.case_id == case_id, HumanTask.status == "open")
+                    .order_by(HumanTask.created_at, HumanTask.id)
+                )
+            )
 
     def task(self, case_id: int, bpmn_id: str) -> HumanTask:
         found = [t for t in self.open_tasks(case_id) if t.bpmn_id == bpmn_id]
@@ -124,12 +158,20 @@ class CaseDriver:
             task = self.task(*task)
         given = {**ROUTINE.get(task.form_id, {}), **(answers or {})}
         today = self.cp.clock.now().date()
-        done = self.cp.complete_task(self.actor_for(task), task.id,
-                                     lambda schema: valid_sample(schema, given, today=today))
+        done = self.cp.complete_task(
+            self.actor_for(task), task.id, lambda schema: valid_sample(schema, given, today=today)
+        )
         return [t["id"] for t in done.next_tasks]
 
-    def walk(self, case_id: int, until, answers: dict | None = None, max_steps: int = 60,
-             skip: tuple[str, ...] = (), advance: timedelta | None = None) -> list[str]:
+    def walk(
+        self,
+        case_id: int,
+        until,
+        answers: dict | None = None,
+        max_steps: int = 60,
+        skip: tuple[str, ...] = (),
+        advance: timedelta | None = None,
+    ) -> list[str]:
         """Complete the oldest open task until `until()` holds; returns the BPMN ids completed.
 
         `answers` maps form ids to answers; `skip` names pathways whose tasks are left open;
@@ -150,9 +192,11 @@ class CaseDriver:
     def pathways(self, case_id: int) -> list[str]:
         with self.cp.db() as session:
             from carepath.engine.clients import case_row, case_view
+
             return [p["pathway"] for p in case_view(session, case_row(session, case_id))["pathways"]]
 
     def case(self, case_id: int) -> dict:
         with self.cp.db() as session:
             from carepath.engine.clients import case_row, case_view
+
             return case_view(session, case_row(session, case_id))

@@ -1,12 +1,12 @@
 """The JSON API as docs/api.md states it: a case walked over HTTP (surviving a restart), and bad input
 answered with the contract's error shape and status, never a 500."""
+
 from __future__ import annotations
 
 import pytest
 
 from carepath.engine.form_samples import valid_sample
 from carepath.engine.models import AuditEntry
-
 from support import ROUTINE, ApiClient
 
 
@@ -50,8 +50,9 @@ def test_case_over_the_api_hands_over_and_survives_a_restart(any_database_url, m
     api = start_app()
     status, me = api.get("/api/v1/me", "intake")
     assert status == 200 and me == {"username": "intake", "roles": ["intake"]}
-    status, client = api.post("/api/v1/clients", {"given_name": "Ana", "family_name": "Ruiz",
-                                                  "birth_date": "1985-07-01"}, "intake")
+    status, client = api.post(
+        "/api/v1/clients", {"given_name": "Ana", "family_name": "Ruiz", "birth_date": "1985-07-01"}, "intake"
+    )
     assert status == 201
     status, case = api.post("/api/v1/cases", {"client_id": client["id"]}, "intake")
     assert status == 201 and case["status"] == "open"
@@ -98,8 +99,10 @@ def test_bad_input_gets_the_contract_error_shape(api, driver):
     assert error["code"] == "invalid_form_data"
     _error(*api.post("/api/v1/cases", {"client_id": "abc"}, "intake"), 400)
     _error(*api.post("/api/v1/cases", {"client_id": 424242}, "intake"), 404)
-    _error(*api.post("/api/v1/clients", {"given_name": "A", "family_name": "B", "birth_date": "1990-01-01"},
-                     "quality"), 403)
+    _error(
+        *api.post("/api/v1/clients", {"given_name": "A", "family_name": "B", "birth_date": "1990-01-01"}, "quality"),
+        403,
+    )
     _error(*api.get("/api/v1/nowhere", "intake"), 404)
     _error(*api.call("DELETE", "/api/v1/me", "intake"), 405)
 
@@ -127,15 +130,25 @@ def test_task_views_follow_the_contract(api, driver, cp):
     case_id = driver.new_case()
     status, tasks = api.get(f"/api/v1/tasks?case_id={case_id}", "intake")
     assert status == 200 and len(tasks) == 1
-    assert set(tasks[0]) >= {"id", "case_id", "client_id", "pathway", "task", "title", "role", "assignee",
-                             "due_at", "created_at"}
+    assert set(tasks[0]) >= {
+        "id",
+        "case_id",
+        "client_id",
+        "pathway",
+        "task",
+        "title",
+        "role",
+        "assignee",
+        "due_at",
+        "created_at",
+    }
     status, detail = api.get(f"/api/v1/tasks/{tasks[0]['id']}", "intake")
     assert detail["form"]["id"] == "referral" and detail["form"]["schema"]["$id"].endswith("referral")
     assert "data" in detail
     assert api.get(f"/api/v1/tasks?case_id={case_id}", "clinician")[1] == []  # not the clinician's work
     _error(*api.get(f"/api/v1/tasks/{tasks[0]['id']}", "clinician"), 403)
     assert api.post(f"/api/v1/tasks/{tasks[0]['id']}/claim", {}, "intake")[1]["assignee"] == "intake"
-    assert api.get(f"/api/v1/tasks?mine=1", "intake")[1][0]["id"] == tasks[0]["id"]
+    assert api.get("/api/v1/tasks?mine=1", "intake")[1][0]["id"] == tasks[0]["id"]
     assert api.post(f"/api/v1/tasks/{tasks[0]['id']}/release", {}, "intake")[1]["assignee"] is None
     with cp.db() as session:
         reads = session.query(AuditEntry).filter_by(record_type="task", action="read").count()
@@ -152,9 +165,11 @@ def test_openapi_document(api, path):
 
 def test_a_reported_crisis_reaches_the_crisis_team_with_its_reason(api, driver):
     case_id = driver.new_case()
-    status, body = api.post(f"/api/v1/cases/{case_id}/messages",
-                            {"name": "crisis_reported", "payload": {"reason": "Called saying they are not safe tonight"}},
-                            "case_manager")
+    status, body = api.post(
+        f"/api/v1/cases/{case_id}/messages",
+        {"name": "crisis_reported", "payload": {"reason": "Called saying they are not safe tonight"}},
+        "case_manager",
+    )
     assert status == 202 and any(r["pathway"] == "crisis_response" and r["started"] for r in body["received_by"])
     crisis_tasks = api.get(f"/api/v1/tasks?case_id={case_id}&pathway=crisis_response&role=crisis", "crisis")[1]
     assert crisis_tasks

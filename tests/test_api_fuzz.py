@@ -6,6 +6,7 @@ Bounded so `make test` stays fast: a few examples per operation and role (CAREPA
 it for a longer hunt, e.g. 200). The world has a client with an open case and a completed task, so ids
 1 and 2 name real records as well as the random ones naming none.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,11 +14,14 @@ import os
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
-from schemathesis.checks import (content_type_conformance, not_a_server_error, response_schema_conformance,
-                                 status_code_conformance)
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from carepath.web.openapi import openapi_document
-
 from support import ApiClient
 
 ROLES = ("intake", "case_manager", "supervisor", "quality", "admin")
@@ -42,8 +46,13 @@ def test_the_served_document_is_the_one_fuzzed(api):
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
 def test_the_api_answers_as_documented_for_every_role(case, fuzz_world):
     app, tokens = fuzz_world
     for role in ROLES:

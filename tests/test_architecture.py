@@ -1,4 +1,5 @@
 """The dependency rule: web -> engine -> libraries, never back. The engine imports no Flask and no web."""
+
 from __future__ import annotations
 
 import ast
@@ -28,12 +29,25 @@ def _forbidden(name: str) -> bool:
 
 
 def test_engine_never_imports_the_web_layer():
-    offenders = {str(p.relative_to(ENGINE)): sorted(n for n in _imports(p) if _forbidden(n))
-                 for p in ENGINE.rglob("*.py")}
+    offenders = {
+        str(p.relative_to(ENGINE)): sorted(n for n in _imports(p) if _forbidden(n)) for p in ENGINE.rglob("*.py")
+    }
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
+def _statements(path: Path) -> int:
+    return sum(isinstance(node, ast.stmt) for node in ast.walk(ast.parse(path.read_text(), filename=str(path))))
+
+
+# Size in statements, not lines: the formatter lays a call over one line or six, and a module's size should
+# not move with it. 300 statements is about 450 lines written compactly; past it, a module holds two jobs.
+MAX_STATEMENTS = 300
+
+
 def test_modules_stay_small():
-    big = {str(p.relative_to(ENGINE.parent)): n for p in [*ENGINE.rglob("*.py"), *(ENGINE.parent / "web").rglob("*.py")]
-           if "migrations" not in p.parts and (n := len(p.read_text().splitlines())) > 450}
+    big = {
+        str(p.relative_to(ENGINE.parent)): n
+        for p in [*ENGINE.rglob("*.py"), *(ENGINE.parent / "web").rglob("*.py")]
+        if "migrations" not in p.parts and (n := _statements(p)) > MAX_STATEMENTS
+    }
     assert big == {}

@@ -1,18 +1,18 @@
 """The pathway checker and the publishing gate: the shipped library holds every safety invariant over a
 budgeted run (the deep run is `carepath pathways check --episodes 2000`, see docs/pathways.md), and the
 library as it was before issue 8 is found unsafe by the checker on its own."""
+
 from __future__ import annotations
 
 import subprocess
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from carepath.engine.models import PathwayVersion
 from carepath.engine.pathway_files import FileSet
 from carepath.engine.safety.checker import check_library
-from carepath.engine.models import PathwayVersion
 from carepath.engine.safety.gate import SafetyGate, UnsafeLibrary
 from carepath.engine.safety.invariants import INVARIANTS
 
@@ -31,11 +31,19 @@ def library() -> FileSet:
 def old_library(tmp_path) -> FileSet:
     for folder in ("workflows", "forms"):
         (tmp_path / folder).mkdir()
-        names = subprocess.run(["git", "-C", str(ROOT), "ls-tree", "--name-only", f"{BEFORE_ISSUE_8}:{folder}"],
-                               capture_output=True, text=True, check=True).stdout.split()
+        names = subprocess.run(
+            ["git", "-C", str(ROOT), "ls-tree", "--name-only", f"{BEFORE_ISSUE_8}:{folder}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
         for name in names:
-            text = subprocess.run(["git", "-C", str(ROOT), "show", f"{BEFORE_ISSUE_8}:{folder}/{name}"],
-                                  capture_output=True, text=True, check=True).stdout
+            text = subprocess.run(
+                ["git", "-C", str(ROOT), "show", f"{BEFORE_ISSUE_8}:{folder}/{name}"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             (tmp_path / folder / name).write_text(text)
     files, findings = FileSet.from_library(tmp_path / "workflows", tmp_path / "forms")
     assert not findings
@@ -78,11 +86,15 @@ def test_publishing_an_unsafe_library_is_refused_unless_the_risk_is_accepted(cp,
     with pytest.raises(UnsafeLibrary) as refused:
         cp.publish_files(files, {"safety_planning"}, "cli", gate)
     assert refused.value.report.violations and "reproduction" in str(refused.value.report.violations[0])
-    rows, report = cp.publish_files(files, {"safety_planning"}, "cli", gate,
-                                    accept_risk="Pilot site only; joined plans come in version 3.")
+    rows, report = cp.publish_files(
+        files, {"safety_planning"}, "cli", gate, accept_risk="Pilot site only; joined plans come in version 3."
+    )
     assert report.violations
     with cp.db() as session:
-        row = session.scalar(select(PathwayVersion).where(PathwayVersion.process_id == "safety_planning",
-                                                          PathwayVersion.version == rows[0][1]))
+        row = session.scalar(
+            select(PathwayVersion).where(
+                PathwayVersion.process_id == "safety_planning", PathwayVersion.version == rows[0][1]
+            )
+        )
         assert row.accepted_risk == "Pilot site only; joined plans come in version 3."
         assert row.safety_check["violations"] and row.safety_check["episodes"] == 4

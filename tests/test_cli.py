@@ -1,11 +1,11 @@
 """The `carepath` command as the README gives it, on a private database: in-process with Click's runner
 (the same entry point the installed command runs), and `serve` end to end as a real process."""
+
 from __future__ import annotations
 
 import csv
 import io
 import os
-from dataclasses import dataclass
 import signal
 import socket
 import subprocess
@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -34,8 +35,11 @@ class Ran:
 
 @pytest.fixture
 def run(sqlite_url, tmp_path):
-    env = {"CAREPATH_DATABASE_URL": sqlite_url, "CAREPATH_SECRET_KEY": "cli-test-secret",
-           "CAREPATH_INSTANCE_DIR": str(tmp_path / "instance")}
+    env = {
+        "CAREPATH_DATABASE_URL": sqlite_url,
+        "CAREPATH_SECRET_KEY": "cli-test-secret",
+        "CAREPATH_INSTANCE_DIR": str(tmp_path / "instance"),
+    }
     runner = CliRunner(env=env)
 
     def run(*args, stdin: str | None = None, ok: bool = True) -> Ran:
@@ -44,6 +48,7 @@ def run(sqlite_url, tmp_path):
         if ok:
             assert ran.returncode == 0, ran.stderr
         return ran
+
     run.env = dict(os.environ, **env)
     return run
 
@@ -57,8 +62,17 @@ def _one_line_error(result):
 
 
 def test_users_and_tokens(run):
-    run("user", "add", "dana", "--role", "case_manager", "--role", "clinician", "--password-stdin",
-        stdin="a long passphrase\n")
+    run(
+        "user",
+        "add",
+        "dana",
+        "--role",
+        "case_manager",
+        "--role",
+        "clinician",
+        "--password-stdin",
+        stdin="a long passphrase\n",
+    )
     token = run("user", "token", "dana").stdout.strip().splitlines()[-1]
     assert token.startswith("cp_") and " " not in token
     assert "already exists" in _one_line_error(run("user", "add", "dana", "--role", "intake", ok=False))
@@ -71,6 +85,7 @@ def test_tokens_are_listed_revoked_and_end_with_a_disabled_user(run, sqlite_url)
     from carepath.engine.app import Carepath
     from carepath.engine.settings import Settings
     from carepath.web import create_app
+
     first = run("user", "token", "quality").stdout.strip().splitlines()
     second = run("user", "token", "quality", "--days", "2").stdout.strip().splitlines()[-1]
     token_id = int(first[0].split()[2])
@@ -81,6 +96,7 @@ def test_tokens_are_listed_revoked_and_end_with_a_disabled_user(run, sqlite_url)
 
     def me(token):
         return api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code
+
     assert (me(first[-1]), me(second)) == (200, 200)
     assert run("user", "revoke", str(token_id)).stdout.strip() == f"token {token_id} of quality revoked"
     assert (me(first[-1]), me(second)) == (401, 200)
@@ -130,8 +146,19 @@ def test_export_events_csv_and_xes(run, tmp_path):
     run("demo")
     text = run("export", "events", "--format", "csv").stdout
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert rows and list(rows[0]) == ["case_id", "client_id", "pathway", "pathway_version", "instance_id", "activity",
-                                      "activity_name", "lifecycle", "timestamp", "role", "user"]
+    assert rows and list(rows[0]) == [
+        "case_id",
+        "client_id",
+        "pathway",
+        "pathway_version",
+        "instance_id",
+        "activity",
+        "activity_name",
+        "lifecycle",
+        "timestamp",
+        "role",
+        "user",
+    ]
     assert {r["lifecycle"] for r in rows} >= {"ready", "completed"}
     assert all(r["timestamp"].endswith("Z") for r in rows)
     out = tmp_path / "events.xes"
@@ -146,14 +173,19 @@ def test_export_events_csv_and_xes(run, tmp_path):
     assert {"concept:name", "lifecycle:transition", "time:timestamp"} <= keys
     assert "'pdf' is not one of" in _one_line_error(run("export", "events", "--format", "pdf", ok=False))
     import getpass
+
     from sqlalchemy import create_engine, text
+
     engine = create_engine(run.env["CAREPATH_DATABASE_URL"])
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT username, channel, record_id FROM audit_log WHERE action = 'export' "
-                                 "ORDER BY id")).all()
+        rows = conn.execute(
+            text("SELECT username, channel, record_id FROM audit_log WHERE action = 'export' ORDER BY id")
+        ).all()
     engine.dispose()
-    assert [tuple(r) for r in rows] == [(f"os:{getpass.getuser()}", "cli", "events.csv"),
-                                        (f"os:{getpass.getuser()}", "cli", "events.xes")]
+    assert [tuple(r) for r in rows] == [
+        (f"os:{getpass.getuser()}", "cli", "events.csv"),
+        (f"os:{getpass.getuser()}", "cli", "events.xes"),
+    ]
 
 
 def _free_port() -> int:
@@ -178,8 +210,14 @@ def _wait_for(url: str, proc, timeout=60):
 
 def test_serve_answers_and_stops_cleanly(run):
     port = _free_port()
-    proc = subprocess.Popen([*CAREPATH, "serve", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT,
-                            env=run.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [*CAREPATH, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=run.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         status, page = _wait_for(f"http://127.0.0.1:{port}/", proc)
         assert status == 200 and "Sign in" in page

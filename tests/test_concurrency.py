@@ -1,5 +1,6 @@
 """Many people completing the same task at once: one wins, everyone else gets 409, and the pathway
 moves on exactly once. On PostgreSQL (real row locks) and on SQLite (its write lock)."""
+
 from __future__ import annotations
 
 import threading
@@ -9,7 +10,6 @@ from sqlalchemy import func, select
 
 from carepath.engine.form_samples import valid_sample
 from carepath.engine.models import Event, HumanTask
-
 from support import ApiClient
 
 THREADS = 20
@@ -25,8 +25,9 @@ def _race(app, cp, task_id: int, data: dict, user: str) -> list[tuple[int, dict]
     def attempt():
         client = app.test_client()  # one client per thread, like separate browsers
         barrier.wait()
-        resp = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": data},
-                           headers={"Authorization": f"Bearer {token}"})
+        resp = client.post(
+            f"/api/v1/tasks/{task_id}/complete", json={"data": data}, headers={"Authorization": f"Bearer {token}"}
+        )
         with lock:
             results.append((resp.status_code, resp.get_json()))
 
@@ -58,10 +59,14 @@ def test_twenty_people_complete_one_task(backend, request, make_carepath):
     assert all(body["error"]["code"] in ("task_not_open", "conflict") for status, body in results if status == 409)
     winner = next(body for status, body in results if status == 200)
     with cp.db() as session:
-        follow_ups = session.scalars(select(HumanTask.id).where(HumanTask.case_id == case_id,
-                                                               HumanTask.status == "open")).all()
-        completions = session.scalar(select(func.count()).select_from(Event).where(
-            Event.case_id == case_id, Event.activity == "record_referral", Event.lifecycle == "completed"))
+        follow_ups = session.scalars(
+            select(HumanTask.id).where(HumanTask.case_id == case_id, HumanTask.status == "open")
+        ).all()
+        completions = session.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(Event.case_id == case_id, Event.activity == "record_referral", Event.lifecycle == "completed")
+        )
     # One set of follow-up tasks (the winner's), not twenty.
     assert winner["next_tasks"] and sorted(follow_ups) == sorted(t["id"] for t in winner["next_tasks"])
     assert completions == 1

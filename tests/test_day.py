@@ -1,5 +1,6 @@
 """A case manager's day in the engine: contacts (edit window, amendments, billing CSV, a step that requires one),
 drafts, context carried between forms, the caseload, supervision of late work and the duplicate warning."""
+
 from __future__ import annotations
 
 import json
@@ -8,12 +9,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from carepath.engine import library
 from carepath.engine.errors import ContactRequired, InvalidFormData, NotAllowed, NotOnCareTeam
 from carepath.engine.models import AuditEntry, FormDraft, TimerJob
 from carepath.engine.pathway_files import FileSet
-from carepath.engine import library
 from carepath.engine.timers import Worker
-
 from ui_support import add_user
 
 
@@ -31,8 +31,15 @@ def referral(driver):
 
 
 def _contact(cp, at_offset_minutes: int = -30, **extra) -> dict:
-    return {"at": (cp.clock.now() + timedelta(minutes=at_offset_minutes)).isoformat(), "minutes": 25,
-            "modality": "phone", "with_whom": "Client", "goals": ["Keep my flat"], "note": "Talked about rent.", **extra}
+    return {
+        "at": (cp.clock.now() + timedelta(minutes=at_offset_minutes)).isoformat(),
+        "minutes": 25,
+        "modality": "phone",
+        "with_whom": "Client",
+        "goals": ["Keep my flat"],
+        "note": "Talked about rent.",
+        **extra,
+    }
 
 
 def test_contacts_edit_window_amendments_and_billing_csv(cp, driver, actors):
@@ -51,7 +58,10 @@ def test_contacts_edit_window_amendments_and_billing_csv(cp, driver, actors):
     cp.change_contact(cm, made["id"], _contact(cp, at_offset_minutes=-26 * 60, note="Corrected."), reason="Wrong note")
     history = cp.read_contact(cm, made["id"])
     assert history["note"] == "Corrected." and history["amended"] == 1
-    assert history["history"][0]["before"]["note"] == "Rent plan agreed." and history["history"][0]["reason"] == "Wrong note"
+    assert (
+        history["history"][0]["before"]["note"] == "Rent plan agreed."
+        and history["history"][0]["reason"] == "Wrong note"
+    )
     with pytest.raises(NotOnCareTeam):
         cp.record_contact(actors["clinician"], case_id, _contact(cp))
 
@@ -101,10 +111,18 @@ def test_drafts_are_kept_per_person_and_go_with_completion(cp, driver, actors, r
 
 def test_the_plan_opens_with_the_assessed_needs_and_the_review_with_the_plan_goals(cp, driver, actors):
     case_id = driver.new_case(case_manager="case_manager")
-    needs = {"housing": "high", "housing_notes": "Facing eviction in May", "legal": "moderate",
-             "legal_notes": "Court date", "client_goals": "Keep my home"}
-    driver.walk(case_id, until=lambda: any(t.form_id == "treatment_plan" for t in driver.open_tasks(case_id)),
-                answers={"needs_assessment": needs})
+    needs = {
+        "housing": "high",
+        "housing_notes": "Facing eviction in May",
+        "legal": "moderate",
+        "legal_notes": "Court date",
+        "client_goals": "Keep my home",
+    }
+    driver.walk(
+        case_id,
+        until=lambda: any(t.form_id == "treatment_plan" for t in driver.open_tasks(case_id)),
+        answers={"needs_assessment": needs},
+    )
     plan_task = next(t for t in driver.open_tasks(case_id) if t.form_id == "treatment_plan")
     data = cp.read_task(actors["case_manager"], plan_task.id)["data"]
     assert data["client_words"] == "Keep my home"
@@ -142,7 +160,9 @@ def test_overdue_review_names_the_late_task_and_a_new_date_rearms_the_escalation
     moved = cp.set_due_date(actors["supervisor"], late.id, new_due, "Agreed with intake: waiting for GP letter")
     assert moved["rearmed"]
     with cp.db() as s:
-        pending = s.scalars(select(TimerJob).where(TimerJob.human_task_id == late.id, TimerJob.status == "pending")).all()
+        pending = s.scalars(
+            select(TimerJob).where(TimerJob.human_task_id == late.id, TimerJob.status == "pending")
+        ).all()
     assert [j.due_at for j in pending] == [new_due]
     assert cp.task_page(actors["supervisor"], review_id, team_lead=True).extras["late_task"]["changes"][0]["reason"]
 
@@ -154,13 +174,15 @@ def test_duplicate_warning_links_only_records_one_may_open(cp, driver, actors):
     mine = cp.possible_duplicates(actors["case_manager"], "María", "López", date(1987, 3, 14))
     assert mine[0]["may_open"] and mine[0]["name"] == "Maria Lopez"
     hidden = cp.possible_duplicates(cm2, "Maria", "Lopes", date(1987, 3, 14))
-    assert hidden == [{"client_id": None, "may_open": False, "name": None, "birth_date": "1987-03-14",
-                       "ask": "case_manager"}]
+    assert hidden == [
+        {"client_id": None, "may_open": False, "name": None, "birth_date": "1987-03-14", "ask": "case_manager"}
+    ]
     assert cp.possible_duplicates(cm2, "John", "Smith", date(1987, 3, 14)) == []
 
 
 def _all_actors(cp):
     from carepath.engine import people
     from carepath.engine.models import User
+
     with cp.db() as s:
         return [people.actor_of(u, "web") for u in s.scalars(select(User))]

@@ -1,15 +1,34 @@
 """Every scoring rule of the bundled instruments at every band edge, through the real forms and pathways:
 the score a case shows (`scores` in the case view) right after the form is completed."""
+
 from datetime import timedelta
 
 import pytest
 
 from carepath.engine.errors import InvalidFormData
 
-PHQ9_BANDS = [(0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"), (14, "moderate"),
-              (15, "moderately_severe"), (19, "moderately_severe"), (20, "severe"), (27, "severe")]
-GAD7_BANDS = [(0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"), (14, "moderate"),
-              (15, "severe"), (21, "severe")]
+PHQ9_BANDS = [
+    (0, "minimal"),
+    (4, "minimal"),
+    (5, "mild"),
+    (9, "mild"),
+    (10, "moderate"),
+    (14, "moderate"),
+    (15, "moderately_severe"),
+    (19, "moderately_severe"),
+    (20, "severe"),
+    (27, "severe"),
+]
+GAD7_BANDS = [
+    (0, "minimal"),
+    (4, "minimal"),
+    (5, "mild"),
+    (9, "mild"),
+    (10, "moderate"),
+    (14, "moderate"),
+    (15, "severe"),
+    (21, "severe"),
+]
 
 
 def items(total: int, count: int) -> dict:
@@ -41,23 +60,27 @@ def complete(driver, case_id: int, bpmn_id: str, answers: dict | None = None):
 @pytest.fixture
 def assessment(driver, cp, actors):
     """A case whose assessment has just started (as intake hands over to it)."""
+
     def start() -> int:
         case_id = driver.new_case()
         due = (cp.clock.now() + timedelta(days=14)).isoformat()
         cp.deliver_message(actors["intake"], case_id, "intake_completed", {"assessment_due": due})
         complete(driver, case_id, "needs_assessment")
         return case_id
+
     return start
 
 
 @pytest.fixture
 def discharge(driver, cp, actors):
     """A case whose discharge has just started, with its reason recorded (final PHQ-9 next)."""
+
     def start() -> int:
         case_id = driver.new_case()
         cp.deliver_message(actors["case_manager"], case_id, "discharge_requested", {"reason": "test"})
         complete(driver, case_id, "discharge_reason")
         return case_id
+
     return start
 
 
@@ -80,11 +103,16 @@ def test_gad7_bands_at_assessment(driver, assessment, total, severity):
     assert last_score(driver, case_id, "gad7") == (total, severity)
 
 
-@pytest.mark.parametrize("phq9_total, phq9_band, gad7_total, gad7_band", [
-    (4, "minimal", 9, "mild"), (5, "mild", 10, "moderate"), (19, "moderately_severe", 14, "moderate"),
-    (20, "severe", 15, "severe")])
-def test_final_scores_at_discharge_use_the_same_bands(driver, discharge, phq9_total, phq9_band, gad7_total,
-                                                      gad7_band):
+@pytest.mark.parametrize(
+    "phq9_total, phq9_band, gad7_total, gad7_band",
+    [
+        (4, "minimal", 9, "mild"),
+        (5, "mild", 10, "moderate"),
+        (19, "moderately_severe", 14, "moderate"),
+        (20, "severe", 15, "severe"),
+    ],
+)
+def test_final_scores_at_discharge_use_the_same_bands(driver, discharge, phq9_total, phq9_band, gad7_total, gad7_band):
     case_id = discharge()
     complete(driver, case_id, "final_phq9", phq9(phq9_total))
     complete(driver, case_id, "final_gad7", items(gad7_total, 7))
@@ -92,10 +120,13 @@ def test_final_scores_at_discharge_use_the_same_bands(driver, discharge, phq9_to
     assert last_score(driver, case_id, "gad7") == (gad7_total, gad7_band)
 
 
-@pytest.mark.parametrize("phq9_total, phq9_band, gad7_total, gad7_band", [
-    (9, "mild", 4, "minimal"), (10, "moderate", 5, "mild"), (15, "moderately_severe", 21, "severe")])
-def test_scores_at_a_periodic_review_use_the_same_bands(driver, cp, actors, phq9_total, phq9_band, gad7_total,
-                                                        gad7_band):
+@pytest.mark.parametrize(
+    "phq9_total, phq9_band, gad7_total, gad7_band",
+    [(9, "mild", 4, "minimal"), (10, "moderate", 5, "mild"), (15, "moderately_severe", 21, "severe")],
+)
+def test_scores_at_a_periodic_review_use_the_same_bands(
+    driver, cp, actors, phq9_total, phq9_band, gad7_total, gad7_band
+):
     case_id = driver.new_case()
     cp.deliver_message(actors["supervisor"], case_id, "review_scheduled", {"risk_level": "low"})
     cp.deliver_message(actors["supervisor"], case_id, "review_brought_forward", {})
@@ -105,18 +136,27 @@ def test_scores_at_a_periodic_review_use_the_same_bands(driver, cp, actors, phq9
     assert last_score(driver, case_id, "gad7") == (gad7_total, gad7_band)
 
 
-@pytest.mark.parametrize("answers, total, result", [
-    ({"q1": False, "q2": False, "q3": False, "q4": False}, 0, "negative"),
-    ({"q1": True, "q2": False, "q3": False, "q4": False, "q5": False}, 1, "non_acute_positive"),
-    ({"q1": False, "q2": True, "q3": False, "q4": False, "q5": False}, 1, "non_acute_positive"),
-    ({"q1": False, "q2": False, "q3": True, "q4": False, "q5": False}, 1, "non_acute_positive"),
-    ({"q1": False, "q2": False, "q3": False, "q4": True, "q5": False, "q4_how_when": "Overdose, 2019."},
-     1, "non_acute_positive"),
-    ({"q1": True, "q2": True, "q3": True, "q4": True, "q5": False, "q4_how_when": "Twice, 2015 and 2020."},
-     4, "non_acute_positive"),
-    ({"q1": True, "q2": False, "q3": False, "q4": False, "q5": True}, 1, "acute_positive"),
-    ({"q1": True, "q2": True, "q3": True, "q4": False, "q5": True}, 3, "acute_positive"),
-])
+@pytest.mark.parametrize(
+    "answers, total, result",
+    [
+        ({"q1": False, "q2": False, "q3": False, "q4": False}, 0, "negative"),
+        ({"q1": True, "q2": False, "q3": False, "q4": False, "q5": False}, 1, "non_acute_positive"),
+        ({"q1": False, "q2": True, "q3": False, "q4": False, "q5": False}, 1, "non_acute_positive"),
+        ({"q1": False, "q2": False, "q3": True, "q4": False, "q5": False}, 1, "non_acute_positive"),
+        (
+            {"q1": False, "q2": False, "q3": False, "q4": True, "q5": False, "q4_how_when": "Overdose, 2019."},
+            1,
+            "non_acute_positive",
+        ),
+        (
+            {"q1": True, "q2": True, "q3": True, "q4": True, "q5": False, "q4_how_when": "Twice, 2015 and 2020."},
+            4,
+            "non_acute_positive",
+        ),
+        ({"q1": True, "q2": False, "q3": False, "q4": False, "q5": True}, 1, "acute_positive"),
+        ({"q1": True, "q2": True, "q3": True, "q4": False, "q5": True}, 3, "acute_positive"),
+    ],
+)
 def test_asq_results_at_intake(driver, answers, total, result):
     case_id = driver.new_case()
     complete(driver, case_id, "record_referral")
@@ -132,21 +172,23 @@ def test_asq_question_5_is_required_after_any_yes(driver):
     complete(driver, case_id, "record_referral")
     task = driver.task(case_id, "asq_screen")
     with pytest.raises(InvalidFormData) as err:
-        driver.cp.complete_task(driver.actor_for(task), task.id,
-                                        {"q1": False, "q2": True, "q3": False, "q4": False})
+        driver.cp.complete_task(driver.actor_for(task), task.id, {"q1": False, "q2": True, "q3": False, "q4": False})
     assert [f.path for f in err.value.fields] == ["q5"]
 
 
-@pytest.mark.parametrize("answers, total, result", [
-    ({"item1": 0, "scoring_sex": "female"}, 0, "negative"),
-    ({"item1": 1, "item2": 1, "item3": 0, "scoring_sex": "female"}, 2, "negative"),
-    ({"item1": 1, "item2": 1, "item3": 1, "scoring_sex": "female"}, 3, "positive"),
-    ({"item1": 1, "item2": 1, "item3": 1, "scoring_sex": "male"}, 3, "negative"),
-    ({"item1": 2, "item2": 1, "item3": 1, "scoring_sex": "male"}, 4, "positive"),
-    ({"item1": 1, "item2": 1, "item3": 0, "scoring_sex": "other_or_not_stated"}, 2, "negative"),
-    ({"item1": 1, "item2": 1, "item3": 1, "scoring_sex": "other_or_not_stated"}, 3, "positive"),
-    ({"item1": 4, "item2": 4, "item3": 4, "scoring_sex": "male"}, 12, "positive"),
-])
+@pytest.mark.parametrize(
+    "answers, total, result",
+    [
+        ({"item1": 0, "scoring_sex": "female"}, 0, "negative"),
+        ({"item1": 1, "item2": 1, "item3": 0, "scoring_sex": "female"}, 2, "negative"),
+        ({"item1": 1, "item2": 1, "item3": 1, "scoring_sex": "female"}, 3, "positive"),
+        ({"item1": 1, "item2": 1, "item3": 1, "scoring_sex": "male"}, 3, "negative"),
+        ({"item1": 2, "item2": 1, "item3": 1, "scoring_sex": "male"}, 4, "positive"),
+        ({"item1": 1, "item2": 1, "item3": 0, "scoring_sex": "other_or_not_stated"}, 2, "negative"),
+        ({"item1": 1, "item2": 1, "item3": 1, "scoring_sex": "other_or_not_stated"}, 3, "positive"),
+        ({"item1": 4, "item2": 4, "item3": 4, "scoring_sex": "male"}, 12, "positive"),
+    ],
+)
 def test_audit_c_cut_offs_at_assessment(driver, assessment, answers, total, result):
     case_id = assessment()
     complete(driver, case_id, "audit_c_screen", answers)

@@ -1,9 +1,11 @@
 """The pathway library: versions by content hash, instances keep theirs, new ones start on the newest,
 and broken or hostile files are refused with findings that say where."""
+
 from __future__ import annotations
 
 import dataclasses
 
+import bpmn_fixtures as bf
 import pytest
 from sqlalchemy import select
 
@@ -12,14 +14,14 @@ from carepath.engine.errors import PathwayInvalid
 from carepath.engine.models import PathwayInstance, PathwayVersion
 from carepath.engine.pathway_files import FileSet
 
-import bpmn_fixtures as bf
-
 
 def _versions(cp, process_id):
     with cp.db() as session:
-        return session.execute(select(PathwayVersion.version, PathwayVersion.is_current, PathwayVersion.origin)
-                               .where(PathwayVersion.process_id == process_id)
-                               .order_by(PathwayVersion.version)).all()
+        return session.execute(
+            select(PathwayVersion.version, PathwayVersion.is_current, PathwayVersion.origin)
+            .where(PathwayVersion.process_id == process_id)
+            .order_by(PathwayVersion.version)
+        ).all()
 
 
 def test_start_up_publishes_only_what_changed(cp, tmp_path):
@@ -68,17 +70,24 @@ def test_running_instances_keep_their_version_and_new_ones_start_on_the_newest(c
     assert (old.title, new.title) == ("First step", "First step, revised")
     driver.complete(old, {"text": "done on version 1"})
     with cp.db() as session:
-        rows = session.scalars(select(PathwayInstance).where(PathwayInstance.process_id == "note_flow")
-                               .order_by(PathwayInstance.id)).all()
+        rows = session.scalars(
+            select(PathwayInstance).where(PathwayInstance.process_id == "note_flow").order_by(PathwayInstance.id)
+        ).all()
         assert [(r.pathway_version.version, r.status) for r in rows] == [(1, "completed"), (2, "running")]
 
 
 BROKEN = {
     "not XML": ("broken.bpmn", "<bpmn:definitions", "not well-formed XML"),
-    "XXE": ("xxe.bpmn", '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d>&x;</d>',
-            "DOCTYPE"),
-    "billion laughs": ("lol.bpmn", '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
-                       "<l>&b;</l>", "DOCTYPE"),
+    "XXE": (
+        "xxe.bpmn",
+        '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d>&x;</d>',
+        "DOCTYPE",
+    ),
+    "billion laughs": (
+        "lol.bpmn",
+        '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><l>&b;</l>',
+        "DOCTYPE",
+    ),
 }
 
 

@@ -1,5 +1,6 @@
 """The shipped pathway library as files: it validates with the CLI, every form is a valid JSON Schema 2020-12
 form, and every diagram carries complete BPMN DI so it opens cleanly in bpmn.io / Camunda Modeler."""
+
 from __future__ import annotations
 
 import json
@@ -18,15 +19,47 @@ WORKFLOWS = ROOT / "workflows"
 FORMS = ROOT / "forms"
 BPMN_FILES = sorted(WORKFLOWS.glob("*.bpmn"))
 FORM_FILES = sorted(FORMS.glob("*.schema.json"))
-DI = {"bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI", "dc": "http://www.omg.org/spec/DD/20100524/DC",
-      "di": "http://www.omg.org/spec/DD/20100524/DI", **NS}
-FLOW_NODES = ("startEvent", "endEvent", "intermediateThrowEvent", "intermediateCatchEvent", "boundaryEvent",
-              "userTask", "scriptTask", "businessRuleTask", "receiveTask", "serviceTask", "manualTask", "task",
-              "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "callActivity",
-              "subProcess")
-PATHWAYS = {"intake", "assessment", "planning", "periodic_review", "crisis_response", "discharge",
-            "safety_planning", "overdue_escalation", "medication_refill", "case_closure", "ended_work_notice",
-            "hospital_follow_up", "risk_review"}
+DI = {
+    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+    "dc": "http://www.omg.org/spec/DD/20100524/DC",
+    "di": "http://www.omg.org/spec/DD/20100524/DI",
+    **NS,
+}
+FLOW_NODES = (
+    "startEvent",
+    "endEvent",
+    "intermediateThrowEvent",
+    "intermediateCatchEvent",
+    "boundaryEvent",
+    "userTask",
+    "scriptTask",
+    "businessRuleTask",
+    "receiveTask",
+    "serviceTask",
+    "manualTask",
+    "task",
+    "exclusiveGateway",
+    "parallelGateway",
+    "inclusiveGateway",
+    "eventBasedGateway",
+    "callActivity",
+    "subProcess",
+)
+PATHWAYS = {
+    "intake",
+    "assessment",
+    "planning",
+    "periodic_review",
+    "crisis_response",
+    "discharge",
+    "safety_planning",
+    "overdue_escalation",
+    "medication_refill",
+    "case_closure",
+    "ended_work_notice",
+    "hospital_follow_up",
+    "risk_review",
+}
 
 
 def parse(path: Path):
@@ -108,9 +141,9 @@ def test_every_flow_node_and_sequence_flow_has_diagram_layout(path):
     # Lanes stack inside the pool, top to bottom, without gaps or overlaps.
     stacked = sorted(lane_bounds.values(), key=lambda b: b[1])
     assert stacked[0][1] == py and stacked[-1][1] + stacked[-1][3] == py + ph
-    for upper, lower in zip(stacked, stacked[1:]):
+    for upper, lower in zip(stacked, stacked[1:], strict=False):
         assert upper[1] + upper[3] == lower[1]
-    for x, y, w, h in stacked:
+    for x, _y, w, _h in stacked:
         assert px < x and x + w == px + pw
     lane_of = {ref.text: ref.getparent().get("id") for ref in process.xpath(".//bpmn:flowNodeRef", namespaces=NS)}
     for node in nodes:
@@ -130,8 +163,9 @@ def test_every_step_is_documented_in_a_lane_and_every_human_step_has_a_due_date(
     process = parse(path).xpath("bpmn:process", namespaces=NS)[0]
     assert process.xpath("bpmn:documentation", namespaces=NS)
     in_lane = {ref.text for ref in process.xpath(".//bpmn:flowNodeRef", namespaces=NS)}
-    for task in process.xpath(".//bpmn:userTask | .//bpmn:scriptTask | .//bpmn:businessRuleTask | "
-                              ".//bpmn:receiveTask", namespaces=NS):
+    for task in process.xpath(
+        ".//bpmn:userTask | .//bpmn:scriptTask | .//bpmn:businessRuleTask | .//bpmn:receiveTask", namespaces=NS
+    ):
         label = f"{path.stem}/{task.get('id')}"
         assert task.get("name"), label
         assert (task.findtext("bpmn:documentation", namespaces=NS) or "").strip(), f"{label} is undocumented"

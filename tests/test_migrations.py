@@ -1,5 +1,6 @@
 """The migrations build exactly the tables the models describe, and 0003_access upgrades a database with
 data in it (registrations read back from the audit log, tokens given an expiry) and goes back down."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -32,14 +33,28 @@ def test_0003_access_upgrades_existing_data_and_downgrades(tmp_path, clock):
     engine = create_engine(url)
     created = clock.now().replace(tzinfo=None)
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO users (id, username, display_name, active, created_at) "
-                          "VALUES (7, 'ida', 'Ida', 1, :at)"), {"at": created})
-        conn.execute(text("INSERT INTO clients (id, given_name, family_name, birth_date, contacts, created_at) "
-                          "VALUES (3, 'Old', 'Client', '1980-01-01', '[]', :at)"), {"at": created})
-        conn.execute(text("INSERT INTO audit_log (at, username, action, record_type, record_id, client_id, channel) "
-                          "VALUES (:at, 'ida', 'create', 'client', '3', 3, 'web')"), {"at": created})
-        conn.execute(text("INSERT INTO api_tokens (user_id, token_hash, created_at, revoked) "
-                          "VALUES (7, 'h', :at, 0)"), {"at": created})
+        conn.execute(
+            text("INSERT INTO users (id, username, display_name, active, created_at) VALUES (7, 'ida', 'Ida', 1, :at)"),
+            {"at": created},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO clients (id, given_name, family_name, birth_date, contacts, created_at) "
+                "VALUES (3, 'Old', 'Client', '1980-01-01', '[]', :at)"
+            ),
+            {"at": created},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO audit_log (at, username, action, record_type, record_id, client_id, channel) "
+                "VALUES (:at, 'ida', 'create', 'client', '3', 3, 'web')"
+            ),
+            {"at": created},
+        )
+        conn.execute(
+            text("INSERT INTO api_tokens (user_id, token_hash, created_at, revoked) VALUES (7, 'h', :at, 0)"),
+            {"at": created},
+        )
     upgrade(url)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT registered_by FROM clients WHERE id = 3")).scalar() == 7
@@ -61,13 +76,21 @@ def test_a_working_sqlite_database_goes_down_and_up_through_table_copies(cp, dri
 
     def snapshot():
         with engine.connect() as conn:
-            return {table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
-                    for table in ("human_tasks", "form_submissions", "clients", "events")}
+            return {
+                table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+                for table in ("human_tasks", "form_submissions", "clients", "events")
+            }
 
     def indexes():
         with engine.connect() as conn:
-            return set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index' "
-                                         "AND tbl_name = 'human_tasks' AND sql IS NOT NULL")).scalars())
+            return set(
+                conn.execute(
+                    text(
+                        "SELECT name FROM sqlite_master WHERE type = 'index' "
+                        "AND tbl_name = 'human_tasks' AND sql IS NOT NULL"
+                    )
+                ).scalars()
+            )
 
     before, before_indexes = snapshot(), indexes()
     assert before["form_submissions"] == 1 and before["human_tasks"] > 1

@@ -1,5 +1,6 @@
 """A step that read an instance and finds it changed by someone else when writing is a conflict:
 nothing of it is written (no half-written tasks, events or submissions)."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,13 +15,16 @@ from carepath.engine.runtime import Runtime
 @pytest.mark.postgres
 def test_a_stale_instance_write_is_a_conflict_and_writes_nothing(postgres_url, make_carepath, monkeypatch):
     from support import CaseDriver, actors_of
+
     cp = make_carepath(postgres_url)
     driver = CaseDriver(cp, actors_of(cp))
     case_id = driver.new_case()
     task = driver.task(case_id, "record_referral")
     data = valid_sample(driver.form_schema(task))
     with cp.db() as session:
-        counts_before = [session.scalar(select(func.count()).select_from(t)) for t in (Event, FormSubmission, HumanTask)]
+        counts_before = [
+            session.scalar(select(func.count()).select_from(t)) for t in (Event, FormSubmission, HumanTask)
+        ]
         version_before = session.get(PathwayInstance, task.instance_id).version
 
     other = create_engine(postgres_url)
@@ -31,6 +35,7 @@ def test_a_stale_instance_write_is_a_conflict_and_writes_nothing(postgres_url, m
         with other.begin() as conn:  # another worker's step commits between our read and our write
             conn.execute(text("UPDATE pathway_instances SET version = version + 1 WHERE id = :id"), {"id": instance_id})
         return live
+
     monkeypatch.setattr(Runtime, "_load", load_then_someone_else_writes)
     try:
         with pytest.raises(StaleInstance):

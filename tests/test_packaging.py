@@ -1,12 +1,17 @@
 """Packaging: every folder of engine/, web/, workflows/ and forms/ installs under the `carepath` namespace."""
+
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FOLDERS = {"engine": "carepath.engine", "web": "carepath.web", "workflows": "carepath.workflows",
-           "forms": "carepath.forms"}
+FOLDERS = {
+    "engine": "carepath.engine",
+    "web": "carepath.web",
+    "workflows": "carepath.workflows",
+    "forms": "carepath.forms",
+}
 
 
 def test_every_folder_is_a_listed_package():

@@ -1,7 +1,8 @@
 """Keyset paging (engine/paging.py): every row once, in order, even when rows arrive between page reads."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Integer, String, create_engine, select
@@ -10,7 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from carepath.engine.errors import BadRequest
 from carepath.engine.paging import SortKey, decode_cursor, encode_cursor, keyset_page, page_limit
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 class _Base(DeclarativeBase):
@@ -28,9 +29,15 @@ ORDER = [SortKey(Row.due), SortKey(Row.id)]
 
 
 def _page(session: Session, limit: int, cursor: str | None, order=ORDER):
-    return keyset_page(session, select(Row), order, limit, cursor,
-                       key_of=lambda r: [getattr(r.Row, c.expression.key) for c in order],
-                       view=lambda r: r.Row.name)
+    return keyset_page(
+        session,
+        select(Row),
+        order,
+        limit,
+        cursor,
+        key_of=lambda r: [getattr(r.Row, c.expression.key) for c in order],
+        view=lambda r: r.Row.name,
+    )
 
 
 def _all_pages(session: Session, limit: int, order=ORDER, between=None) -> list[str]:
@@ -47,7 +54,9 @@ def _all_pages(session: Session, limit: int, order=ORDER, between=None) -> list[
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def session(request, tmp_path):
-    url = f"sqlite:///{tmp_path / 'paging.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    url = (
+        f"sqlite:///{tmp_path / 'paging.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    )
     engine = create_engine(url)
     _Base.metadata.create_all(engine)
     with Session(engine) as s:
@@ -77,9 +86,13 @@ def test_rows_inserted_between_pages_neither_repeat_nor_open_gaps(session):
 
     def insert_some():
         n = len(early)
-        session.add_all([Row(due=T0 - timedelta(days=1), name=f"early{n}"),  # before every cursor
-                         Row(due=T0 + timedelta(hours=5), name=f"mid{n}"),
-                         Row(due=T0 + timedelta(days=30), name=f"late{n}")])  # after every cursor
+        session.add_all(
+            [
+                Row(due=T0 - timedelta(days=1), name=f"early{n}"),  # before every cursor
+                Row(due=T0 + timedelta(hours=5), name=f"mid{n}"),
+                Row(due=T0 + timedelta(days=30), name=f"late{n}"),
+            ]
+        )  # after every cursor
         session.commit()
         early.append(f"early{n}")
         late.append(f"late{n}")

@@ -5,18 +5,18 @@ with file and line). Then it is forced past those checks into the database, as i
 there: the runtime's sandbox must still refuse it, fail the step with a clear message, and leave
 everything as it was (the task still open, no file written, no half-written state).
 """
+
 from __future__ import annotations
 
 import uuid
 from pathlib import Path
 
+import bpmn_fixtures as bf
 import pytest
 
 from carepath.engine import library
 from carepath.engine.errors import PathwayFailed, PathwayInvalid
 from carepath.engine.models import Event, PathwayInstance
-
-import bpmn_fixtures as bf
 
 
 def _marker(tmp_path: Path) -> Path:
@@ -27,10 +27,11 @@ def _escapes(marker: Path) -> dict[str, str]:
     m = str(marker)
     return {
         "dunder import": f"__import__('os').system('touch {m}')",
-        "subclasses walk": ("[c for c in ().__class__.__base__.__subclasses__() if c.__name__ == 'Popen'][0]"
-                            f"(['touch', '{m}'])"),
+        "subclasses walk": (
+            f"[c for c in ().__class__.__base__.__subclasses__() if c.__name__ == 'Popen'][0](['touch', '{m}'])"
+        ),
         "os.system": f"os.system('touch {m}')",
-        "getattr dunder": f"getattr(getattr((), '__class__'), '__base__')",
+        "getattr dunder": "getattr(getattr((), '__class__'), '__base__')",
         "format escape": "'{0.__class__.__base__}'.format(1)",
         "open a file": f"open('{m}', 'w').write('x')",
     }
@@ -95,12 +96,16 @@ def test_endless_loop_stops_at_the_step_time_limit(cp, driver, actors):
 
 def test_ordinary_scripts_still_work_in_the_sandbox(cp, driver, actors):
     case_id = driver.new_case()
-    script = ("items = [first_step['text'], 'b']\ncount = 0\nfor i, name in enumerate(items):\n    count += i\n"
-              "summary = '%s:%d' % (items[0], count)\ntotals = {k: len(k) for k in items}\n"
-              "due = add_business_days('2026-03-06T09:00:00+00:00', 1)")
+    script = (
+        "items = [first_step['text'], 'b']\ncount = 0\nfor i, name in enumerate(items):\n    count += i\n"
+        "summary = '%s:%d' % (items[0], count)\ntotals = {k: len(k) for k in items}\n"
+        "due = add_business_days('2026-03-06T09:00:00+00:00', 1)"
+    )
     fs = bf.files(calc=bf.pathway("calc", after=bf.script_then_end(script), start_message="go_calc"))
     fs.files["calc.bpmn"] = fs.files["calc.bpmn"].replace(
-        'value="note.schema.json"/>', 'value="note.schema.json"/><spiffworkflow:property name="dataKey" value="first_step"/>')
+        'value="note.schema.json"/>',
+        'value="note.schema.json"/><spiffworkflow:property name="dataKey" value="first_step"/>',
+    )
     bf.publish(cp, fs)
     cp.deliver_message(actors["case_manager"], case_id, "go_calc", {})
     task = driver.task(case_id, "first")

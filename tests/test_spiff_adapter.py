@@ -1,38 +1,40 @@
 """The SpiffWorkflow adapter (carepath.engine.spiff): each use of something SpiffWorkflow does not publish
 as an API is pinned here against real SpiffWorkflow, so an upgrade that changes one fails loudly."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+
+from bpmn_fixtures import HEAD, NOTE_FORM, pathway, timer_then_end, user_task
 
 from carepath.engine import library, spiff
 from carepath.engine.clock import step_time
 from carepath.engine.pathway_files import FileSet
 from carepath.engine.sandbox import StepScriptEngine
 
-from bpmn_fixtures import HEAD, NOTE_FORM, pathway, timer_then_end, user_task
-
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ENGINE = StepScriptEngine(2.0)
 
 # A user task, then an event-based gateway waiting for a message or a two-day timer.
-GATEWAY = (HEAD + '<bpmn:message id="m" name="called_back"/>'
-           '<bpmn:process id="waits" isExecutable="true">'
-           '<bpmn:laneSet id="ls"><bpmn:lane id="lane" name="Case Manager">'
-           '<bpmn:flowNodeRef>first</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>'
-           '<bpmn:startEvent id="start"/>' + user_task("first", "First step") +
-           '<bpmn:eventBasedGateway id="gw"/>'
-           '<bpmn:intermediateCatchEvent id="msg"><bpmn:messageEventDefinition messageRef="m"/>'
-           '</bpmn:intermediateCatchEvent>'
-           '<bpmn:intermediateCatchEvent id="timer"><bpmn:timerEventDefinition>'
-           '<bpmn:timeDuration>"P2D"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>'
-           '<bpmn:endEvent id="end1"/><bpmn:endEvent id="end2"/>'
-           '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="first"/>'
-           '<bpmn:sequenceFlow id="f1" sourceRef="first" targetRef="gw"/>'
-           '<bpmn:sequenceFlow id="f2" sourceRef="gw" targetRef="msg"/>'
-           '<bpmn:sequenceFlow id="f3" sourceRef="gw" targetRef="timer"/>'
-           '<bpmn:sequenceFlow id="f4" sourceRef="msg" targetRef="end1"/>'
-           '<bpmn:sequenceFlow id="f5" sourceRef="timer" targetRef="end2"/>'
-           '</bpmn:process></bpmn:definitions>\n')
+GATEWAY = (
+    HEAD + '<bpmn:message id="m" name="called_back"/>'
+    '<bpmn:process id="waits" isExecutable="true">'
+    '<bpmn:laneSet id="ls"><bpmn:lane id="lane" name="Case Manager">'
+    "<bpmn:flowNodeRef>first</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>"
+    '<bpmn:startEvent id="start"/>' + user_task("first", "First step") + '<bpmn:eventBasedGateway id="gw"/>'
+    '<bpmn:intermediateCatchEvent id="msg"><bpmn:messageEventDefinition messageRef="m"/>'
+    "</bpmn:intermediateCatchEvent>"
+    '<bpmn:intermediateCatchEvent id="timer"><bpmn:timerEventDefinition>'
+    '<bpmn:timeDuration>"P2D"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>'
+    '<bpmn:endEvent id="end1"/><bpmn:endEvent id="end2"/>'
+    '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="first"/>'
+    '<bpmn:sequenceFlow id="f1" sourceRef="first" targetRef="gw"/>'
+    '<bpmn:sequenceFlow id="f2" sourceRef="gw" targetRef="msg"/>'
+    '<bpmn:sequenceFlow id="f3" sourceRef="gw" targetRef="timer"/>'
+    '<bpmn:sequenceFlow id="f4" sourceRef="msg" targetRef="end1"/>'
+    '<bpmn:sequenceFlow id="f5" sourceRef="timer" targetRef="end2"/>'
+    "</bpmn:process></bpmn:definitions>\n"
+)
 
 
 def _workflow(process_id: str, bpmn: str):
@@ -90,13 +92,15 @@ def test_a_caught_message_moves_the_workflow_on_and_a_thrown_one_is_reported():
         spiff.catch_message(wf, "called_back", {"by": "phone"})
         wf.do_engine_steps()
     assert wf.is_completed()
-    thrower = (HEAD + '<bpmn:message id="m" name="done_here"/><bpmn:process id="throws" isExecutable="true">'
-               '<bpmn:laneSet id="ls"><bpmn:lane id="lane" name="Case Manager"><bpmn:flowNodeRef>first'
-               '</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet><bpmn:startEvent id="start"/>'
-               + user_task("first", "First step") +
-               '<bpmn:endEvent id="end"><bpmn:messageEventDefinition messageRef="m"/></bpmn:endEvent>'
-               '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="first"/>'
-               '<bpmn:sequenceFlow id="f1" sourceRef="first" targetRef="end"/></bpmn:process></bpmn:definitions>')
+    thrower = (
+        HEAD + '<bpmn:message id="m" name="done_here"/><bpmn:process id="throws" isExecutable="true">'
+        '<bpmn:laneSet id="ls"><bpmn:lane id="lane" name="Case Manager"><bpmn:flowNodeRef>first'
+        '</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet><bpmn:startEvent id="start"/>'
+        + user_task("first", "First step")
+        + '<bpmn:endEvent id="end"><bpmn:messageEventDefinition messageRef="m"/></bpmn:endEvent>'
+        '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="first"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="first" targetRef="end"/></bpmn:process></bpmn:definitions>'
+    )
     wf, _spec, _subs = _workflow("throws", thrower)
     _complete_first(wf)
     assert spiff.thrown_messages(wf) == [("done_here", {})]

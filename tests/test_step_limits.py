@@ -4,19 +4,19 @@ message payload, DMN cell, task instructions). The step fails cleanly: a JSON er
 (staff UI) within about the limit, nothing written, the task still open, an incident an admin can see
 that quotes no task data, and the app answers the next request at once.
 """
+
 from __future__ import annotations
 
 import json
 import time
 
 import pytest
+from hostile_code import HOSTILE, LIMIT, SLACK, snapshot, start, within
 from sqlalchemy import create_engine, text
 
 from carepath.engine.app import Carepath
 from carepath.engine.settings import Settings
 from carepath.web import create_app
-
-from hostile_code import HOSTILE, LIMIT, SLACK, snapshot, start, within
 from support import ApiClient, CaseDriver, actors_of
 from ui_support import StaffClient, form_data
 
@@ -25,8 +25,10 @@ MARKER = "Marker 7c1d: client said something private"
 
 
 def _carepath(url: str, clock, limit: float = LIMIT) -> Carepath:
-    return Carepath(Settings(database_url=url, secret_key="test-secret-key", sync_library_on_start=False,
-                             step_time_limit=limit), clock)
+    return Carepath(
+        Settings(database_url=url, secret_key="test-secret-key", sync_library_on_start=False, step_time_limit=limit),
+        clock,
+    )
 
 
 @pytest.fixture
@@ -50,8 +52,9 @@ def _answered_at_once(api) -> None:
 
 def _fails_cleanly_over_the_api(cp, api, case_id, task, limit=LIMIT):
     before = snapshot(cp, case_id)
-    (status, body), took = within(limit + 15, lambda: api.post(
-        f"/api/v1/tasks/{task.id}/complete", {"data": {"text": MARKER}}, "case_manager"))
+    (status, body), took = within(
+        limit + 15, lambda: api.post(f"/api/v1/tasks/{task.id}/complete", {"data": {"text": MARKER}}, "case_manager")
+    )
     assert status == 500 and body["error"]["code"] == "pathway_error", body
     assert "Nothing was saved" in body["error"]["message"]
     assert took < limit + SLACK, f"the step took {took:.2f} s against a {limit} s limit"
@@ -112,8 +115,10 @@ def test_the_staff_ui_shows_a_page_and_keeps_the_answers(cp, app, driver, actors
 
 def test_ordinary_pathway_code_is_unaffected(cp, api, driver, actors):
     # Loops, comprehensions and recursion of ordinary size run as before; helpers and effects still work.
-    script = ("total = sum([i for i in range(1000)])\nwords = ' '.join(['a'] * 100)\n"
-              "fact = lambda n: 1 if n < 2 else n * fact(n - 1)\nbig = fact(50)\nrecord_score('phq9', 3, 'minimal')")
+    script = (
+        "total = sum([i for i in range(1000)])\nwords = ' '.join(['a'] * 100)\n"
+        "fact = lambda n: 1 if n < 2 else n * fact(n - 1)\nbig = fact(50)\nrecord_score('phq9', 3, 'minimal')"
+    )
     case_id, task = start(cp, driver, actors, "fine", "script", script)
     status, body = api.post(f"/api/v1/tasks/{task.id}/complete", {"data": {"text": "ok"}}, "case_manager")
     assert status == 200, body
@@ -133,8 +138,12 @@ def test_a_looping_step_on_postgresql_leaves_no_transaction_open(postgres_url, c
         assert incident["id"] == error["incident_id"] and incident["kind"] == "time_limit"
         probe = create_engine(postgres_url)
         with probe.connect() as conn:
-            idle = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                     "AND state LIKE 'idle in transaction%'")).scalar()
+            idle = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND state LIKE 'idle in transaction%'"
+                )
+            ).scalar()
         probe.dispose()
         assert idle == 0
     finally:
@@ -149,6 +158,7 @@ def test_spiffworkflow_runs_pathway_code_only_through_the_script_environment():
     from pathlib import Path
 
     import SpiffWorkflow
+
     root = Path(SpiffWorkflow.__file__).parent
     calls, raw = set(), set()
     for path in root.rglob("*.py"):
@@ -159,8 +169,11 @@ def test_spiffworkflow_runs_pathway_code_only_through_the_script_environment():
     assert calls == {"evaluate", "execute", "validate", "call_service", "environment.evaluate"}
     # SpiffWorkflow's own environment (replaced by ours on every workflow), the pre-BPMN task specs we do
     # not parse, and a migration of 1.x-era saved instances (we never stored any).
-    assert raw == {"bpmn/script_engine/python_environment.py", "specs/Transform.py",
-                   "bpmn/serializer/migration/version_1_2.py"}
+    assert raw == {
+        "bpmn/script_engine/python_environment.py",
+        "specs/Transform.py",
+        "bpmn/serializer/migration/version_1_2.py",
+    }
 
 
 def test_starting_a_sandbox_process_is_not_charged_to_the_step(monkeypatch):
@@ -178,6 +191,7 @@ def test_starting_a_sandbox_process_is_not_charged_to_the_step(monkeypatch):
             time.sleep(0.8)
             return child, 0.8
         return child, 0.0
+
     monkeypatch.setattr(sandbox_pool.POOL, "acquire", slow_start)
     env, budget = RestrictedEnvironment(0.5), StepBudget(0.5)
     token = set_step_budget(budget)
@@ -198,15 +212,36 @@ def test_constants_and_straight_line_tests_of_task_data_need_no_sandbox_process(
 
     def no_process(*args, **kwargs):
         raise SandboxLimit("crash")
+
     monkeypatch.setattr(sandbox_pool, "run", no_process)
     env = RestrictedEnvironment(LIMIT)
     data = {"risk": "low", "total": 12, "signoff": {"approved": False}, "items": [1, 2], "kind": set}
-    here = {'"P7D"': "P7D", "30": 30, "-1": -1, "None": None, 'risk == "low"': True, "10 <= total <= 19": True,
-            'not signoff["approved"]': True, '"P7D" if risk == "low" else "P2D"': "P7D", "2 in items": True,
-            'risk in ("high", "imminent") or total >= 20': False}
+    here = {
+        '"P7D"': "P7D",
+        "30": 30,
+        "-1": -1,
+        "None": None,
+        'risk == "low"': True,
+        "10 <= total <= 19": True,
+        'not signoff["approved"]': True,
+        '"P7D" if risk == "low" else "P2D"': "P7D",
+        "2 in items": True,
+        'risk in ("high", "imminent") or total >= 20': False,
+    }
     assert {expression: env.evaluate(expression, data) for expression in here} == here
-    for computed in ("'x' * 10**9", "10 ** (10 ** 8)", "[0] * 3", "total + 1", "len(items) > 1",
-                     "sum(range(10**10)) > 0", "items[0:1]", 'signoff.get("approved")', "[i for i in items]",
-                     "missing == 1", "kind(items)", "-total"):
+    for computed in (
+        "'x' * 10**9",
+        "10 ** (10 ** 8)",
+        "[0] * 3",
+        "total + 1",
+        "len(items) > 1",
+        "sum(range(10**10)) > 0",
+        "items[0:1]",
+        'signoff.get("approved")',
+        "[i for i in items]",
+        "missing == 1",
+        "kind(items)",
+        "-total",
+    ):
         with pytest.raises(SandboxLimit):
             env.evaluate(computed, data)

@@ -1,6 +1,7 @@
 """Lists of open tasks, clients and events, filtered, sorted and paged in SQL (engine/task_lists.py,
 engine/paging.py), on both databases: a filter finds a task however far down the list it sits, and paging
 through a list shows every task once, in order, while tasks keep arriving between pages."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,7 +12,6 @@ from sqlalchemy import insert, select
 
 from carepath.engine.errors import BadRequest
 from carepath.engine.models import Client, HumanTask
-
 from support import CaseDriver, actors_of
 
 _serial = count(1)
@@ -26,21 +26,50 @@ def world(make_carepath, any_database_url):
     return cp, actors, driver.task(case_id, "record_referral")
 
 
-def add_tasks(cp, template: HumanTask, n: int, family: str = "Many", due_every: int | None = 3,
-              role: str = "intake", assignee_id: int | None = None) -> list[int]:
+def add_tasks(
+    cp,
+    template: HumanTask,
+    n: int,
+    family: str = "Many",
+    due_every: int | None = 3,
+    role: str = "intake",
+    assignee_id: int | None = None,
+) -> list[int]:
     """n open tasks like `template` (same case and instance), each for a new client named "<k> <family>";
     due times shared by three tasks at a time (ties the id must break), or none for every fifth task."""
     now = cp.clock.now()
     with cp.db.begin() as session:
-        client_ids = [session.execute(insert(Client).values(
-            given_name=f"C{next(_serial):05d}", family_name=family, birth_date=now.date() - timedelta(days=9000),
-            contacts=[], created_at=now).returning(Client.id)).scalar_one() for _ in range(n)]
-        rows = [{"instance_id": template.instance_id, "case_id": template.case_id, "client_id": client_id,
-                 "process_id": template.process_id, "spiff_task_id": template.spiff_task_id,
-                 "bpmn_id": template.bpmn_id, "title": template.title, "role": role, "assignee_id": assignee_id,
-                 "status": "open", "created_at": now - timedelta(minutes=k % 7),
-                 "due_at": None if due_every is None or k % 5 == 4 else now + timedelta(hours=(k // due_every) - 20)}
-                for k, client_id in enumerate(client_ids)]
+        client_ids = [
+            session.execute(
+                insert(Client)
+                .values(
+                    given_name=f"C{next(_serial):05d}",
+                    family_name=family,
+                    birth_date=now.date() - timedelta(days=9000),
+                    contacts=[],
+                    created_at=now,
+                )
+                .returning(Client.id)
+            ).scalar_one()
+            for _ in range(n)
+        ]
+        rows = [
+            {
+                "instance_id": template.instance_id,
+                "case_id": template.case_id,
+                "client_id": client_id,
+                "process_id": template.process_id,
+                "spiff_task_id": template.spiff_task_id,
+                "bpmn_id": template.bpmn_id,
+                "title": template.title,
+                "role": role,
+                "assignee_id": assignee_id,
+                "status": "open",
+                "created_at": now - timedelta(minutes=k % 7),
+                "due_at": None if due_every is None or k % 5 == 4 else now + timedelta(hours=(k // due_every) - 20),
+            }
+            for k, client_id in enumerate(client_ids)
+        ]
         return list(session.scalars(insert(HumanTask).returning(HumanTask.id), rows))
 
 
@@ -73,8 +102,14 @@ def test_pages_show_every_task_once_in_order_while_tasks_arrive(world, sort):
     cp, actors, referral = world
     before = add_tasks(cp, referral, 60)
     arrived: list[int] = []
-    shown = all_pages(cp, actors["intake"], 7, view="team", sort=sort,
-                      between=lambda: arrived.extend(add_tasks(cp, referral, 2, family="Arriving")))
+    shown = all_pages(
+        cp,
+        actors["intake"],
+        7,
+        view="team",
+        sort=sort,
+        between=lambda: arrived.extend(add_tasks(cp, referral, 2, family="Arriving")),
+    )
     ids = [t["id"] for t in shown]
     assert len(ids) == len(set(ids))  # no task twice
     assert set(before) | {referral.id} <= set(ids)  # none of those there from the start missed
@@ -87,6 +122,7 @@ def test_pages_show_every_task_once_in_order_while_tasks_arrive(world, sort):
             return (t["created_at"], t["id"])
         given, family = t["client_name"].split(" ", 1)
         return (family, given, t["id"])
+
     assert [key(t) for t in shown] == sorted(key(t) for t in shown)
 
 
@@ -100,8 +136,7 @@ def test_the_inbox_of_several_branches_is_one_ordered_list(world):
     shown = all_pages(cp, intake, 5)
     assert {t["id"] for t in shown} == set(mine) | set(queue) | {referral.id}
     assert {t["assignee_name"] for t in shown if t["id"] in set(mine)} == {"intake"}  # display name, else username
-    assert [t["id"] for t in all_pages(cp, intake, 50, view="mine")] == [t["id"] for t in shown
-                                                                          if t["id"] in set(mine)]
+    assert [t["id"] for t in all_pages(cp, intake, 50, view="mine")] == [t["id"] for t in shown if t["id"] in set(mine)]
 
 
 def test_a_cursor_not_made_here_is_refused(world):

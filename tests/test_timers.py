@@ -1,9 +1,11 @@
 """Time in pathways: timers fire when due and not before, overdue work escalates to the supervisor
 without leaving its owner, the worker never fires a job twice, and failing jobs become incidents."""
+
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
+import bpmn_fixtures as bf
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
@@ -11,15 +13,13 @@ from sqlalchemy import func, select
 from carepath.engine.models import Event, HumanTask, PathwayInstance, TimerJob
 from carepath.engine.timers import MAX_ATTEMPTS, Worker, list_incidents, retry_incident
 
-import bpmn_fixtures as bf
-
-WAIT_THEN_TASK = ('<bpmn:intermediateCatchEvent id="x" name="Wait two days"><bpmn:timerEventDefinition>'
-                  '<bpmn:timeDuration>"P2D"</bpmn:timeDuration></bpmn:timerEventDefinition>'
-                  '</bpmn:intermediateCatchEvent>'
-                  + bf.user_task("after_wait", "After the wait") +
-                  '<bpmn:endEvent id="end"/>'
-                  '<bpmn:sequenceFlow id="f2" sourceRef="x" targetRef="after_wait"/>'
-                  '<bpmn:sequenceFlow id="f3" sourceRef="after_wait" targetRef="end"/>')
+WAIT_THEN_TASK = (
+    '<bpmn:intermediateCatchEvent id="x" name="Wait two days"><bpmn:timerEventDefinition>'
+    '<bpmn:timeDuration>"P2D"</bpmn:timeDuration></bpmn:timerEventDefinition>'
+    "</bpmn:intermediateCatchEvent>" + bf.user_task("after_wait", "After the wait") + '<bpmn:endEvent id="end"/>'
+    '<bpmn:sequenceFlow id="f2" sourceRef="x" targetRef="after_wait"/>'
+    '<bpmn:sequenceFlow id="f3" sourceRef="after_wait" targetRef="end"/>'
+)
 
 
 def _waiting_case(cp, driver) -> int:
@@ -56,8 +56,11 @@ def test_a_bpmn_timer_fires_when_due_and_not_before(cp, driver, clock):
 
 def _timer_events(cp, case_id):
     with cp.db() as session:
-        return session.scalars(select(Event.activity).where(Event.case_id == case_id, Event.process_id == "waiting",
-                                                            Event.lifecycle == "timer_fired")).all()
+        return session.scalars(
+            select(Event.activity).where(
+                Event.case_id == case_id, Event.process_id == "waiting", Event.lifecycle == "timer_fired"
+            )
+        ).all()
 
 
 def test_overdue_task_escalates_to_the_supervisor_and_stays_with_its_owner(cp, driver, clock):
@@ -94,6 +97,7 @@ def test_completing_a_task_drops_its_escalation(cp, driver, clock):
 
 def test_worker_cli_fires_once_for_the_same_instant(cp, driver, monkeypatch):
     from carepath.web.cli import cli
+
     case_id = driver.new_case()
     due = driver.task(case_id, "record_referral").due_at
     monkeypatch.setenv("CAREPATH_DATABASE_URL", cp.settings.database_url)
@@ -109,19 +113,21 @@ def test_worker_cli_fires_once_for_the_same_instant(cp, driver, monkeypatch):
 
 
 def test_a_failing_job_is_retried_then_becomes_an_incident_an_admin_can_retry(cp, driver, actors, clock):
-    broken = ('<bpmn:intermediateCatchEvent id="x"><bpmn:timerEventDefinition>'
-              '<bpmn:timeDuration>"P1D"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>'
-              '<bpmn:scriptTask id="broken" name="Broken script"><bpmn:script>ratio = 1 / zero</bpmn:script>'
-              '</bpmn:scriptTask><bpmn:endEvent id="end"/>'
-              '<bpmn:sequenceFlow id="f2" sourceRef="x" targetRef="broken"/>'
-              '<bpmn:sequenceFlow id="f3" sourceRef="broken" targetRef="end"/>')
+    broken = (
+        '<bpmn:intermediateCatchEvent id="x"><bpmn:timerEventDefinition>'
+        '<bpmn:timeDuration>"P1D"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>'
+        '<bpmn:scriptTask id="broken" name="Broken script"><bpmn:script>ratio = 1 / zero</bpmn:script>'
+        '</bpmn:scriptTask><bpmn:endEvent id="end"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="x" targetRef="broken"/>'
+        '<bpmn:sequenceFlow id="f3" sourceRef="broken" targetRef="end"/>'
+    )
     case_id, first = bf.started(cp, driver, "fragile", broken)
     driver.complete(first, {"text": "go"})
     real = [clock.now()]
     worker = Worker(cp, real_now=lambda: real[0])
     when = clock.now() + timedelta(days=2)
 
-    for attempt in range(1, MAX_ATTEMPTS + 1):
+    for _attempt in range(1, MAX_ATTEMPTS + 1):
         result = worker.sweep(when)
         assert result.failed == 1
         assert worker.sweep(when).failed == 0  # backing off: not retried at once
@@ -153,18 +159,26 @@ def test_two_workers_racing_over_a_thousand_jobs_fire_each_once(postgres_url, ma
     _waiting_case(cp, CaseDriver(cp, actors_of(cp)))
     _clone_waiting_instances(cp, count=999)
     with cp.db() as session:
-        assert session.scalar(select(func.count()).select_from(TimerJob).where(TimerJob.status == "pending",
-                                                                              TimerJob.kind == "bpmn_timer")) == 1000
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(TimerJob)
+                .where(TimerJob.status == "pending", TimerJob.kind == "bpmn_timer")
+            )
+            == 1000
+        )
     when = cp.clock.now() + timedelta(days=3)
     with cp.db() as session:  # the 1000 timers, and the intake task that is overdue by then
-        due = session.scalar(select(func.count()).select_from(TimerJob).where(TimerJob.status == "pending",
-                                                                             TimerJob.due_at <= when))
+        due = session.scalar(
+            select(func.count()).select_from(TimerJob).where(TimerJob.status == "pending", TimerJob.due_at <= when)
+        )
     assert due == 1001
     workers = [Worker(make_carepath(postgres_url), worker_id=f"w{i}", batch=20) for i in range(2)]
     results = [None, None]
 
     def run(i):
         results[i] = workers[i].sweep(when)
+
     threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
     for t in threads:
         t.start()
@@ -175,13 +189,21 @@ def test_two_workers_racing_over_a_thousand_jobs_fire_each_once(postgres_url, ma
     assert results[0].fired > 0 and results[1].fired > 0  # both did work
     assert results[0].failed == results[1].failed == 0
     with cp.db() as session:
-        fired = session.execute(select(Event.instance_id, func.count()).where(Event.lifecycle == "timer_fired",
-                                                                              Event.process_id == "waiting")
-                                .group_by(Event.instance_id)).all()
-        after_wait = session.scalar(select(func.count()).select_from(HumanTask).where(
-            HumanTask.bpmn_id == "after_wait", HumanTask.status == "open"))
-        pending = session.scalar(select(func.count()).select_from(TimerJob).where(
-            TimerJob.status == "pending", TimerJob.kind == "bpmn_timer"))
+        fired = session.execute(
+            select(Event.instance_id, func.count())
+            .where(Event.lifecycle == "timer_fired", Event.process_id == "waiting")
+            .group_by(Event.instance_id)
+        ).all()
+        after_wait = session.scalar(
+            select(func.count())
+            .select_from(HumanTask)
+            .where(HumanTask.bpmn_id == "after_wait", HumanTask.status == "open")
+        )
+        pending = session.scalar(
+            select(func.count())
+            .select_from(TimerJob)
+            .where(TimerJob.status == "pending", TimerJob.kind == "bpmn_timer")
+        )
     assert len(fired) == 1000 and {n for _, n in fired} == {1}
     assert after_wait == 1000 and pending == 0
 
@@ -189,16 +211,34 @@ def test_two_workers_racing_over_a_thousand_jobs_fire_each_once(postgres_url, ma
 def _clone_waiting_instances(cp, count: int) -> None:
     """Copies of one waiting instance, each with its own timer job: a thousand due timers, quickly."""
     from sqlalchemy import insert
+
     with cp.db.begin() as session:
         source = session.scalar(select(PathwayInstance).where(PathwayInstance.process_id == "waiting"))
         job = session.scalar(select(TimerJob).where(TimerJob.instance_id == source.id))
         for _ in range(count):
-            new_id = session.execute(insert(PathwayInstance).values(
-                case_id=source.case_id, pathway_version_id=source.pathway_version_id, process_id="waiting",
-                status="running", state=source.state, version=1, started_at=source.started_at)
-                .returning(PathwayInstance.id)).scalar_one()
-            session.add(TimerJob(kind="bpmn_timer", instance_id=new_id, case_id=source.case_id,
-                                 due_at=job.due_at, status="pending", attempts=0))
+            new_id = session.execute(
+                insert(PathwayInstance)
+                .values(
+                    case_id=source.case_id,
+                    pathway_version_id=source.pathway_version_id,
+                    process_id="waiting",
+                    status="running",
+                    state=source.state,
+                    version=1,
+                    started_at=source.started_at,
+                )
+                .returning(PathwayInstance.id)
+            ).scalar_one()
+            session.add(
+                TimerJob(
+                    kind="bpmn_timer",
+                    instance_id=new_id,
+                    case_id=source.case_id,
+                    due_at=job.due_at,
+                    status="pending",
+                    attempts=0,
+                )
+            )
 
 
 @pytest.mark.postgres
@@ -219,7 +259,7 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_after_the_lease(postgres_u
     _waiting_case(cp, CaseDriver(cp, actors_of(cp)))
     with cp.db() as session:
         instance_id = session.scalar(select(PathwayInstance.id).where(PathwayInstance.process_id == "waiting"))
-    when = (cp.clock.now() + timedelta(days=2, hours=1))
+    when = cp.clock.now() + timedelta(days=2, hours=1)
 
     blocker_engine = create_engine(postgres_url)
     blocker = blocker_engine.connect()
@@ -227,14 +267,23 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_after_the_lease(postgres_u
     blocker.execute(text("SELECT id FROM pathway_instances WHERE id = :id FOR UPDATE"), {"id": instance_id})
     env = dict(os.environ, CAREPATH_DATABASE_URL=postgres_url)
     watcher = create_engine(postgres_url, isolation_level="AUTOCOMMIT")  # stats are per transaction
-    proc = subprocess.Popen([sys.executable, "-m", "carepath.web.cli", "worker", "--once", "--now", when.isoformat()],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "carepath.web.cli", "worker", "--once", "--now", when.isoformat()],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         deadline = time.time() + 60
         while time.time() < deadline:  # wait until the worker is stuck on our lock, mid-step
             with watcher.connect() as conn:
-                waiting = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                            "AND datname = current_database()")).scalar()
+                waiting = conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()"
+                    )
+                ).scalar()
             if waiting:
                 break
             assert proc.poll() is None, proc.stderr.read().decode()
@@ -267,44 +316,54 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_after_the_lease(postgres_u
     assert _waiting_tasks(cp, instance_id) == ["after_wait"]
     assert later.sweep(when).fired == 0
     with cp.db() as session:
-        fired = session.scalar(select(func.count()).select_from(Event).where(
-            Event.instance_id == instance_id, Event.lifecycle == "timer_fired"))
+        fired = session.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(Event.instance_id == instance_id, Event.lifecycle == "timer_fired")
+        )
     assert fired == 1
 
 
 def datetime_now():
-    from datetime import datetime, timezone
-    return datetime.now(timezone.utc)
+    from datetime import datetime
+
+    return datetime.now(UTC)
 
 
 def _waiting_tasks(cp, instance_id):
     with cp.db() as session:
-        return session.scalars(select(HumanTask.bpmn_id).where(HumanTask.instance_id == instance_id,
-                                                               HumanTask.status == "open")).all()
+        return session.scalars(
+            select(HumanTask.bpmn_id).where(HumanTask.instance_id == instance_id, HumanTask.status == "open")
+        ).all()
 
 
 def test_date_timers_and_event_based_gateways_are_armed_and_fire(cp, driver, actors, clock):
     """A timeDate timer, and an event-based gateway waiting for a message or a timer, whichever is first."""
-    after = ('<bpmn:intermediateCatchEvent id="x" name="Until the date"><bpmn:timerEventDefinition>'
-             '<bpmn:timeDate>add_days(now(), 3)</bpmn:timeDate></bpmn:timerEventDefinition>'
-             '</bpmn:intermediateCatchEvent>'
-             '<bpmn:eventBasedGateway id="race"/>'
-             '<bpmn:intermediateCatchEvent id="called_back"><bpmn:messageEventDefinition messageRef="m_cb"/>'
-             '</bpmn:intermediateCatchEvent>'
-             '<bpmn:intermediateCatchEvent id="gave_up"><bpmn:timerEventDefinition>'
-             '<bpmn:timeDuration>"P1D"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>'
-             + bf.user_task("after_wait", "Chase the call-back") +
-             '<bpmn:endEvent id="end"/><bpmn:endEvent id="end2"/>'
-             '<bpmn:sequenceFlow id="f2" sourceRef="x" targetRef="race"/>'
-             '<bpmn:sequenceFlow id="f3" sourceRef="race" targetRef="called_back"/>'
-             '<bpmn:sequenceFlow id="f4" sourceRef="race" targetRef="gave_up"/>'
-             '<bpmn:sequenceFlow id="f5" sourceRef="called_back" targetRef="end2"/>'
-             '<bpmn:sequenceFlow id="f6" sourceRef="gave_up" targetRef="after_wait"/>'
-             '<bpmn:sequenceFlow id="f7" sourceRef="after_wait" targetRef="end"/>')
+    after = (
+        '<bpmn:intermediateCatchEvent id="x" name="Until the date"><bpmn:timerEventDefinition>'
+        "<bpmn:timeDate>add_days(now(), 3)</bpmn:timeDate></bpmn:timerEventDefinition>"
+        "</bpmn:intermediateCatchEvent>"
+        '<bpmn:eventBasedGateway id="race"/>'
+        '<bpmn:intermediateCatchEvent id="called_back"><bpmn:messageEventDefinition messageRef="m_cb"/>'
+        "</bpmn:intermediateCatchEvent>"
+        '<bpmn:intermediateCatchEvent id="gave_up"><bpmn:timerEventDefinition>'
+        '<bpmn:timeDuration>"P1D"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>'
+        + bf.user_task("after_wait", "Chase the call-back")
+        + '<bpmn:endEvent id="end"/><bpmn:endEvent id="end2"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="x" targetRef="race"/>'
+        '<bpmn:sequenceFlow id="f3" sourceRef="race" targetRef="called_back"/>'
+        '<bpmn:sequenceFlow id="f4" sourceRef="race" targetRef="gave_up"/>'
+        '<bpmn:sequenceFlow id="f5" sourceRef="called_back" targetRef="end2"/>'
+        '<bpmn:sequenceFlow id="f6" sourceRef="gave_up" targetRef="after_wait"/>'
+        '<bpmn:sequenceFlow id="f7" sourceRef="after_wait" targetRef="end"/>'
+    )
     text = bf.pathway("dated", after=after, start_message="go_dated").replace(
-        '<bpmn:process id="dated"', '<bpmn:message id="m_cb" name="called_back"/><bpmn:process id="dated"')
-    text = text.replace("<bpmn:flowNodeRef>first</bpmn:flowNodeRef>",
-                        "<bpmn:flowNodeRef>first</bpmn:flowNodeRef><bpmn:flowNodeRef>after_wait</bpmn:flowNodeRef>")
+        '<bpmn:process id="dated"', '<bpmn:message id="m_cb" name="called_back"/><bpmn:process id="dated"'
+    )
+    text = text.replace(
+        "<bpmn:flowNodeRef>first</bpmn:flowNodeRef>",
+        "<bpmn:flowNodeRef>first</bpmn:flowNodeRef><bpmn:flowNodeRef>after_wait</bpmn:flowNodeRef>",
+    )
     bf.publish(cp, bf.files(dated=text))
     worker = Worker(cp)
 
@@ -315,13 +374,19 @@ def test_date_timers_and_event_based_gateways_are_armed_and_fire(cp, driver, act
         start = clock.now()
         worker.sweep(start + timedelta(days=3) - timedelta(minutes=1))
         with cp.db() as session:
-            job = session.scalar(select(TimerJob).where(TimerJob.kind == "bpmn_timer", TimerJob.case_id == case_id,
-                                                        TimerJob.status == "pending"))
+            job = session.scalar(
+                select(TimerJob).where(
+                    TimerJob.kind == "bpmn_timer", TimerJob.case_id == case_id, TimerJob.status == "pending"
+                )
+            )
         assert job is not None and job.due_at == start + timedelta(days=3)  # the date timer, armed
         worker.sweep(start + timedelta(days=3))
         with cp.db() as session:  # now waiting on the gateway: a message wait and the 1-day timer
-            job = session.scalar(select(TimerJob).where(TimerJob.kind == "bpmn_timer", TimerJob.case_id == case_id,
-                                                        TimerJob.status == "pending"))
+            job = session.scalar(
+                select(TimerJob).where(
+                    TimerJob.kind == "bpmn_timer", TimerJob.case_id == case_id, TimerJob.status == "pending"
+                )
+            )
         assert job is not None and job.due_at > start + timedelta(days=3)
         if reply:
             cp.deliver_message(actors["case_manager"], case_id, "called_back", {})
@@ -333,15 +398,17 @@ def test_date_timers_and_event_based_gateways_are_armed_and_fire(cp, driver, act
 
 
 def test_a_user_task_inside_a_subprocess_can_be_completed(cp, driver, actors):
-    inner = ('<bpmn:subProcess id="x" name="Follow-up visit">'
-             '<bpmn:startEvent id="sub_start"/>' + bf.user_task("visit", "Home visit") +
-             '<bpmn:endEvent id="sub_end"/>'
-             '<bpmn:sequenceFlow id="s1" sourceRef="sub_start" targetRef="visit"/>'
-             '<bpmn:sequenceFlow id="s2" sourceRef="visit" targetRef="sub_end"/></bpmn:subProcess>'
-             '<bpmn:endEvent id="end"/><bpmn:sequenceFlow id="f2" sourceRef="x" targetRef="end"/>')
+    inner = (
+        '<bpmn:subProcess id="x" name="Follow-up visit">'
+        '<bpmn:startEvent id="sub_start"/>' + bf.user_task("visit", "Home visit") + '<bpmn:endEvent id="sub_end"/>'
+        '<bpmn:sequenceFlow id="s1" sourceRef="sub_start" targetRef="visit"/>'
+        '<bpmn:sequenceFlow id="s2" sourceRef="visit" targetRef="sub_end"/></bpmn:subProcess>'
+        '<bpmn:endEvent id="end"/><bpmn:sequenceFlow id="f2" sourceRef="x" targetRef="end"/>'
+    )
     text = bf.pathway("nested", after=inner, start_message="go_nested").replace(
         "<bpmn:flowNodeRef>first</bpmn:flowNodeRef>",
-        "<bpmn:flowNodeRef>first</bpmn:flowNodeRef><bpmn:flowNodeRef>visit</bpmn:flowNodeRef>")
+        "<bpmn:flowNodeRef>first</bpmn:flowNodeRef><bpmn:flowNodeRef>visit</bpmn:flowNodeRef>",
+    )
     bf.publish(cp, bf.files(nested=text))
     case_id = driver.new_case()
     cp.deliver_message(actors["case_manager"], case_id, "go_nested", {})

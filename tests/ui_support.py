@@ -1,6 +1,7 @@
 """Helpers for the staff-UI tests (Flask test client and browser): signed-in clients that carry the CSRF
 token, reading a rendered form back as a browser would submit it, extra users, and a crisis pathway
 stand-in for libraries that have none."""
+
 from __future__ import annotations
 
 import re
@@ -191,5 +192,6 @@ def posted(schema: dict, data: dict) -> MultiDict:
                     walk(items, v, f"{path}/{i}")
         else:
             out.add(path, wire(value))
+
     walk(schema, data, "")
     return out

@@ -1,4 +1,5 @@
 """Carepath web app: the staff UI (server-rendered) and the JSON API. Imports the engine, never the reverse."""
+
 from __future__ import annotations
 
 import logging
@@ -64,8 +65,20 @@ def create_app(settings: Settings | None = None, carepath: Carepath | None = Non
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never with cookies
     app.register_blueprint(api_bp)
     app.register_blueprint(auth_bp)
-    for staff_bp in (ui_bp, inbox_bp, tasks_bp, clients_bp, cases_bp, access_bp, pathways_bp, quality_bp, contacts_bp,
-                     caseload_bp, supervision_bp, documents_bp):
+    for staff_bp in (
+        ui_bp,
+        inbox_bp,
+        tasks_bp,
+        clients_bp,
+        cases_bp,
+        access_bp,
+        pathways_bp,
+        quality_bp,
+        contacts_bp,
+        caseload_bp,
+        supervision_bp,
+        documents_bp,
+    ):
         app.register_blueprint(staff_bp)
     app.config["CAREPATH_HOME_ENDPOINT"] = "inbox.index"
 
@@ -74,8 +87,9 @@ def create_app(settings: Settings | None = None, carepath: Carepath | None = Non
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Content-Security-Policy",
-                                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
+        response.headers.setdefault(
+            "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'"
+        )
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
         return response

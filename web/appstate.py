@@ -1,4 +1,5 @@
 """The one accessor for the engine inside a request: the Carepath facade `create_app` attached to the app."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -2,6 +2,7 @@
 
 On bad input every command prints one line on stderr and exits non-zero, never a traceback.
 """
+
 from __future__ import annotations
 
 import getpass
@@ -10,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -38,7 +39,6 @@ class _Group(click.Group):
             raise click.ClickException(exc.message) from None
         except Exception as exc:  # noqa: BLE001 - the contract: one line, no traceback
             raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
-
 
     def main(self, args=None, prog_name=None, **extra):
         """Run the CLI; a usage mistake is one line on stderr (exit 2), like every other error (exit 1)."""
@@ -73,6 +73,7 @@ def cli():
 
 # ---------- database and demo ----------
 
+
 @cli.group()
 def db():
     """Database commands."""
@@ -82,6 +83,7 @@ def db():
 def db_upgrade():
     """Create or migrate the database (CAREPATH_DATABASE_URL; default SQLite under instance/)."""
     from carepath.engine.migrate import upgrade
+
     settings = Settings.from_env()
     upgrade(settings.database_url)
     click.echo("database is up to date")
@@ -91,6 +93,7 @@ def db_upgrade():
 def demo():
     """Load the demo agency (idempotent): a user per role (password `demo`) and a few clients."""
     from carepath.engine import demo as demo_data
+
     cp = _carepath()
     cp.sync_library()
     created = demo_data.load(cp)
@@ -98,6 +101,7 @@ def demo():
 
 
 # ---------- serving ----------
+
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -116,12 +120,23 @@ def serve(host, port, workers, dev, with_worker):
     try:
         if dev:
             from carepath.web import create_app
+
             create_app().run(host=host, port=port)
         else:
-            _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread", "threads": 4,
-                       "timeout": 60, "graceful_timeout": 10, "accesslog": "-", "errorlog": "-",
-                       # Path only: query strings (a client search) and referrers can carry names.
-                       "access_log_format": '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'}).run()
+            _Gunicorn(
+                {
+                    "bind": f"{host}:{port}",
+                    "workers": workers,
+                    "worker_class": "gthread",
+                    "threads": 4,
+                    "timeout": 60,
+                    "graceful_timeout": 10,
+                    "accesslog": "-",
+                    "errorlog": "-",
+                    # Path only: query strings (a client search) and referrers can carry names.
+                    "access_log_format": '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
+                }
+            ).run()
     finally:
         if timer_worker is not None:
             timer_worker.send_signal(signal.SIGTERM)
@@ -145,6 +160,7 @@ class _Gunicorn(BaseApplication):
 
     def load(self):
         from carepath.web import create_app
+
         return create_app()
 
 
@@ -155,6 +171,7 @@ class _Gunicorn(BaseApplication):
 def worker(once, now_text, interval):
     """Fire due timers and jobs (escalations, review cycles, follow-ups)."""
     from carepath.engine.timers import Worker
+
     now = _parse_instant(now_text) if now_text else None
     cp = _carepath()
     w = Worker(cp)
@@ -180,11 +197,14 @@ def _parse_instant(text: str) -> datetime:
     try:
         instant = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise click.ClickException(f"--now must be an ISO 8601 instant, e.g. 2026-12-01T09:00:00Z; got {text!r}")
-    return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
+        raise click.ClickException(
+            f"--now must be an ISO 8601 instant, e.g. 2026-12-01T09:00:00Z; got {text!r}"
+        ) from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
 # ---------- users ----------
+
 
 @cli.group()
 def user():
@@ -206,13 +226,18 @@ def user_add(name, roles, password_stdin):
 
 @user.command("token")
 @click.argument("name")
-@click.option("--days", type=click.FloatRange(min=0.001, max=3650), default=None,
-              help="how long it lasts (default CAREPATH_TOKEN_DAYS, 30)")
+@click.option(
+    "--days",
+    type=click.FloatRange(min=0.001, max=3650),
+    default=None,
+    help="how long it lasts (default CAREPATH_TOKEN_DAYS, 30)",
+)
 def user_token(name, days):
     """Print a new API token for the user (the last line is the token alone)."""
     token_id, token = _carepath().issue_token(name, days)
-    click.echo(f"API token {token_id} for {name} (shown once; keep it secret; `carepath user revoke {token_id}` "
-               "ends it):")
+    click.echo(
+        f"API token {token_id} for {name} (shown once; keep it secret; `carepath user revoke {token_id}` ends it):"
+    )
     click.echo(token)
 
 
@@ -224,8 +249,10 @@ def user_tokens(name):
     if not rows:
         click.echo(f"{name} has no API tokens")
     for t in rows:
-        click.echo(f"{t['id']}\t{t['status']}\tcreated {t['created_at']}\texpires {t['expires_at']}"
-                   f"\tlast used {t['last_used_at'] or 'never'}")
+        click.echo(
+            f"{t['id']}\t{t['status']}\tcreated {t['created_at']}\texpires {t['expires_at']}"
+            f"\tlast used {t['last_used_at'] or 'never'}"
+        )
 
 
 @user.command("revoke")
@@ -241,8 +268,9 @@ def user_revoke(token_id):
 def user_disable(name):
     """The user can no longer sign in; their sessions and API tokens stop working at once."""
     done = _carepath().set_user_active(name, False)
-    click.echo(f"user {name} disabled: {done['sessions_ended']} session(s) ended, "
-               f"{done['tokens_revoked']} token(s) revoked")
+    click.echo(
+        f"user {name} disabled: {done['sessions_ended']} session(s) ended, {done['tokens_revoked']} token(s) revoked"
+    )
 
 
 @user.command("enable")
@@ -255,6 +283,7 @@ def user_enable(name):
 
 # ---------- pathways ----------
 
+
 @cli.group()
 def pathways():
     """Check and publish BPMN, DMN and form files."""
@@ -262,6 +291,7 @@ def pathways():
 
 def _files(paths):
     from carepath.engine.pathway_files import FileSet
+
     files, findings = FileSet.from_paths([Path(p) for p in paths])
     if findings:
         raise PathwayInvalid(findings)
@@ -277,12 +307,14 @@ def _files(paths):
 def pathways_validate(paths):
     """Check pathway files; print each problem with its file and line."""
     from carepath.engine import library
+
     given, files = _files(paths)
     only = {n[:-5] for n in given.files if n.endswith(".bpmn")}
     built = library.build(files, only=only)
     forms = [n for n in given.files if n.endswith(".json")]
     for name in forms:
         from carepath.engine.pathway_files import check_form
+
         _, findings = check_form(name, given.files[name])
         if findings:
             raise PathwayInvalid(findings)
@@ -291,16 +323,27 @@ def pathways_validate(paths):
 
 @pathways.command("check")
 @click.argument("paths", nargs=-1)
-@click.option("--episodes", default=200, show_default=True, type=click.IntRange(1, 1_000_000),
-              help="random episodes to run (2000 or more for a deep check)")
+@click.option(
+    "--episodes",
+    default=200,
+    show_default=True,
+    type=click.IntRange(1, 1_000_000),
+    help="random episodes to run (2000 or more for a deep check)",
+)
 @click.option("--seed", default=0, show_default=True, type=int, help="the same seed replays the same episodes")
-@click.option("--first", default=0, show_default=True, type=click.IntRange(0), help="number of the first episode "
-              "(with --episodes 1, replays one episode of a report)")
+@click.option(
+    "--first",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    help="number of the first episode (with --episodes 1, replays one episode of a report)",
+)
 def pathways_check(paths, episodes, seed, first):
     """Run the pathway library on the real engine over random episodes and check the safety invariants.
 
     Without PATHs, checks the library folders; PATHs given replace the library's files of the same name."""
     from carepath.engine.safety.checker import check_library
+
     files = _library_with(paths)
     report = check_library(files, episodes=episodes, seed=seed, first=first)
     click.echo(report.text())
@@ -310,30 +353,42 @@ def pathways_check(paths, episodes, seed, first):
 
 @pathways.command("publish")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--accept-risk", "accept_risk", help="publish although the checker finds an invariant broken; the reason "
-              "is recorded with the version")
-@click.option("--episodes", default=200, show_default=True, type=click.IntRange(1, 1_000_000),
-              help="episodes the pathway checker runs before publishing")
+@click.option(
+    "--accept-risk",
+    "accept_risk",
+    help="publish although the checker finds an invariant broken; the reason is recorded with the version",
+)
+@click.option(
+    "--episodes",
+    default=200,
+    show_default=True,
+    type=click.IntRange(1, 1_000_000),
+    help="episodes the pathway checker runs before publishing",
+)
 @click.option("--seed", default=0, show_default=True, type=int)
 def pathways_publish(paths, accept_risk, episodes, seed):
     """Publish pathway files as new versions (running instances keep theirs), once the pathway checker finds
     every safety invariant held (or --accept-risk "reason")."""
     from carepath.engine.safety.gate import SafetyGate, UnsafeLibrary
+
     given, _ = _files(paths)
     only = {n[:-5] for n in given.files if n.endswith(".bpmn")}
     if not only:
         raise click.ClickException("give at least one .bpmn file to publish")
     files = _library_with(paths)
     try:
-        rows, report = _carepath().publish_files(files, only, "cli", SafetyGate(episodes=episodes, seed=seed),
-                                                 accept_risk)
+        rows, report = _carepath().publish_files(
+            files, only, "cli", SafetyGate(episodes=episodes, seed=seed), accept_risk
+        )
     except UnsafeLibrary as exc:
         click.echo(exc.report.text())
         raise click.ClickException(exc.message) from None
     click.echo(report.summary())
     if report.violations:
-        click.echo(f"published over {len(report.violations)} broken invariant(s); accepted risk recorded: "
-                   f"{accept_risk.strip()}")
+        click.echo(
+            f"published over {len(report.violations)} broken invariant(s); accepted risk recorded: "
+            f"{accept_risk.strip()}"
+        )
     for process_id, version in rows:
         click.echo(f"published {process_id} version {version}")
 
@@ -341,6 +396,7 @@ def pathways_publish(paths, accept_risk, episodes, seed):
 def _library_with(paths):
     """The library folders' files, with the files given replacing those of the same name."""
     from carepath.engine.pathway_files import FileSet
+
     settings = Settings.from_env()
     library_files, _ = FileSet.from_library(settings.workflows_dir, settings.forms_dir)
     if not paths:
@@ -352,6 +408,7 @@ def _library_with(paths):
 
 
 # ---------- exports ----------
+
 
 @cli.group()
 def export():
@@ -382,7 +439,7 @@ def _utc_day(text: str | None, option: str) -> datetime | None:
     if not text:
         return None
     try:
-        return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=timezone.utc)
+        return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
     except ValueError:
         raise click.BadParameter(f"{text!r} is not a date written YYYY-MM-DD.", param_hint=option) from None
 

@@ -1,4 +1,5 @@
 """The one place engine errors become HTTP answers: JSON for the API, a friendly page for people."""
+
 from __future__ import annotations
 
 import logging
@@ -8,17 +9,39 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from carepath.engine.authoring.gate import UnsafeChange
-from carepath.engine.errors import (BadRequest, CarepathError, CaseAlreadyOpen, InvalidFormData, NotAllowed,
-                                    NotAuthenticated, NotFound, NotOnCareTeam, PathwayFailed, PathwayInvalid,
-                                    StaleInstance, TaskNotOpen, TooManyAttempts)
+from carepath.engine.errors import (
+    BadRequest,
+    CarepathError,
+    CaseAlreadyOpen,
+    InvalidFormData,
+    NotAllowed,
+    NotAuthenticated,
+    NotFound,
+    NotOnCareTeam,
+    PathwayFailed,
+    PathwayInvalid,
+    StaleInstance,
+    TaskNotOpen,
+    TooManyAttempts,
+)
 
 from .hardening import log_unexpected, safe_path
 
 log = logging.getLogger(__name__)
 
 STATUS = {
-    BadRequest: 400, CaseAlreadyOpen: 409, NotAuthenticated: 401, NotAllowed: 403, NotFound: 404, TaskNotOpen: 409, StaleInstance: 409,
-    InvalidFormData: 422, PathwayInvalid: 422, PathwayFailed: 500, TooManyAttempts: 429, UnsafeChange: 422,
+    BadRequest: 400,
+    CaseAlreadyOpen: 409,
+    NotAuthenticated: 401,
+    NotAllowed: 403,
+    NotFound: 404,
+    TaskNotOpen: 409,
+    StaleInstance: 409,
+    InvalidFormData: 422,
+    PathwayInvalid: 422,
+    PathwayFailed: 500,
+    TooManyAttempts: 429,
+    UnsafeChange: 422,
 }
 
 
@@ -62,8 +85,12 @@ def register(app: Flask) -> None:
             return jsonify(body), status, headers
         if isinstance(exc, NotOnCareTeam):
             # A plain page that says why, with the way in for an emergency: break the glass, with a reason.
-            return render_template("access/refused.html", client_id=exc.client_id, message=exc.message,
-                                   back=safe_path(request.full_path.rstrip("?")) or "/inbox"), status
+            return render_template(
+                "access/refused.html",
+                client_id=exc.client_id,
+                message=exc.message,
+                back=safe_path(request.full_path.rstrip("?")) or "/inbox",
+            ), status
         return render_template("error.html", status=status, message=exc.message), status, headers
 
     @app.errorhandler(CSRFError)
@@ -75,10 +102,20 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}.get(exc.code, "error")
-        message = {404: "No such page or record.", 405: "This method is not allowed here.",
-                   413: "The request is too large."}.get(exc.code, exc.description or exc.name)
+        code = {
+            400: "bad_request",
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "too_large",
+            415: "unsupported_media_type",
+        }.get(exc.code, "error")
+        message = {
+            404: "No such page or record.",
+            405: "This method is not allowed here.",
+            413: "The request is too large.",
+        }.get(exc.code, exc.description or exc.name)
         if wants_json():
             return jsonify(error_body(code, message)), exc.code
         return render_template("error.html", status=exc.code, message=message), exc.code

@@ -12,6 +12,7 @@ that stay on this site, and a server log that never carries a health record.
   exception types, never an exception's message, which may quote a form's answers, a message payload or
   the parameters of an SQL statement.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,16 +24,18 @@ from werkzeug.routing import BaseConverter
 
 from carepath.engine.access import MAX_ID
 
-
 # 1 to 2147483647 (2^31-1) written without leading zeros, as a pattern: a larger id does not match the route
 # at all, so every method gets 404 (a converter that refused it after matching would give some methods 405).
-_ID_PATTERN = ("(?:[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}"
-               "|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])")
+_ID_PATTERN = (
+    "(?:[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}"
+    "|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])"
+)
 assert MAX_ID == 2147483647
 
 
 class IdConverter(BaseConverter):
     """`<id:name>`: a record id, 1 to 2^31-1 (the database's integer columns)."""
+
     regex = _ID_PATTERN
     weight = 50
     part_isolating = True

@@ -3,6 +3,7 @@
 The API keeps each list's JSON body a plain list (the contract) and says where the next page is in an
 RFC 8288 `Link: <...>; rel="next"` header; the staff pages put the same address behind a "Next page" link.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,7 +1,8 @@
 """What every staff page shares: the engine and its clock, navigation by role, date and label filters."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, redirect, request, url_for
 
@@ -50,9 +51,15 @@ def _navigation():
     if actor is not None:
         for endpoint, label, roles in NAV:
             if roles is None or actor.has_any(roles):
-                items.append({"endpoint": endpoint, "label": label, "url": url_for(endpoint),
-                              "current": request.endpoint == endpoint or (
-                                  request.blueprint == endpoint.split(".")[0] and endpoint.endswith(".index"))})
+                items.append(
+                    {
+                        "endpoint": endpoint,
+                        "label": label,
+                        "url": url_for(endpoint),
+                        "current": request.endpoint == endpoint
+                        or (request.blueprint == endpoint.split(".")[0] and endpoint.endswith(".index")),
+                    }
+                )
     return {"nav_items": items, "clinical_roles": CLINICAL_ROLES}
 
 
@@ -65,12 +72,12 @@ def _as_datetime(value) -> datetime | None:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @bp.app_template_filter("when")
 def when(value, with_time: bool = True) -> str:
-    """"Mon 2 Mar 2026, 09:00" in the agency's time zone (CAREPATH_TIMEZONE; stored times are UTC)."""
+    """ "Mon 2 Mar 2026, 09:00" in the agency's time zone (CAREPATH_TIMEZONE; stored times are UTC)."""
     at = _as_datetime(value)
     if at is None:
         return "—"
@@ -82,12 +89,12 @@ def when(value, with_time: bool = True) -> str:
 @bp.app_template_filter("isodate")
 def isodate(value) -> str:
     at = _as_datetime(value)
-    return at.astimezone(timezone.utc).isoformat() if at else ""
+    return at.astimezone(UTC).isoformat() if at else ""
 
 
 @bp.app_template_filter("relative")
 def relative(value) -> str:
-    """"in 3 days", "2 hours ago": how far an instant is from now."""
+    """ "in 3 days", "2 hours ago": how far an instant is from now."""
     at = _as_datetime(value)
     if at is None:
         return ""
@@ -123,7 +130,7 @@ def overdue_by(value) -> str:
 
 @bp.app_template_filter("label")
 def label(name) -> str:
-    """"safety_planning" -> "Safety planning"; instrument ids get their published names."""
+    """ "safety_planning" -> "Safety planning"; instrument ids get their published names."""
     if name is None:
         return ""
     text = str(name)

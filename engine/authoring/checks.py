@@ -11,6 +11,7 @@ Two kinds of answer, on purpose:
 Scripts are judged by their tokens, not by compiling them: a DMN cell such as `> 0` is not Python on its own,
 and a script with a syntax error must still be refused if it reaches for `open` or `__class__`.
 """
+
 from __future__ import annotations
 
 import io
@@ -33,10 +34,14 @@ DMN_NAMESPACES = {
 }
 # Namespaces every BPMN/DMN tool writes that carry no behaviour: diagram layout and XML Schema.
 _LAYOUT_NAMESPACES = {
-    "http://www.omg.org/spec/BPMN/20100524/DI", "http://www.omg.org/spec/DD/20100524/DC",
-    "http://www.omg.org/spec/DD/20100524/DI", "http://www.w3.org/2001/XMLSchema-instance",
-    "http://www.w3.org/2001/XMLSchema", "https://www.omg.org/spec/DMN/20191111/DMNDI/",
-    "http://www.omg.org/spec/DMN/20180521/DMNDI/", "http://www.omg.org/spec/DMN/20180521/DI/",
+    "http://www.omg.org/spec/BPMN/20100524/DI",
+    "http://www.omg.org/spec/DD/20100524/DC",
+    "http://www.omg.org/spec/DD/20100524/DI",
+    "http://www.w3.org/2001/XMLSchema-instance",
+    "http://www.w3.org/2001/XMLSchema",
+    "https://www.omg.org/spec/DMN/20191111/DMNDI/",
+    "http://www.omg.org/spec/DMN/20180521/DMNDI/",
+    "http://www.omg.org/spec/DMN/20180521/DI/",
 }
 FILE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,99}\.(bpmn|dmn|schema\.json|ui\.json)$")
 # URL words of the library pages: a pathway may not be called like one of them.
@@ -44,11 +49,38 @@ RESERVED_STEMS = {"drafts", "import", "forms", "preview"}
 MAX_JSON_DEPTH = 40
 
 # Builtins a pathway script never needs and an attacker always wants: files, modules, the interpreter.
-FORBIDDEN_NAMES = frozenset({
-    "open", "exec", "eval", "compile", "globals", "locals", "vars", "dir", "getattr", "setattr", "delattr",
-    "hasattr", "input", "breakpoint", "help", "memoryview", "type", "object", "super", "exit", "quit",
-    "classmethod", "staticmethod", "property", "bytearray", "copyright", "credits", "license",
-})
+FORBIDDEN_NAMES = frozenset(
+    {
+        "open",
+        "exec",
+        "eval",
+        "compile",
+        "globals",
+        "locals",
+        "vars",
+        "dir",
+        "getattr",
+        "setattr",
+        "delattr",
+        "hasattr",
+        "input",
+        "breakpoint",
+        "help",
+        "memoryview",
+        "type",
+        "object",
+        "super",
+        "exit",
+        "quit",
+        "classmethod",
+        "staticmethod",
+        "property",
+        "bytearray",
+        "copyright",
+        "credits",
+        "license",
+    }
+)
 _DUNDER = re.compile(r"__")
 
 
@@ -66,8 +98,10 @@ def hostile_script(source: str) -> str | None:
                 if tok.string.startswith("_"):
                     return f"uses {tok.string!r}: names starting with _ reach into Python's internals"
                 if tok.string in FORBIDDEN_NAMES:
-                    return (f"uses {tok.string}(), which pathway scripts may not use "
-                            "(no files, modules or interpreter internals)")
+                    return (
+                        f"uses {tok.string}(), which pathway scripts may not use "
+                        "(no files, modules or interpreter internals)"
+                    )
             elif tok.type == tokenize.STRING and _DUNDER.search(tok.string):
                 return "spells a Python internal in a string (double underscores)"
     except (tokenize.TokenError, IndentationError, SyntaxError):
@@ -87,6 +121,7 @@ def script_texts(name: str, root: etree._Element) -> list[tuple[etree._Element, 
         for el in root.iter("{*}text"):
             found.append((el, el.text or "", "DMN cell"))
         return found
+
     def q(tag: str) -> str:
         return f"{{{BPMN_NS}}}{tag}"
 
@@ -118,8 +153,14 @@ def element_id(el: etree._Element | None) -> str | None:
 def refusals(name: str, text: str) -> list[Finding]:
     """Why this file must not be kept at all (empty when it may be)."""
     if not FILE_NAME.match(name):
-        return [Finding(name[:120], None, "not a pathway file name: letters, digits, _ and - ending in .bpmn, .dmn, "
-                                          ".schema.json or .ui.json (no folders)")]
+        return [
+            Finding(
+                name[:120],
+                None,
+                "not a pathway file name: letters, digits, _ and - ending in .bpmn, .dmn, "
+                ".schema.json or .ui.json (no folders)",
+            )
+        ]
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
         return [Finding(name, None, f"file is larger than {MAX_FILE_BYTES // 1_000_000} MB")]
     if "\x00" in text:
@@ -137,11 +178,22 @@ def _xml_refusals(name: str, text: str) -> list[Finding]:
         return errors
     qname = etree.QName(root)
     if name.endswith(".bpmn") and (qname.namespace != BPMN_NS or qname.localname != "definitions"):
-        return [Finding(name, line_of(root), "not a BPMN 2.0 diagram: the root element must be <definitions> in "
-                                               f"the namespace {BPMN_NS}")]
+        return [
+            Finding(
+                name,
+                line_of(root),
+                f"not a BPMN 2.0 diagram: the root element must be <definitions> in the namespace {BPMN_NS}",
+            )
+        ]
     if name.endswith(".dmn") and (qname.namespace not in DMN_NAMESPACES or qname.localname != "definitions"):
-        return [Finding(name, line_of(root), "not a DMN decision table file: the root element must be "
-                                               "<definitions> in a DMN 1.1, 1.2 or 1.3 namespace")]
+        return [
+            Finding(
+                name,
+                line_of(root),
+                "not a DMN decision table file: the root element must be "
+                "<definitions> in a DMN 1.1, 1.2 or 1.3 namespace",
+            )
+        ]
     found = []
     for el, source, what in script_texts(name, root):
         why = hostile_script(source)
@@ -198,32 +250,77 @@ def bpmn_notes(name: str, text: str) -> list[Finding]:
     for ns, (line, names) in sorted(foreign.items()):
         prefix = next((p for p, uri in root.nsmap.items() if uri == ns and p), None) or ns
         shown = ", ".join(f"{prefix}:{n}" for n in sorted(names)[:4]) + (", …" if len(names) > 4 else "")
-        found.append(Finding(name, line, f"extensions of another tool ({shown}) are kept in the file, but Carepath "
-                                         "does not read them", severity="warning"))
+        found.append(
+            Finding(
+                name,
+                line,
+                f"extensions of another tool ({shown}) are kept in the file, but Carepath does not read them",
+                severity="warning",
+            )
+        )
     if not xpath_elements(root, "//*[local-name()='BPMNShape']"):
-        found.append(Finding(name, None, "no diagram layout (BPMN DI): the pathway can run, but it cannot be drawn "
-                                         "or edited in the browser", severity="warning"))
+        found.append(
+            Finding(
+                name,
+                None,
+                "no diagram layout (BPMN DI): the pathway can run, but it cannot be drawn or edited in the browser",
+                severity="warning",
+            )
+        )
     for proc in xpath_elements(root, "bpmn:process[not(@isExecutable='true')]", NS):
         if xpath_elements(proc, ".//bpmn:userTask | .//bpmn:task | .//bpmn:scriptTask", NS):
-            found.append(Finding(name, line_of(proc), f"process {proc.get('id')!r} is not executable "
-                                 "(isExecutable is not true): Carepath ignores it", severity="warning",
-                                 element=proc.get("id")))
+            found.append(
+                Finding(
+                    name,
+                    line_of(proc),
+                    f"process {proc.get('id')!r} is not executable (isExecutable is not true): Carepath ignores it",
+                    severity="warning",
+                    element=proc.get("id"),
+                )
+            )
     for sub in xpath_elements(root, "//bpmn:subProcess[@triggeredByEvent='true']", NS):
         for start in xpath_elements(sub, "bpmn:startEvent[not(@isInterrupting='false')]", NS):
-            found.append(Finding(name, line_of(start), "an event subprocess never interrupts its process in "
-                                 "Carepath's engine (isInterrupting is ignored); use a boundary event, or a pathway "
-                                 "of its own started by a message", severity="warning", element=start.get("id")))
+            found.append(
+                Finding(
+                    name,
+                    line_of(start),
+                    "an event subprocess never interrupts its process in "
+                    "Carepath's engine (isInterrupting is ignored); use a boundary event, or a pathway "
+                    "of its own started by a message",
+                    severity="warning",
+                    element=start.get("id"),
+                )
+            )
     for el in xpath_elements(root, "//bpmn:compensateEventDefinition | //*[@isForCompensation='true']", NS):
-        found.append(Finding(name, line_of(el), "compensation is not supported by Carepath's engine: undo "
-                             "work with ordinary tasks on the path that needs it", element=element_id(el)))
+        found.append(
+            Finding(
+                name,
+                line_of(el),
+                "compensation is not supported by Carepath's engine: undo "
+                "work with ordinary tasks on the path that needs it",
+                element=element_id(el),
+            )
+        )
     for el, source, what in script_texts(name, root):
         if _OTHER_LANGUAGE.match(source or ""):
-            found.append(Finding(name, line_of(el), f"{what} {source.strip()[:60]} is written for another engine "
-                                 "(JUEL/FEEL): Carepath reads Python over the task's data, e.g. approved == True",
-                                 element=element_id(el)))
+            found.append(
+                Finding(
+                    name,
+                    line_of(el),
+                    f"{what} {source.strip()[:60]} is written for another engine "
+                    "(JUEL/FEEL): Carepath reads Python over the task's data, e.g. approved == True",
+                    element=element_id(el),
+                )
+            )
         if what in ("timer expression", "dueIn") and _UNQUOTED_ISO.match(source or ""):
-            found.append(Finding(name, line_of(el), f"{what} {source.strip()} is Python here: put the ISO 8601 "
-                                 f"value in quotes (\"{source.strip()}\")", element=element_id(el)))
+            found.append(
+                Finding(
+                    name,
+                    line_of(el),
+                    f'{what} {source.strip()} is Python here: put the ISO 8601 value in quotes ("{source.strip()}")',
+                    element=element_id(el),
+                )
+            )
     return found
 
 

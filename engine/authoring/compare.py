@@ -5,6 +5,7 @@ compares what the engine reads, which that library sees only as anonymous XML: p
 form, due time, condition, timer, script and message; per form field its label, type, choices, limits and
 whether it is required; per decision table its hit policy, columns and rules.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,11 @@ def compare(before: dict[str, str], after: dict[str, str]) -> dict[str, Any]:
     """{"files": {added, removed, changed}, "elements": [...], "fields": [...], "rules": [...]}; each change is
     {"file", "id", "label", "change", "details": [{"what", "before", "after"}]}."""
     names = sorted(set(before) | set(after))
-    files = {ADDED: [n for n in names if n not in before], REMOVED: [n for n in names if n not in after],
-             CHANGED: [n for n in names if n in before and n in after and before[n] != after[n]]}
+    files = {
+        ADDED: [n for n in names if n not in before],
+        REMOVED: [n for n in names if n not in after],
+        CHANGED: [n for n in names if n in before and n in after and before[n] != after[n]],
+    }
     out: dict[str, Any] = {"files": files, "elements": [], "fields": [], "rules": []}
     for name in names:
         old, new = before.get(name), after.get(name)
@@ -48,19 +52,28 @@ def compare(before: dict[str, str], after: dict[str, str]) -> dict[str, Any]:
             # A form or table the pathway starts or stops using: one line (the page draws a new form whole).
             kind = "rules" if name.endswith(".dmn") else "fields"
             title = _json(old or new).get("title") if name.endswith(".json") else None
-            out[kind].append({"file": name, "id": "(file)", "label": title or name,
-                              "change": ADDED if old is None else REMOVED, "details": []})
+            out[kind].append(
+                {
+                    "file": name,
+                    "id": "(file)",
+                    "label": title or name,
+                    "change": ADDED if old is None else REMOVED,
+                    "details": [],
+                }
+            )
             continue
         if name.endswith(".bpmn"):
-            out["elements"] += _facts_diff(name, element_facts(old or "", name) if old else {},
-                                           element_facts(new or "", name) if new else {})
+            out["elements"] += _facts_diff(
+                name, element_facts(old or "", name) if old else {}, element_facts(new or "", name) if new else {}
+            )
         elif name.endswith(".schema.json"):
             out["fields"] += _form_diff(name, _json(old), _json(new))
         elif name.endswith(".ui.json"):
             out["fields"] += _ui_diff(name, _json(old), _json(new))
         elif name.endswith(".dmn"):
-            out["rules"] += _tables_diff(name, read_tables(old or "", name) if old else [],
-                                         read_tables(new or "", name) if new else [])
+            out["rules"] += _tables_diff(
+                name, read_tables(old or "", name) if old else [], read_tables(new or "", name) if new else []
+            )
     return out
 
 
@@ -82,12 +95,19 @@ def _shown(value: Any) -> str:
 
 def _details(old: dict[str, Any], new: dict[str, Any], keys: Sequence[str] | None = None) -> list[Detail]:
     keys = keys or sorted(set(old) | set(new))
-    return [{"what": k, "before": _shown(old.get(k)), "after": _shown(new.get(k))}
-            for k in keys if old.get(k) != new.get(k)]
+    return [
+        {"what": k, "before": _shown(old.get(k)), "after": _shown(new.get(k))} for k in keys if old.get(k) != new.get(k)
+    ]
 
 
-def _change(file: str, ident: str, label: str, old: dict[str, Any] | None, new: dict[str, Any] | None,
-            keys: Sequence[str] | None = None) -> Change | None:
+def _change(
+    file: str,
+    ident: str,
+    label: str,
+    old: dict[str, Any] | None,
+    new: dict[str, Any] | None,
+    keys: Sequence[str] | None = None,
+) -> Change | None:
     if old is None:
         if new is None:
             return None
@@ -118,8 +138,21 @@ def _facts_diff(file: str, old: dict[str, dict[str, str]], new: dict[str, dict[s
     return out
 
 
-_FIELD_KEYS = ("title", "type", "required", "choices", "minimum", "maximum", "minLength", "maxLength", "format",
-               "description", "const", "default", "items")
+_FIELD_KEYS = (
+    "title",
+    "type",
+    "required",
+    "choices",
+    "minimum",
+    "maximum",
+    "minLength",
+    "maxLength",
+    "format",
+    "description",
+    "const",
+    "default",
+    "items",
+)
 
 
 def _field(schema: dict[str, Any], name: str, prop: Any) -> dict[str, Any]:
@@ -136,22 +169,37 @@ def _field(schema: dict[str, Any], name: str, prop: Any) -> dict[str, Any]:
 
 def _form_diff(file: str, old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     out = []
-    form = _change(file, "(form)", new.get("title") or old.get("title") or file,
-                   {k: old.get(k) for k in ("title", "description") if k in old} if old else None,
-                   {k: new.get(k) for k in ("title", "description") if k in new} if new else None)
+    form = _change(
+        file,
+        "(form)",
+        new.get("title") or old.get("title") or file,
+        {k: old.get(k) for k in ("title", "description") if k in old} if old else None,
+        {k: new.get(k) for k in ("title", "description") if k in new} if new else None,
+    )
     if form:
         out.append(form)
     before, after = old.get("properties") or {}, new.get("properties") or {}
     for name in sorted(set(before) | set(after), key=lambda n: (n not in after, n)):
         a = _field(old, name, before[name]) if name in before else None
         b = _field(new, name, after[name]) if name in after else None
-        change = _change(file, name, ((after.get(name) or before.get(name) or {}).get("title") or name)
-                         if isinstance(after.get(name) or before.get(name), dict) else name, a, b)
+        change = _change(
+            file,
+            name,
+            ((after.get(name) or before.get(name) or {}).get("title") or name)
+            if isinstance(after.get(name) or before.get(name), dict)
+            else name,
+            a,
+            b,
+        )
         if change:
             out.append(change)
-    conditions = _change(file, "(conditions)", "Conditional questions",
-                         {"if/then": old.get("allOf") or old.get("if")} if old else None,
-                         {"if/then": new.get("allOf") or new.get("if")} if new else None)
+    conditions = _change(
+        file,
+        "(conditions)",
+        "Conditional questions",
+        {"if/then": old.get("allOf") or old.get("if")} if old else None,
+        {"if/then": new.get("allOf") or new.get("if")} if new else None,
+    )
     if conditions and conditions["change"] == CHANGED:
         out.append(conditions)
     return out
@@ -160,8 +208,9 @@ def _form_diff(file: str, old: dict[str, Any], new: dict[str, Any]) -> list[Chan
 def _ui_diff(file: str, old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     out = []
     for key in sorted(set(old) | set(new)):
-        change = _change(file, key, key, {"hints": old[key]} if key in old else None,
-                         {"hints": new[key]} if key in new else None)
+        change = _change(
+            file, key, key, {"hints": old[key]} if key in old else None, {"hints": new[key]} if key in new else None
+        )
         if change:
             out.append(change)
     return out
@@ -172,8 +221,7 @@ def _tables_diff(file: str, old: list[DecisionTable], new: list[DecisionTable]) 
     before, after = {t["id"]: t for t in old}, {t["id"]: t for t in new}
     for tid in sorted(set(before) | set(after)):
         a, b = before.get(tid), after.get(tid)
-        head = _change(file, tid, _either(b, a)["name"],
-                       _table_head(a) if a else None, _table_head(b) if b else None)
+        head = _change(file, tid, _either(b, a)["name"], _table_head(a) if a else None, _table_head(b) if b else None)
         if head:
             out.append(head)
         if a is None or b is None:
@@ -181,8 +229,13 @@ def _tables_diff(file: str, old: list[DecisionTable], new: list[DecisionTable]) 
         rules_a = {r["id"] or f"row {i + 1}": _rule(a, r) for i, r in enumerate(a["rules"])}
         rules_b = {r["id"] or f"row {i + 1}": _rule(b, r) for i, r in enumerate(b["rules"])}
         for rid in [*rules_b, *[r for r in rules_a if r not in rules_b]]:
-            change = _change(file, rid, (rules_b.get(rid) or rules_a.get(rid) or {}).get("description") or rid,
-                             rules_a.get(rid), rules_b.get(rid))
+            change = _change(
+                file,
+                rid,
+                (rules_b.get(rid) or rules_a.get(rid) or {}).get("description") or rid,
+                rules_a.get(rid),
+                rules_b.get(rid),
+            )
             if change:
                 change["table"] = _either(b, a)["name"]
                 out.append(change)
@@ -190,15 +243,17 @@ def _tables_diff(file: str, old: list[DecisionTable], new: list[DecisionTable]) 
 
 
 def _table_head(t: DecisionTable) -> dict[str, Any]:
-    return {"hit policy": t["hit_policy"],
-            "inputs": [f"{i['label'] or i['id']}: {i['expression']}" for i in t["inputs"]],
-            "outputs": [o["name"] or o["label"] for o in t["outputs"]]}
+    return {
+        "hit policy": t["hit_policy"],
+        "inputs": [f"{i['label'] or i['id']}: {i['expression']}" for i in t["inputs"]],
+        "outputs": [o["name"] or o["label"] for o in t["outputs"]],
+    }
 
 
 def _rule(table: DecisionTable, rule: TableRule) -> dict[str, str]:
     facts = {"description": rule["description"]}
-    for col, cell in zip(table["inputs"], rule["inputs"]):
+    for col, cell in zip(table["inputs"], rule["inputs"], strict=False):
         facts[f"when {col['label'] or col['expression']}"] = cell
-    for output, cell in zip(table["outputs"], rule["outputs"]):
+    for output, cell in zip(table["outputs"], rule["outputs"], strict=False):
         facts[f"then {output['name'] or output['label']}"] = cell
     return facts

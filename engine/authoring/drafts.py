@@ -10,6 +10,7 @@ draft's history and to the audit log.
        ^                    |
        +----- returned <----+ send back (with a comment)        editing/returned/submitted --withdraw--> withdrawn
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,7 +25,6 @@ from ..access import Actor
 from ..errors import BadRequest, Finding, NotAllowed, NotFound, PathwayInvalid, StaleInstance
 from ..models import PathwayDraft, PathwayDraftStep, PathwayVersion
 from ..pathway_files import FileSet
-
 from .gate import MIN_REASON, Report, check_reason
 from .review import Library, Review, current_library, review
 
@@ -46,11 +46,13 @@ EDITABLE = (Status.EDITING, Status.RETURNED)
 
 class DraftRefused(PathwayInvalid):
     """Files refused outright (hostile or unreadable): nothing was written."""
+
     code = "files_refused"
 
 
-def record_step(session: Session, draft: PathwayDraft, actor: Actor, action: str, now: datetime,
-          comment: str | None = None) -> None:
+def record_step(
+    session: Session, draft: PathwayDraft, actor: Actor, action: str, now: datetime, comment: str | None = None
+) -> None:
     session.add(PathwayDraftStep(draft_id=draft.id, at=now, username=actor.username, action=action, comment=comment))
     audit.record(session, actor, action, "pathway_draft", draft.id, None, now)
 
@@ -69,8 +71,15 @@ def _apply(draft: PathwayDraft, judged: Review, now: datetime) -> None:
     draft.updated_at = now
 
 
-def create(session: Session, actor: Actor, files: dict[str, str], title: str, now: datetime,
-           allow_errors: bool, submitted: bool = False) -> tuple[PathwayDraft, Review]:
+def create(
+    session: Session,
+    actor: Actor,
+    files: dict[str, str],
+    title: str,
+    now: datetime,
+    allow_errors: bool,
+    submitted: bool = False,
+) -> tuple[PathwayDraft, Review]:
     """A new draft of `files` (laid over the published library). Raises DraftRefused for refused files, and
     PathwayInvalid for errors unless `allow_errors` (the browser keeps a draft with errors to fix them)."""
     actor.require(AUTHORS, "write pathway drafts")
@@ -82,8 +91,13 @@ def create(session: Session, actor: Actor, files: dict[str, str], title: str, no
     title = (title or "").strip()
     if submitted and not title:
         title = "Sent through the API: " + (", ".join(judged.pathways) or "no pathway changed")
-    draft = PathwayDraft(title=title[:200], status=Status.SUBMITTED if submitted else Status.EDITING,
-                         author=actor.username, created_at=now, updated_at=now)
+    draft = PathwayDraft(
+        title=title[:200],
+        status=Status.SUBMITTED if submitted else Status.EDITING,
+        author=actor.username,
+        created_at=now,
+        updated_at=now,
+    )
     _apply(draft, judged, now)
     session.add(draft)
     session.flush()
@@ -96,8 +110,9 @@ def create(session: Session, actor: Actor, files: dict[str, str], title: str, no
 
 def start_from(session: Session, actor: Actor, pathway: str, now: datetime) -> PathwayDraft:
     """A draft holding the current version of `pathway`, to edit in the browser."""
-    sources = session.scalar(select(PathwayVersion.sources).where(PathwayVersion.process_id == pathway,
-                                                                  PathwayVersion.is_current.is_(True)))
+    sources = session.scalar(
+        select(PathwayVersion.sources).where(PathwayVersion.process_id == pathway, PathwayVersion.is_current.is_(True))
+    )
     if sources is None:
         raise NotFound(f"There is no pathway {pathway!r}.")
     return create(session, actor, dict(sources), "", now, allow_errors=True)[0]
@@ -113,8 +128,9 @@ def _editable(session: Session, actor: Actor, draft_id: int) -> PathwayDraft:
     return draft
 
 
-def save_files(session: Session, actor: Actor, draft_id: int, files: dict[str, str], now: datetime,
-               action: str = "update") -> Review:
+def save_files(
+    session: Session, actor: Actor, draft_id: int, files: dict[str, str], now: datetime, action: str = "update"
+) -> Review:
     """Save changed or added files into the draft. A refused file writes nothing: the review says why."""
     draft = _editable(session, actor, draft_id)
     judged = review(current_library(session), {**draft.files, **files})
@@ -143,8 +159,10 @@ def set_title(session: Session, actor: Actor, draft_id: int, title: str, now: da
 
 def _submit_checks(draft: PathwayDraft, judged: Review) -> None:
     if len(draft.title) < MIN_REASON:
-        raise BadRequest(f"Say what the change is and why (at least {MIN_REASON} characters): it is kept with every "
-                         "version it publishes.")
+        raise BadRequest(
+            f"Say what the change is and why (at least {MIN_REASON} characters): it is kept with every "
+            "version it publishes."
+        )
     if judged.errors:
         raise PathwayInvalid(judged.errors)
     if not judged.pathways:
@@ -197,6 +215,7 @@ def withdraw(session: Session, actor: Actor, draft_id: int, now: datetime) -> Pa
 @dataclass(frozen=True)
 class Approval:
     """What publishing an approved draft needs, gathered before the (possibly long) safety check runs."""
+
     draft_id: int
     title: str
     files: FileSet
@@ -205,8 +224,11 @@ class Approval:
 
 
 def _stale(library: Library, base: dict[str, int]) -> list[str]:
-    return [f"{p} (now version {library.current[p].version}, the draft was made on version {v})"
-            for p, v in sorted(base.items()) if p in library.current and library.current[p].version != v]
+    return [
+        f"{p} (now version {library.current[p].version}, the draft was made on version {v})"
+        for p, v in sorted(base.items())
+        if p in library.current and library.current[p].version != v
+    ]
 
 
 def approval(session: Session, actor: Actor, draft_id: int) -> Approval:
@@ -216,17 +238,27 @@ def approval(session: Session, actor: Actor, draft_id: int) -> Approval:
     library = current_library(session)
     stale = _stale(library, draft.base)
     if stale:
-        raise StaleInstance("Published since this draft was made: " + "; ".join(stale) + ". Send it back so its "
-                            "author can start again from the current versions.")
+        raise StaleInstance(
+            "Published since this draft was made: " + "; ".join(stale) + ". Send it back so its "
+            "author can start again from the current versions."
+        )
     judged = review(library, draft.files)
     if judged.errors:
         raise PathwayInvalid(judged.errors)
-    return Approval(draft.id, draft.title, FileSet({**library.files, **draft.files}), set(judged.pathways),
-                    dict(draft.base))
+    return Approval(
+        draft.id, draft.title, FileSet({**library.files, **draft.files}), set(judged.pathways), dict(draft.base)
+    )
 
 
-def record_approval(session: Session, actor: Actor, plan: Approval, versions: list[PathwayVersion], report: Report,
-                    accepted_risk: str | None, now: datetime) -> PathwayDraft:
+def record_approval(
+    session: Session,
+    actor: Actor,
+    plan: Approval,
+    versions: list[PathwayVersion],
+    report: Report,
+    accepted_risk: str | None,
+    now: datetime,
+) -> PathwayDraft:
     """In the publishing transaction: the draft is still waiting and nothing was published meanwhile."""
     draft = _reviewable(session, actor, plan.draft_id, "approve pathway drafts")
     mine = {v.process_id for v in versions}
@@ -239,7 +271,9 @@ def record_approval(session: Session, actor: Actor, plan: Approval, versions: li
     draft.status, draft.reviewed_by, draft.reviewed_at, draft.updated_at = Status.PUBLISHED, actor.username, now, now
     draft.published = [{"pathway": v.process_id, "version": v.version} for v in versions]
     draft.safety, draft.accepted_risk = report.as_dict(), accepted_risk
-    record_step(session, draft, actor, "approve", now, f"Safety risk accepted: {accepted_risk}" if accepted_risk else None)
+    record_step(
+        session, draft, actor, "approve", now, f"Safety risk accepted: {accepted_risk}" if accepted_risk else None
+    )
     return draft
 
 
@@ -247,9 +281,13 @@ def record_check(session: Session, actor: Actor, draft_id: int, report: Report, 
     """Keep a checker's report that stopped an approval, so the draft's page shows it to everyone."""
     draft = load(session, draft_id)
     draft.safety = report.as_dict()
-    record_step(session, draft, actor, "checked", now, f"{len(report.violations)} safety problem(s) found; not published")
+    record_step(
+        session, draft, actor, "checked", now, f"{len(report.violations)} safety problem(s) found; not published"
+    )
 
 
 def findings_of(draft: PathwayDraft) -> list[Finding]:
-    return [Finding(f["file"], f.get("line"), f["message"], f.get("severity", "error"), f.get("element"))
-            for f in draft.findings or []]
+    return [
+        Finding(f["file"], f.get("line"), f["message"], f.get("severity", "error"), f.get("element"))
+        for f in draft.findings or []
+    ]

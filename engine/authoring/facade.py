@@ -1,6 +1,7 @@
 """The authoring part of the `Carepath` facade: library pages, drafts, review, publishing, roll back, import and
 export. Each public method is one unit of work (or, for approval and roll back, a short read, the safety
 check outside any transaction, then the publishing transaction), and raises the engine's errors."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -26,7 +27,9 @@ class AuthoringFacade:
     """Mixed into Carepath, which provides `_do` (one transaction) and `clock`."""
 
     if TYPE_CHECKING:
+
         def _do(self, work: Callable[[Session, datetime], _T], now: datetime | None = None) -> _T: ...
+
     # The safety gate approval and roll back publish through (the pathway checker; Carepath sets it).
     safety_gate: gate.Gate
 
@@ -53,6 +56,7 @@ class AuthoringFacade:
             before = catalog.version_sources(session, actor, pathway, a)
             after = catalog.version_sources(session, actor, pathway, b)
             return {"before": before, "after": after, "changes": compare.compare(before, after)}
+
         return self._do(work)
 
     # ---------- drafts ----------
@@ -60,11 +64,13 @@ class AuthoringFacade:
     def draft_page(self, actor: Actor, draft_id: int) -> dict[str, Any]:
         """A draft with its files, findings and history, and what it changes against the current versions:
         one comparison over the touched pathways' files (a shared form shows once), and which diagrams changed."""
+
         def work(session: Session, now: datetime) -> dict[str, Any]:
             actor.require(drafts.READERS, "read pathway drafts")
             draft = drafts.load(session, draft_id)
-            steps = session.scalars(select(PathwayDraftStep).where(PathwayDraftStep.draft_id == draft_id)
-                                    .order_by(PathwayDraftStep.id)).all()
+            steps = session.scalars(
+                select(PathwayDraftStep).where(PathwayDraftStep.draft_id == draft_id).order_by(PathwayDraftStep.id)
+            ).all()
             library = current_library(session)
             before: dict[str, str] = {}
             after: dict[str, str] = {}
@@ -75,34 +81,59 @@ class AuthoringFacade:
                     before.update(catalog.version_sources(session, actor, plan.process_id, cur.version))
                 after.update(plan.sources)
                 bpmn = f"{plan.process_id}.bpmn"
-                touched.append({"pathway": plan.process_id, "version": cur.version if cur else None,
-                                "diagram_changed": before.get(bpmn) != after.get(bpmn)})
+                touched.append(
+                    {
+                        "pathway": plan.process_id,
+                        "version": cur.version if cur else None,
+                        "diagram_changed": before.get(bpmn) != after.get(bpmn),
+                    }
+                )
             changed = sorted(n for n, t in draft.files.items() if library.files.get(n) != t)
-            return {**catalog.draft_row(draft), "files": dict(draft.files), "changed_files": changed,
-                    "findings": draft.findings or [], "base": draft.base, "safety": draft.safety,
-                    "accepted_risk": draft.accepted_risk,
-                    "reviewed_at": draft.reviewed_at.isoformat() if draft.reviewed_at else None,
-                    "touched": touched, "before": before, "after": after, "changes": compare.compare(before, after),
-                    "history": [{"at": s.at.isoformat(), "by": s.username, "action": s.action, "comment": s.comment}
-                                for s in steps]}
+            return {
+                **catalog.draft_row(draft),
+                "files": dict(draft.files),
+                "changed_files": changed,
+                "findings": draft.findings or [],
+                "base": draft.base,
+                "safety": draft.safety,
+                "accepted_risk": draft.accepted_risk,
+                "reviewed_at": draft.reviewed_at.isoformat() if draft.reviewed_at else None,
+                "touched": touched,
+                "before": before,
+                "after": after,
+                "changes": compare.compare(before, after),
+                "history": [
+                    {"at": s.at.isoformat(), "by": s.username, "action": s.action, "comment": s.comment} for s in steps
+                ],
+            }
+
         return self._do(work)
 
     def draft_editor(self, actor: Actor, draft_id: int) -> dict[str, Any]:
         """The draft's files and what the editor offers (forms, message names) to its author."""
+
         def work(session: Session, now: datetime) -> dict[str, Any]:
             actor.require(drafts.AUTHORS, "edit pathway drafts")
             draft = drafts.load(session, draft_id)
-            return {**catalog.draft_row(draft), "files": dict(draft.files), "findings": draft.findings or [],
-                    "choices": catalog.editor_choices(session, draft.files)}
+            return {
+                **catalog.draft_row(draft),
+                "files": dict(draft.files),
+                "findings": draft.findings or [],
+                "choices": catalog.editor_choices(session, draft.files),
+            }
+
         return self._do(work)
 
-    def create_draft(self, actor: Actor, files: dict[str, str], title: str = "", submitted: bool = False,
-                     allow_errors: bool = False) -> tuple[dict[str, Any], Review]:
+    def create_draft(
+        self, actor: Actor, files: dict[str, str], title: str = "", submitted: bool = False, allow_errors: bool = False
+    ) -> tuple[dict[str, Any], Review]:
         """A draft of the given files. Raises DraftRefused (a refused file; nothing written) or PathwayInvalid
         (errors, unless `allow_errors`)."""
+
         def work(session: Session, now: datetime) -> tuple[dict[str, Any], Review]:
             draft, judged = drafts.create(session, actor, files, title, now, allow_errors, submitted)
             return catalog.draft_row(draft), judged
+
         return self._do(work)
 
     def start_draft(self, actor: Actor, pathway: str) -> int:
@@ -112,8 +143,9 @@ class AuthoringFacade:
         """Save files into a draft; the review says what was refused (then nothing was written) or found."""
         return self._do(lambda s, now: drafts.save_files(s, actor, draft_id, files, now, action))
 
-    def import_into_draft(self, actor: Actor, draft_id: int | None, items: list[tuple[str, bytes]],
-                          title: str = "") -> tuple[int | None, Review]:
+    def import_into_draft(
+        self, actor: Actor, draft_id: int | None, items: list[tuple[str, bytes]], title: str = ""
+    ) -> tuple[int | None, Review]:
         """Uploaded files or a zip into a draft (a new one when `draft_id` is None). A refused upload writes
         nothing: the review lists why."""
         actor.require(drafts.AUTHORS, "import pathway files")
@@ -121,10 +153,12 @@ class AuthoringFacade:
         if upload.refused:
             return draft_id, Review(refused=upload.refused)
         if draft_id is None:
+
             def work(session: Session, now: datetime) -> tuple[int | None, Review]:
                 draft, judged = drafts.create(session, actor, upload.files, title, now, allow_errors=True)
                 drafts.record_step(session, draft, actor, "import", now, ", ".join(sorted(upload.files))[:500])
                 return draft.id, judged
+
             try:
                 return self._do(work)
             except drafts.DraftRefused as exc:
@@ -153,6 +187,7 @@ class AuthoringFacade:
             if name not in files:
                 raise NotFound(f"The draft has no file {name}.")
             return files[name]
+
         return self._do(work)
 
     def approve_draft(self, actor: Actor, draft_id: int, accept_risk: str | None = None) -> list[dict[str, Any]]:
@@ -168,17 +203,36 @@ class AuthoringFacade:
             raise
 
         def publish(session: Session, now: datetime) -> list[dict[str, Any]]:
-            versions = gate.publish(self.safety_gate, session, plan.files, plan.only, now, "draft", actor.username,
-                                    plan.title, raw, accept_risk)
-            drafts.record_approval(session, actor, plan, versions, report,
-                                   accept_risk.strip() if accept_risk and report.violations else None, now)
+            versions = gate.publish(
+                self.safety_gate,
+                session,
+                plan.files,
+                plan.only,
+                now,
+                "draft",
+                actor.username,
+                plan.title,
+                raw,
+                accept_risk,
+            )
+            drafts.record_approval(
+                session,
+                actor,
+                plan,
+                versions,
+                report,
+                accept_risk.strip() if accept_risk and report.violations else None,
+                now,
+            )
             return [{"pathway": v.process_id, "version": v.version} for v in versions]
+
         return self._do(publish)
 
     # ---------- roll back ----------
 
-    def roll_back_pathway(self, actor: Actor, pathway: str, version: int, reason: str,
-                          accept_risk: str | None = None) -> dict[str, Any]:
+    def roll_back_pathway(
+        self, actor: Actor, pathway: str, version: int, reason: str, accept_risk: str | None = None
+    ) -> dict[str, Any]:
         """Publish an earlier version again as the newest. Running instances keep the version they run;
         new cases and the next hand-over take this one. Raises NotAllowed, NotFound, BadRequest, UnsafeChange."""
         reason = gate.check_reason(reason, "Rolling back")
@@ -186,11 +240,22 @@ class AuthoringFacade:
         raw, report = gate.check(self.safety_gate, files, {pathway}, accept_risk)
 
         def publish(session: Session, now: datetime) -> dict[str, Any]:
-            versions = gate.publish(self.safety_gate, session, files, {pathway}, now, "rollback", actor.username,
-                                    f"Roll back to version {version}: {reason}", raw, accept_risk)
+            versions = gate.publish(
+                self.safety_gate,
+                session,
+                files,
+                {pathway},
+                now,
+                "rollback",
+                actor.username,
+                f"Roll back to version {version}: {reason}",
+                raw,
+                accept_risk,
+            )
             row = versions[0]
             audit.record(session, actor, "rollback", "pathway", f"{pathway}/{row.version}", None, now)
             return {"pathway": pathway, "version": row.version, "from_version": version, "safety": report.as_dict()}
+
         return self._do(publish)
 
 

@@ -6,6 +6,7 @@ or raises `UnsafeLibrary` with each violation and its reproduction when no reaso
 given; `record(versions, report, accept_risk)` keeps the outcome on the versions published. The Carepath
 object's `safety_gate` is the real checker; the tests may put a gate of their own there.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ class Violation:
 @dataclass
 class Report:
     """The checker's report, as pages, the API and the draft's record show it."""
+
     ran: bool
     violations: list[Violation] = field(default_factory=list)
     episodes: int = 0
@@ -40,26 +42,37 @@ class Report:
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ran": self.ran, "episodes": self.episodes, "tasks_completed": self.tasks_completed,
-                "paths": self.paths, "seconds": round(self.seconds, 1),
-                "violations": [{"invariant": v.invariant, "message": v.message, "reproduction": v.reproduction}
-                               for v in self.violations]}
+        return {
+            "ran": self.ran,
+            "episodes": self.episodes,
+            "tasks_completed": self.tasks_completed,
+            "paths": self.paths,
+            "seconds": round(self.seconds, 1),
+            "violations": [
+                {"invariant": v.invariant, "message": v.message, "reproduction": v.reproduction}
+                for v in self.violations
+            ],
+        }
 
 
 class UnsafeChange(CarepathError):
     """The checker found a safety invariant broken and no reason to accept the risk was given."""
+
     code = "unsafe_pathway"
 
     def __init__(self, report: Report):
         names = ", ".join(sorted({v.invariant for v in report.violations}))
-        super().__init__(f"The pathway checker found {len(report.violations)} safety problem(s) ({names}); nothing "
-                         "was published. Send the draft back, or approve it with a reason for accepting the risk.")
+        super().__init__(
+            f"The pathway checker found {len(report.violations)} safety problem(s) ({names}); nothing "
+            "was published. Send the draft back, or approve it with a reason for accepting the risk."
+        )
         self.report = report
 
 
 class UnsafeLibrary(CarepathError):
     """What a gate raises with its report when an invariant is broken. The checker's own exception has the same
     name, code and `report`; stand-in gates (the tests') raise this one."""
+
     code = "unsafe_library"
 
     def __init__(self, report: Any):
@@ -78,11 +91,14 @@ def report_of(raw: Any) -> Report:
     if raw is None:
         return Report(ran=False)
     paths = getattr(raw, "paths", 0)
-    return Report(ran=True, episodes=getattr(raw, "episodes", 0), tasks_completed=getattr(raw, "tasks_completed", 0),
-                  paths=len(paths) if isinstance(paths, (set, list, tuple)) else int(paths or 0),
-                  seconds=float(getattr(raw, "seconds", 0.0)),
-                  violations=[Violation(v.invariant, v.message, list(v.reproduction))
-                              for v in getattr(raw, "violations", [])])
+    return Report(
+        ran=True,
+        episodes=getattr(raw, "episodes", 0),
+        tasks_completed=getattr(raw, "tasks_completed", 0),
+        paths=len(paths) if isinstance(paths, (set, list, tuple)) else int(paths or 0),
+        seconds=float(getattr(raw, "seconds", 0.0)),
+        violations=[Violation(v.invariant, v.message, list(v.reproduction)) for v in getattr(raw, "violations", [])],
+    )
 
 
 def check_reason(reason: str | None, what: str) -> str:
@@ -109,8 +125,18 @@ def check(gate: Gate, files: FileSet, only: set[str], accept_risk: str | None = 
     return raw, report_of(raw)
 
 
-def publish(gate: Gate, session: Session, files: FileSet, only: set[str], now: datetime, origin: str, by: str,
-            reason: str, raw: Any, accept_risk: str | None = None) -> list[PathwayVersion]:
+def publish(
+    gate: Gate,
+    session: Session,
+    files: FileSet,
+    only: set[str],
+    now: datetime,
+    origin: str,
+    by: str,
+    reason: str,
+    raw: Any,
+    accept_risk: str | None = None,
+) -> list[PathwayVersion]:
     """In the publishing transaction, after `check`: publish `only` from `files`, recording why and the check."""
     versions = library.publish(session, library.build(files, only=only), now, origin=origin, by=by, reason=reason)
     gate.record(versions, raw, accept_risk)

@@ -5,6 +5,7 @@ The published library is the union of the current versions' files (a later publi
 pathways share). A draft's files are laid over it; a pathway is touched when one of the draft's files that
 differs from the library is among its files (or is its BPMN) and its content hash changes.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -34,6 +35,7 @@ class CurrentVersion:
 @dataclass
 class Library:
     """The published library as one file set, and each pathway's current version."""
+
     files: dict[str, str]
     current: dict[str, CurrentVersion]
 
@@ -44,10 +46,11 @@ class Library:
 
 
 def current_library(session: Session) -> Library:
-    rows = session.execute(select(PathwayVersion.process_id, PathwayVersion.version, PathwayVersion.content_hash,
-                                  PathwayVersion.sources)
-                           .where(PathwayVersion.is_current.is_(True))
-                           .order_by(PathwayVersion.published_at, PathwayVersion.id)).all()
+    rows = session.execute(
+        select(PathwayVersion.process_id, PathwayVersion.version, PathwayVersion.content_hash, PathwayVersion.sources)
+        .where(PathwayVersion.is_current.is_(True))
+        .order_by(PathwayVersion.published_at, PathwayVersion.id)
+    ).all()
     files: dict[str, str] = {}
     current = {}
     for r in rows:
@@ -95,8 +98,11 @@ def review(library: Library, given: dict[str, str]) -> Review:
     candidates = {n[: -len(".bpmn")] for n in changed if n.endswith(".bpmn")} | library.users_of(changed)
     skip = {p: {cur.content_hash} for p, cur in library.current.items()}
     _built, findings, plans = lib.build_report(overlay, only=candidates, skip_hashes=skip)
-    touched = [p for p in plans if p.process_id not in library.current
-               or p.content_hash != library.current[p.process_id].content_hash]
+    touched = [
+        p
+        for p in plans
+        if p.process_id not in library.current or p.content_hash != library.current[p.process_id].content_hash
+    ]
     findings = [f for f in findings if f.file in overlay.files or f.file.endswith(".bpmn")]
     for name in sorted(n for n in changed if n.endswith(".bpmn")):
         findings += bpmn_notes(name, given[name])
@@ -104,15 +110,28 @@ def review(library: Library, given: dict[str, str]) -> Review:
     for name in sorted(changed - used - {n for n in changed if n.endswith(".bpmn")}):
         findings += _orphan(name, given[name], library)
     if not touched and not (changed - used):
-        findings.append(Finding("(draft)", None, "this draft changes nothing yet: it holds the published files "
-                                                 "as they are", severity="warning"))
+        findings.append(
+            Finding(
+                "(draft)",
+                None,
+                "this draft changes nothing yet: it holds the published files as they are",
+                severity="warning",
+            )
+        )
     files = dict(given)
     for plan in touched:
         files.update(plan.sources)
-    base = {p: library.current[p].version for p in library.users_of(files) | {t.process_id for t in touched}
-            if p in library.current}
-    return Review(findings=locate(_unique(findings), overlay.files), files=files,
-                  pathways=sorted(p.process_id for p in touched), base=base)
+    base = {
+        p: library.current[p].version
+        for p in library.users_of(files) | {t.process_id for t in touched}
+        if p in library.current
+    }
+    return Review(
+        findings=locate(_unique(findings), overlay.files),
+        files=files,
+        pathways=sorted(p.process_id for p in touched),
+        base=base,
+    )
 
 
 def _orphan(name: str, text: str, library: Library) -> list[Finding]:
@@ -124,8 +143,14 @@ def _orphan(name: str, text: str, library: Library) -> list[Finding]:
         root, errs = pf.parse_xml(text, name)
         found += errs if root is None else pf.check_dmn(name, root)
     if not library.users_of({name}):
-        found.append(Finding(name, None, "no pathway uses this file yet: it stays in the draft but is not published "
-                                         "until a pathway names it", severity="warning"))
+        found.append(
+            Finding(
+                name,
+                None,
+                "no pathway uses this file yet: it stays in the draft but is not published until a pathway names it",
+                severity="warning",
+            )
+        )
     return found
 
 

@@ -1,6 +1,7 @@
 """Reading what the engine reads out of pathway files, as plain data: DMN decision tables row by row, and each
 BPMN element's Carepath facts (role, form, due time, condition, timer, script, message). The library pages
 show these, and compare.py diffs them between two versions."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -57,27 +58,62 @@ def read_tables(text: str, filename: str = "table.dmn") -> list[DecisionTable]:
         if table is None:
             continue
         inputs: list[TableInput] = [
-            {"id": i.get("id") or "", "label": i.get("label") or "",
-             "expression": _text(i.find(f"{_ANY}inputExpression"))} for i in table.findall(f"{_ANY}input")]
+            {
+                "id": i.get("id") or "",
+                "label": i.get("label") or "",
+                "expression": _text(i.find(f"{_ANY}inputExpression")),
+            }
+            for i in table.findall(f"{_ANY}input")
+        ]
         outputs: list[TableOutput] = [
             {"id": o.get("id") or "", "label": o.get("label") or "", "name": o.get("name") or ""}
-            for o in table.findall(f"{_ANY}output")]
+            for o in table.findall(f"{_ANY}output")
+        ]
         rules: list[TableRule] = []
         for rule in table.findall(f"{_ANY}rule"):
-            rules.append({"id": rule.get("id") or "",
-                          "description": (rule.findtext(f"{_ANY}description") or "").strip(),
-                          "inputs": [_text(e) for e in rule.findall(f"{_ANY}inputEntry")],
-                          "outputs": [_text(e) for e in rule.findall(f"{_ANY}outputEntry")]})
-        tables.append({"id": decision.get("id") or "", "name": decision.get("name") or decision.get("id") or "",
-                       "hit_policy": table.get("hitPolicy") or "UNIQUE", "inputs": inputs, "outputs": outputs,
-                       "rules": rules})
+            rules.append(
+                {
+                    "id": rule.get("id") or "",
+                    "description": (rule.findtext(f"{_ANY}description") or "").strip(),
+                    "inputs": [_text(e) for e in rule.findall(f"{_ANY}inputEntry")],
+                    "outputs": [_text(e) for e in rule.findall(f"{_ANY}outputEntry")],
+                }
+            )
+        tables.append(
+            {
+                "id": decision.get("id") or "",
+                "name": decision.get("name") or decision.get("id") or "",
+                "hit_policy": table.get("hitPolicy") or "UNIQUE",
+                "inputs": inputs,
+                "outputs": outputs,
+                "rules": rules,
+            }
+        )
     return tables
 
 
-_KINDS = ("userTask", "scriptTask", "businessRuleTask", "serviceTask", "manualTask", "task", "sendTask",
-          "receiveTask", "callActivity", "subProcess", "startEvent", "endEvent", "intermediateThrowEvent",
-          "intermediateCatchEvent", "boundaryEvent", "exclusiveGateway", "inclusiveGateway", "parallelGateway",
-          "eventBasedGateway", "sequenceFlow")
+_KINDS = (
+    "userTask",
+    "scriptTask",
+    "businessRuleTask",
+    "serviceTask",
+    "manualTask",
+    "task",
+    "sendTask",
+    "receiveTask",
+    "callActivity",
+    "subProcess",
+    "startEvent",
+    "endEvent",
+    "intermediateThrowEvent",
+    "intermediateCatchEvent",
+    "boundaryEvent",
+    "exclusiveGateway",
+    "inclusiveGateway",
+    "parallelGateway",
+    "eventBasedGateway",
+    "sequenceFlow",
+)
 
 
 _PROPERTY_KEYS = {"formJsonSchemaFilename": "form", "dueIn": "due"}
@@ -89,10 +125,12 @@ def element_facts(text: str, filename: str = "pathway.bpmn") -> dict[str, dict[s
     if root is None:
         return {}
     messages: dict[str | None, str] = {
-        m.get("id"): m.get("name") or m.get("id") or "" for m in xpath_elements(root, "//bpmn:message", NS)}
+        m.get("id"): m.get("name") or m.get("id") or "" for m in xpath_elements(root, "//bpmn:message", NS)
+    }
     lane_of: dict[str | None, str | None] = {
         (ref.text or "").strip(): parent_of(ref).get("name")
-        for ref in xpath_elements(root, "//bpmn:lane/bpmn:flowNodeRef", NS)}
+        for ref in xpath_elements(root, "//bpmn:lane/bpmn:flowNodeRef", NS)
+    }
     facts: dict[str, dict[str, str]] = {}
     for el in xpath_elements(root, "//bpmn:process//*[@id]", NS):
         kind = etree.QName(el).localname

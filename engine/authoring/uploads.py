@@ -5,6 +5,7 @@ declared sizes are checked before reading and the bytes actually read are counte
 both); entries with absolute paths, `..`, backslashes, links or encryption are refused, as are nested
 archives. Only file names (never folders) reach a draft, so no path from an upload is ever used.
 """
+
 from __future__ import annotations
 
 import stat
@@ -14,7 +15,6 @@ from io import BytesIO
 
 from ..errors import Finding
 from ..pathway_files import MAX_FILE_BYTES
-
 from .review import MAX_FILES, MAX_TOTAL_BYTES
 
 MAX_UPLOAD_BYTES = 4_000_000  # the web app's request limit; a zip must fit in one request
@@ -44,8 +44,9 @@ def read_uploads(items: list[tuple[str, bytes]]) -> Upload:
         else:
             _add(out, base, data, base)
     if not out.refused and not out.files:
-        out.refused.append(Finding("(upload)", None, "no pathway files (.bpmn, .dmn, .schema.json, .ui.json) in the "
-                                                     "upload"))
+        out.refused.append(
+            Finding("(upload)", None, "no pathway files (.bpmn, .dmn, .schema.json, .ui.json) in the upload")
+        )
     return out
 
 
@@ -104,8 +105,9 @@ def _read_zip(name: str, data: bytes, out: Upload) -> None:
             continue
         budget -= len(content)
         if budget < 0:
-            out.refused.append(Finding(name, None, "the zip unpacks to more than "
-                                                   f"{MAX_TOTAL_BYTES // 1_000_000} MB: refused"))
+            out.refused.append(
+                Finding(name, None, f"the zip unpacks to more than {MAX_TOTAL_BYTES // 1_000_000} MB: refused")
+            )
             return
         base = info.filename.rsplit("/", 1)[-1]
         if base.lower().endswith((".zip", ".jar", ".gz", ".tar", ".7z")):

@@ -1,4 +1,5 @@
 """Alembic environment: runs migrations against the URL Carepath gives it (engine/migrate.py)."""
+
 from alembic import context
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
@@ -28,8 +29,9 @@ def run_migrations_online() -> None:
             if sqlite:
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
-                    raise RuntimeError(f"the migration left {len(broken)} row(s) whose foreign key points nowhere; "
-                                       "nothing was changed")
+                    raise RuntimeError(
+                        f"the migration left {len(broken)} row(s) whose foreign key points nowhere; nothing was changed"
+                    )
     engine.dispose()
 
 

@@ -1,5 +1,6 @@
 """Per-case adherence: each promise the pathways made for one case (every measure's rows for it, pending ones
 included), with how it stands now: met, pending with the time left, or missed by how much."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -39,9 +40,18 @@ def case_promises(session: Session, now: datetime, case_id: int) -> list[Promise
             continue
         for row in session.execute(compute.rows(session, now, m.id, None, case_id=case_id, pending=True)):
             status, seconds = promise_status(bool(row.met), row.due, row.done, now)
-            out.append({"measure": m.id, "title": m.title, "pathway": row.pathway, "start": row.start.isoformat(),
-                        "due": row.due.isoformat(), "done": row.done.isoformat() if row.done else None,
-                        "status": status, "seconds": seconds})
+            out.append(
+                {
+                    "measure": m.id,
+                    "title": m.title,
+                    "pathway": row.pathway,
+                    "start": row.start.isoformat(),
+                    "due": row.due.isoformat(),
+                    "done": row.done.isoformat() if row.done else None,
+                    "status": status,
+                    "seconds": seconds,
+                }
+            )
     pending = sorted((p for p in out if p["status"] == "pending"), key=lambda p: p["due"])
     rest = sorted((p for p in out if p["status"] != "pending"), key=lambda p: p["start"], reverse=True)
     return pending + rest

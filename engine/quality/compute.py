@@ -4,13 +4,15 @@ behind each number (the drill-down). One SQL statement per measure; rows are nev
 A row is in a period when its start falls in [from, to] (UTC dates, inclusive). A row is pending, and left
 out, while its deadline has not passed and it is not done. It is met when done at or before its deadline.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypedDict
 
-from sqlalchemy import and_, case as sql_case, func, or_, select, text
+from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from ..errors import BadRequest
@@ -49,16 +51,17 @@ class Period:
 
     @property
     def since(self) -> datetime:
-        return datetime.combine(self.first, time(0), tzinfo=timezone.utc)
+        return datetime.combine(self.first, time(0), tzinfo=UTC)
 
     @property
     def before(self) -> datetime:
-        return datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=timezone.utc)
+        return datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=UTC)
 
     @classmethod
     def parse(cls, first: str | None, last: str | None, today: date) -> Period:
         """`from` and `to` as YYYY-MM-DD (either may be missing: to defaults to today, from to 90 days
         before `to`). Raises BadRequest for a malformed date or a period that ends before it starts."""
+
         def day(text: str | None, name: str) -> date | None:
             if text is None or text == "":
                 return None
@@ -66,6 +69,7 @@ class Period:
                 return date.fromisoformat(text.strip()) if len(text.strip()) == 10 else _bad(name)
             except ValueError:
                 return _bad(name)
+
         end = day(last, "to") or today
         start = day(first, "from") or end - timedelta(days=DEFAULT_DAYS - 1)
         if start > end:
@@ -82,13 +86,23 @@ def _bad(name: str) -> date:
 @dataclass(frozen=True)
 class Filters:
     """Narrow the counts to one pathway, one case manager (username) or one current risk level."""
+
     pathway: str | None = None
     case_manager: str | None = None
     risk_level: str | None = None
 
 
-def _scoped(m: Measure, now: datetime, period: Period | None, filters: Filters,
-            case_id: int | None = None, pending: bool = False) -> AnySelect:
+NO_FILTERS = Filters()  # every case: the default (a module constant, so no default argument is built per call)
+
+
+def _scoped(
+    m: Measure,
+    now: datetime,
+    period: Period | None,
+    filters: Filters,
+    case_id: int | None = None,
+    pending: bool = False,
+) -> AnySelect:
     ep = m.episodes().subquery()
     rows = select(ep)
     if period is not None:
@@ -100,8 +114,13 @@ def _scoped(m: Measure, now: datetime, period: Period | None, filters: Filters,
     if filters.risk_level:
         rows = rows.where(ep.c.case_id.in_(select(Case.id).where(Case.risk_level == filters.risk_level)))
     if filters.case_manager:
-        rows = rows.where(ep.c.client_id.in_(select(Client.id).join(User, User.id == Client.case_manager_id)
-                                             .where(User.username == filters.case_manager)))
+        rows = rows.where(
+            ep.c.client_id.in_(
+                select(Client.id)
+                .join(User, User.id == Client.case_manager_id)
+                .where(User.username == filters.case_manager)
+            )
+        )
     # OFFSET 0 keeps the database from merging this select into the ones around it, which would compute
     # each row's `done` (a subquery) once per mention: here, then for met, then for pending.
     fenced = rows.offset(0).subquery()
@@ -132,15 +151,24 @@ def summary(session: Session, now: datetime, period: Period, filters: Filters = 
     results: list[MeasureResult] = []
     for m in MEASURES:
         sub = _scoped(m, now, period, filters).subquery()
-        numerator, denominator = session.execute(select(
-            func.coalesce(func.sum(sql_case((_met(sub), 1), else_=0)), 0), func.count())).one()
-        results.append({"id": m.id, "title": m.title, "numerator": int(numerator),
-                        "denominator": int(denominator), "rate": _rate(int(numerator), int(denominator))})
+        numerator, denominator = session.execute(
+            select(func.coalesce(func.sum(sql_case((_met(sub), 1), else_=0)), 0), func.count())
+        ).one()
+        results.append(
+            {
+                "id": m.id,
+                "title": m.title,
+                "numerator": int(numerator),
+                "denominator": int(denominator),
+                "rate": _rate(int(numerator), int(denominator)),
+            }
+        )
     return results
 
 
-def trend(session: Session, now: datetime, period: Period, filters: Filters = Filters()
-          ) -> dict[str, list[dict[str, Any]]]:
+def trend(
+    session: Session, now: datetime, period: Period, filters: Filters = Filters()
+) -> dict[str, list[dict[str, Any]]]:
     """Per measure, per UTC month of the period (oldest first): numerator, denominator and rate."""
     _analytic(session)
     months = _months(period)
@@ -148,12 +176,25 @@ def trend(session: Session, now: datetime, period: Period, filters: Filters = Fi
     for m in MEASURES:
         sub = _scoped(m, now, period, filters).subquery()
         bucket = month_of(sub.c.start).label("month")
-        counted = {row.month: (int(row.numerator), int(row.denominator)) for row in session.execute(
-            select(bucket, func.sum(sql_case((_met(sub), 1), else_=0)).label("numerator"),
-                   func.count().label("denominator")).group_by(bucket))}
-        out[m.id] = [{"month": month, "numerator": counted.get(month, (0, 0))[0],
-                      "denominator": counted.get(month, (0, 0))[1],
-                      "rate": _rate(*counted.get(month, (0, 0)))} for month in months]
+        counted = {
+            row.month: (int(row.numerator), int(row.denominator))
+            for row in session.execute(
+                select(
+                    bucket,
+                    func.sum(sql_case((_met(sub), 1), else_=0)).label("numerator"),
+                    func.count().label("denominator"),
+                ).group_by(bucket)
+            )
+        }
+        out[m.id] = [
+            {
+                "month": month,
+                "numerator": counted.get(month, (0, 0))[0],
+                "denominator": counted.get(month, (0, 0))[1],
+                "rate": _rate(*counted.get(month, (0, 0))),
+            }
+            for month in months
+        ]
     return out
 
 
@@ -165,17 +206,39 @@ def _months(period: Period) -> list[str]:
     return months
 
 
-def rows(session: Session, now: datetime, measure_id: str, period: Period | None, filters: Filters = Filters(),
-         case_id: int | None = None, pending: bool = False) -> AnySelect:
+def rows(
+    session: Session,
+    now: datetime,
+    measure_id: str,
+    period: Period | None,
+    filters: Filters = Filters(),
+    case_id: int | None = None,
+    pending: bool = False,
+) -> AnySelect:
     """The select of a measure's rows in the denominator (with `pending`, the pending ones too), oldest
     start first. Raises NotFound for an unknown measure."""
     _analytic(session)
     sub = _scoped(measure(measure_id), now, period, filters, case_id, pending).subquery()
-    return (select(sub.c.ref, sub.c.case_id, sub.c.client_id, sub.c.pathway, sub.c.start, sub.c.due, sub.c.done,
-                   _met(sub).label("met"))
-            .order_by(sub.c.start, sub.c.ref))
+    return select(
+        sub.c.ref,
+        sub.c.case_id,
+        sub.c.client_id,
+        sub.c.pathway,
+        sub.c.start,
+        sub.c.due,
+        sub.c.done,
+        _met(sub).label("met"),
+    ).order_by(sub.c.start, sub.c.ref)
 
 
 def episode_row(row: Any) -> EpisodeRow:
-    return {"ref": row.ref, "case_id": row.case_id, "client_id": row.client_id, "pathway": row.pathway,
-            "met": bool(row.met), "start": row.start, "due": row.due, "done": row.done}
+    return {
+        "ref": row.ref,
+        "case_id": row.case_id,
+        "client_id": row.client_id,
+        "pathway": row.pathway,
+        "met": bool(row.met),
+        "start": row.start,
+        "due": row.due,
+        "done": row.done,
+    }

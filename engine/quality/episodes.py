@@ -10,11 +10,13 @@ that depend on the episode itself (work cancelled before its deadline) are appli
 Sources are the event log (`events`) and the case state the engine projects from it (`human_tasks`,
 `pathway_instances`, `scores`), never form contents.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, and_, case as sql_case, cast, exists, func, literal, null, or_, select
+from sqlalchemy import String, and_, cast, exists, func, literal, null, or_, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased
 
 from ..models import Case, Event, HumanTask, PathwayInstance, Score
@@ -52,11 +54,15 @@ def _ref(prefix: str, column: Any) -> Any:
 def tasks(pathway: str | None = None) -> AnySelect:
     """`tasks_on_time` (every pathway) and `reviews_on_time` (`periodic_review`)."""
     ht = HumanTask
-    stmt = select(_ref("task", ht.id), ht.case_id, ht.client_id, ht.process_id.label("pathway"),
-                  ht.created_at.label("start"), ht.due_at.label("due"),
-                  sql_case((ht.status == TaskStatus.COMPLETED, ht.completed_at), else_=null()).label("done")
-                  ).where(ht.due_at.is_not(None),
-                          or_(ht.status != TaskStatus.CANCELLED, ht.completed_at >= ht.due_at))
+    stmt = select(
+        _ref("task", ht.id),
+        ht.case_id,
+        ht.client_id,
+        ht.process_id.label("pathway"),
+        ht.created_at.label("start"),
+        ht.due_at.label("due"),
+        sql_case((ht.status == TaskStatus.COMPLETED, ht.completed_at), else_=null()).label("done"),
+    ).where(ht.due_at.is_not(None), or_(ht.status != TaskStatus.CANCELLED, ht.completed_at >= ht.due_at))
     if pathway is not None:
         stmt = stmt.where(ht.process_id == pathway)
     return stmt
@@ -66,29 +72,54 @@ def safety_plan_24h() -> AnySelect:
     """A positive screen, due 24 h later, kept by the first safety plan (form `safety_plan`) completed in
     the case at or after the screen."""
     e, plan = Event, aliased(HumanTask)
-    first_plan = (select(func.min(plan.completed_at))
-                  .where(plan.case_id == e.case_id, plan.form_id == "safety_plan",
-                         plan.status == TaskStatus.COMPLETED, plan.completed_at >= e.at)
-                  .scalar_subquery())
+    first_plan = (
+        select(func.min(plan.completed_at))
+        .where(
+            plan.case_id == e.case_id,
+            plan.form_id == "safety_plan",
+            plan.status == TaskStatus.COMPLETED,
+            plan.completed_at >= e.at,
+        )
+        .scalar_subquery()
+    )
     screens = or_(*[and_(e.process_id == p, e.activity == a) for p, a in POSITIVE_SCREEN_EVENTS])
-    return (select(_ref("event", e.id), e.case_id, e.client_id, e.process_id.label("pathway"),
-                   e.at.label("start"), plus_seconds(e.at, DAY).label("due"), first_plan.label("done"))
-            .where(e.lifecycle == Lifecycle.COMPLETED, screens))
+    return select(
+        _ref("event", e.id),
+        e.case_id,
+        e.client_id,
+        e.process_id.label("pathway"),
+        e.at.label("start"),
+        plus_seconds(e.at, DAY).label("due"),
+        first_plan.label("done"),
+    ).where(e.lifecycle == Lifecycle.COMPLETED, screens)
 
 
 def crisis_follow_up_24h() -> AnySelect:
     """Each crisis response started, due 24 h later, kept by its follow-up contact task (`follow_up_24h`).
     A crisis response ended by the case's closure before its deadline, without the contact, is excluded."""
     pi, ht, case = PathwayInstance, aliased(HumanTask), aliased(Case)
-    contact = (select(func.min(ht.completed_at))
-               .where(ht.instance_id == pi.id, ht.bpmn_id == "follow_up_24h", ht.status == TaskStatus.COMPLETED)
-               .scalar_subquery())
+    contact = (
+        select(func.min(ht.completed_at))
+        .where(ht.instance_id == pi.id, ht.bpmn_id == "follow_up_24h", ht.status == TaskStatus.COMPLETED)
+        .scalar_subquery()
+    )
     due = plus_seconds(pi.started_at, DAY)
-    return (select(_ref("instance", pi.id), pi.case_id, case.client_id, pi.process_id.label("pathway"),
-                   pi.started_at.label("start"), due.label("due"), contact.label("done"))
-            .join(case, case.id == pi.case_id)
-            .where(pi.process_id == "crisis_response",
-                   or_(pi.status != InstanceStatus.CANCELLED, pi.ended_at >= due, contact.is_not(None))))
+    return (
+        select(
+            _ref("instance", pi.id),
+            pi.case_id,
+            case.client_id,
+            pi.process_id.label("pathway"),
+            pi.started_at.label("start"),
+            due.label("due"),
+            contact.label("done"),
+        )
+        .join(case, case.id == pi.case_id)
+        .where(
+            pi.process_id == "crisis_response",
+            or_(pi.status != InstanceStatus.CANCELLED, pi.ended_at >= due, contact.is_not(None)),
+        )
+    )
 
 
 def initial_evaluation_timely() -> AnySelect:
@@ -97,23 +128,41 @@ def initial_evaluation_timely() -> AnySelect:
     carry as their due time; kept by the assessment's first screen. A client found ineligible or declining
     services (the case closed at intake, no assessment) is excluded."""
     ref, assess, screen, case = HumanTask, aliased(HumanTask), aliased(HumanTask), aliased(Case)
-    access_due = (select(func.min(assess.due_at))
-                  .where(assess.case_id == ref.case_id, assess.process_id == "assessment",
-                         assess.due_at.is_not(None))
-                  .scalar_subquery())
-    first_screen = (select(func.min(screen.completed_at))
-                    .where(screen.case_id == ref.case_id, screen.process_id == "assessment",
-                           screen.bpmn_id.in_(ASSESSMENT_SCREENS), screen.status == TaskStatus.COMPLETED)
-                    .scalar_subquery())
-    return (select(_ref("task", ref.id), ref.case_id, ref.client_id, ref.process_id.label("pathway"),
-                   ref.completed_at.label("start"),
-                   func.coalesce(access_due, plus_seconds(ref.completed_at, STALLED_INTAKE_DEADLINE)).label("due"),
-                   first_screen.label("done"))
-            .join(case, case.id == ref.case_id)
-            .where(ref.process_id == "intake", ref.bpmn_id == "record_referral", ref.status == TaskStatus.COMPLETED,
-                   # An assessment opens its tasks with the access-standard date: a case closed without one
-                   # never reached assessment (ineligible, declined).
-                   or_(case.status == "open", access_due.is_not(None))))
+    access_due = (
+        select(func.min(assess.due_at))
+        .where(assess.case_id == ref.case_id, assess.process_id == "assessment", assess.due_at.is_not(None))
+        .scalar_subquery()
+    )
+    first_screen = (
+        select(func.min(screen.completed_at))
+        .where(
+            screen.case_id == ref.case_id,
+            screen.process_id == "assessment",
+            screen.bpmn_id.in_(ASSESSMENT_SCREENS),
+            screen.status == TaskStatus.COMPLETED,
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(
+            _ref("task", ref.id),
+            ref.case_id,
+            ref.client_id,
+            ref.process_id.label("pathway"),
+            ref.completed_at.label("start"),
+            func.coalesce(access_due, plus_seconds(ref.completed_at, STALLED_INTAKE_DEADLINE)).label("due"),
+            first_screen.label("done"),
+        )
+        .join(case, case.id == ref.case_id)
+        .where(
+            ref.process_id == "intake",
+            ref.bpmn_id == "record_referral",
+            ref.status == TaskStatus.COMPLETED,
+            # An assessment opens its tasks with the access-standard date: a case closed without one
+            # never reached assessment (ineligible, declined).
+            or_(case.status == "open", access_due.is_not(None)),
+        )
+    )
 
 
 def hospital_follow_up(kind: str, days: int) -> AnySelect:
@@ -123,35 +172,74 @@ def hospital_follow_up(kind: str, days: int) -> AnySelect:
     by then that the pathway accepted (no rebooking opened by it). For 30 days, a 7-day visit counts too."""
     pi, case, handover = PathwayInstance, aliased(Case), aliased(Event)
     v7, visit, rebook = aliased(HumanTask), aliased(HumanTask), aliased(HumanTask)
-    due_7 = (select(func.min(v7.due_at)).where(v7.instance_id == pi.id, v7.bpmn_id == "visit_7")
-             .scalar_subquery())
+    due_7 = select(func.min(v7.due_at)).where(v7.instance_id == pi.id, v7.bpmn_id == "visit_7").scalar_subquery()
     stages = ("visit_7",) if days == 7 else ("visit_7", "visit_30")
-    accepted = (select(func.min(visit.completed_at))
-                .where(visit.instance_id == pi.id, visit.bpmn_id.in_(stages), visit.status == TaskStatus.COMPLETED,
-                       ~exists().where(rebook.instance_id == visit.instance_id, rebook.bpmn_id == "rebook",
-                                       rebook.created_at == visit.completed_at))
-                .scalar_subquery())
+    accepted = (
+        select(func.min(visit.completed_at))
+        .where(
+            visit.instance_id == pi.id,
+            visit.bpmn_id.in_(stages),
+            visit.status == TaskStatus.COMPLETED,
+            ~exists().where(
+                rebook.instance_id == visit.instance_id,
+                rebook.bpmn_id == "rebook",
+                rebook.created_at == visit.completed_at,
+            ),
+        )
+        .scalar_subquery()
+    )
     due = due_7 if days == 7 else plus_seconds(due_7, DAYS_7_TO_30)
-    started_by = exists().where(handover.case_id == pi.case_id, handover.at == pi.started_at,
-                                handover.activity == kind, handover.lifecycle == Lifecycle.COMPLETED)
-    return (select(_ref("instance", pi.id), pi.case_id, case.client_id, pi.process_id.label("pathway"),
-                   pi.started_at.label("start"), due.label("due"), accepted.label("done"))
-            .join(case, case.id == pi.case_id)
-            .where(pi.process_id == "hospital_follow_up", started_by))
+    started_by = exists().where(
+        handover.case_id == pi.case_id,
+        handover.at == pi.started_at,
+        handover.activity == kind,
+        handover.lifecycle == Lifecycle.COMPLETED,
+    )
+    return (
+        select(
+            _ref("instance", pi.id),
+            pi.case_id,
+            case.client_id,
+            pi.process_id.label("pathway"),
+            pi.started_at.label("start"),
+            due.label("due"),
+            accepted.label("done"),
+        )
+        .join(case, case.id == pi.case_id)
+        .where(pi.process_id == "hospital_follow_up", started_by)
+    )
 
 
 def depression_remission_12m() -> AnySelect:
     """CMS159: the case's first PHQ-9 above 9; kept by a PHQ-9 under 5 between 10 and 14 months later
     (12 months ± 60 days); due at the end of that window. Counted under assessment, where depression is
     first screened. Two passes over the scores (grouped, then joined), not a subquery per case."""
-    first = (select(Score.case_id, func.min(Score.at).label("at"))
-             .where(Score.instrument == "phq9", Score.total > 9).group_by(Score.case_id).subquery())
+    first = (
+        select(Score.case_id, func.min(Score.at).label("at"))
+        .where(Score.instrument == "phq9", Score.total > 9)
+        .group_by(Score.case_id)
+        .subquery()
+    )
     later, case = aliased(Score), aliased(Case)
-    remission = and_(later.case_id == first.c.case_id, later.instrument == "phq9", later.total < 5,
-                     later.at >= plus_seconds(first.c.at, REMISSION_FROM),
-                     later.at <= plus_seconds(first.c.at, REMISSION_UNTIL))
-    return (select(_ref("case", first.c.case_id), first.c.case_id, case.client_id,
-                   literal("assessment").label("pathway"), first.c.at.label("start"),
-                   plus_seconds(first.c.at, REMISSION_UNTIL).label("due"), func.min(later.at).label("done"))
-            .select_from(first).join(case, case.id == first.c.case_id).outerjoin(later, remission)
-            .group_by(first.c.case_id, case.client_id, first.c.at))
+    remission = and_(
+        later.case_id == first.c.case_id,
+        later.instrument == "phq9",
+        later.total < 5,
+        later.at >= plus_seconds(first.c.at, REMISSION_FROM),
+        later.at <= plus_seconds(first.c.at, REMISSION_UNTIL),
+    )
+    return (
+        select(
+            _ref("case", first.c.case_id),
+            first.c.case_id,
+            case.client_id,
+            literal("assessment").label("pathway"),
+            first.c.at.label("start"),
+            plus_seconds(first.c.at, REMISSION_UNTIL).label("due"),
+            func.min(later.at).label("done"),
+        )
+        .select_from(first)
+        .join(case, case.id == first.c.case_id)
+        .outerjoin(later, remission)
+        .group_by(first.c.case_id, case.client_id, first.c.at)
+    )

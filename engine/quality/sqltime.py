@@ -2,6 +2,7 @@
 
 SQLite keeps a timestamp as text, `YYYY-MM-DD HH:MM:SS.ffffff` (SQLAlchemy's storage format), so the sums
 are written back in that same form and compare as text; PostgreSQL adds a real interval."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,6 +17,7 @@ from ..models import UTCDateTime
 
 class plus_seconds(FunctionElement[Any]):
     """`moment + seconds` (a whole number of seconds), typed as a UTC timestamp."""
+
     type = UTCDateTime()
     inherit_cache = True
 
@@ -39,6 +41,7 @@ def _plus_seconds_sqlite(element: plus_seconds, compiler: Any, **kw: Any) -> str
 
 class month_of(FunctionElement[str]):
     """The UTC month of a timestamp as `YYYY-MM` text (the trend chart's buckets)."""
+
     type = String()
     inherit_cache = True
 

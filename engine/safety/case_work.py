@@ -15,6 +15,7 @@ Called from engine/runtime.py at a few points, so the runtime itself stays small
 
 A "step" here is runtime._Step: session, now, case, actor, role, live instances, queued messages.
 """
+
 from __future__ import annotations
 
 from collections import deque
@@ -70,8 +71,11 @@ def _kinds(session: Session, version_ids: set[int]) -> dict[int, str | None]:
     """safetyWork kind per pathway version id, cached by content hash (the same text means the same kind)."""
     if not version_ids:
         return {}
-    rows = session.execute(select(PathwayVersion.id, PathwayVersion.process_id, PathwayVersion.content_hash)
-                           .where(PathwayVersion.id.in_(version_ids))).all()
+    rows = session.execute(
+        select(PathwayVersion.id, PathwayVersion.process_id, PathwayVersion.content_hash).where(
+            PathwayVersion.id.in_(version_ids)
+        )
+    ).all()
     out: dict[int, str | None] = {}
     for vid, process_id, digest in rows:
         if digest not in _kind_by_hash:
@@ -86,10 +90,11 @@ def running_safety_work(step: Step, exclude: int | None = None) -> list[dict[str
     """The case's running safety-work instances: [{instance_id, pathway, kind, tasks: [open task titles]}].
 
     The database says what ran before this step; instances this step has loaded say what is true now."""
-    rows = step.session.execute(select(PathwayInstance.id, PathwayInstance.process_id,
-                                       PathwayInstance.pathway_version_id)
-                                .where(PathwayInstance.case_id == step.case.id,
-                                       PathwayInstance.status == "running")).all()
+    rows = step.session.execute(
+        select(PathwayInstance.id, PathwayInstance.process_id, PathwayInstance.pathway_version_id).where(
+            PathwayInstance.case_id == step.case.id, PathwayInstance.status == "running"
+        )
+    ).all()
     kinds = _kinds(step.session, {r.pathway_version_id for r in rows})
     found: dict[int, dict[str, Any]] = {}
     for r in rows:
@@ -102,8 +107,10 @@ def running_safety_work(step: Step, exclude: int | None = None) -> list[dict[str
         return []
     titles: dict[int, list[str]] = {i: [] for i in found}
     for instance_id, title, role in step.session.execute(
-            select(HumanTask.instance_id, HumanTask.title, HumanTask.role)
-            .where(HumanTask.instance_id.in_(found), HumanTask.status == "open").order_by(HumanTask.id)):
+        select(HumanTask.instance_id, HumanTask.title, HumanTask.role)
+        .where(HumanTask.instance_id.in_(found), HumanTask.status == "open")
+        .order_by(HumanTask.id)
+    ):
         titles[instance_id].append(f"{title} ({role.replace('_', ' ')})")
     return [{**found[i], "tasks": titles[i]} for i in sorted(found)]
 
@@ -113,9 +120,15 @@ def case_status(step: Step) -> dict[str, Any]:
     work = running_safety_work(step)
     kinds = {w["kind"] for w in work}
     # A plan from any of the client's cases counts: the current plan follows the client, not the episode.
-    has_plan = step.session.scalar(
-        select(FormSubmission.id).join(Case, Case.id == FormSubmission.case_id)
-        .where(Case.client_id == step.case.client_id, FormSubmission.form_id == "safety_plan").limit(1)) is not None
+    has_plan = (
+        step.session.scalar(
+            select(FormSubmission.id)
+            .join(Case, Case.id == FormSubmission.case_id)
+            .where(Case.client_id == step.case.client_id, FormSubmission.form_id == "safety_plan")
+            .limit(1)
+        )
+        is not None
+    )
     return {
         "risk_level": step.case.risk_level,
         "crisis_open": "crisis" in kinds,
@@ -132,12 +145,21 @@ def record_risk_level(step: Step, live: Live, level: str) -> None:
     if level == old:
         return
     step.case.risk_level = level
-    step.session.add(Event(at=step.now, case_id=step.case.id, client_id=step.case.client_id,
-                           instance_id=live.row.id, process_id=live.row.process_id,
-                           pathway_version=live.pathway.version, activity=RISK_EVENT,
-                           activity_name=f"Risk level: {old or 'unknown'} -> {level}", lifecycle="completed",
-                           role=getattr(step, "role", None),
-                           username=step.actor.username if step.actor else None))
+    step.session.add(
+        Event(
+            at=step.now,
+            case_id=step.case.id,
+            client_id=step.case.client_id,
+            instance_id=live.row.id,
+            process_id=live.row.process_id,
+            pathway_version=live.pathway.version,
+            activity=RISK_EVENT,
+            activity_name=f"Risk level: {old or 'unknown'} -> {level}",
+            lifecycle="completed",
+            role=getattr(step, "role", None),
+            username=step.actor.username if step.actor else None,
+        )
+    )
     # From unknown counts as a rise: a waiting review only ever moves earlier (periodic_review takes the sooner date).
     if old is None or RISK_ORDER.get(level, 0) > RISK_ORDER.get(old, 0):
         step.messages.append((RISK_RAISED, {"risk_level": level, "previous": old}))
@@ -167,9 +189,15 @@ def join_target(step: Step, version: PathwayVersion, loaded: LoadedPathway) -> i
     """The running instance of a one-per-case pathway that a new start message joins, if any."""
     if not joins_open_instance(loaded):
         return None
-    ids = step.session.scalars(select(PathwayInstance.id).where(
-        PathwayInstance.case_id == step.case.id, PathwayInstance.process_id == version.process_id,
-        PathwayInstance.status == "running").order_by(PathwayInstance.id)).all()
+    ids = step.session.scalars(
+        select(PathwayInstance.id)
+        .where(
+            PathwayInstance.case_id == step.case.id,
+            PathwayInstance.process_id == version.process_id,
+            PathwayInstance.status == "running",
+        )
+        .order_by(PathwayInstance.id)
+    ).all()
     for instance_id in ids:
         live = step.live.get(instance_id)
         if live is None or (live.row.status == "running" and not live.wf.is_completed()):
@@ -178,25 +206,50 @@ def join_target(step: Step, version: PathwayVersion, loaded: LoadedPathway) -> i
 
 
 def log_join(step: Step, instance_id: int, process_id: str, name: str) -> None:
-    step.session.add(Event(at=step.now, case_id=step.case.id, client_id=step.case.client_id, instance_id=instance_id,
-                           process_id=process_id, activity=name, activity_name=f"Message {name} (joined the open "
-                           f"{process_id.replace('_', ' ')})", lifecycle="message",
-                           username=step.actor.username if step.actor else None))
+    step.session.add(
+        Event(
+            at=step.now,
+            case_id=step.case.id,
+            client_id=step.case.client_id,
+            instance_id=instance_id,
+            process_id=process_id,
+            activity=name,
+            activity_name=f"Message {name} (joined the open {process_id.replace('_', ' ')})",
+            lifecycle="message",
+            username=step.actor.username if step.actor else None,
+        )
+    )
 
 
 def open_tasks_of_case(step: Step) -> list[HumanTask]:
-    return list(step.session.scalars(select(HumanTask).where(HumanTask.case_id == step.case.id,
-                                                             HumanTask.status == "open").order_by(HumanTask.id)))
+    return list(
+        step.session.scalars(
+            select(HumanTask)
+            .where(HumanTask.case_id == step.case.id, HumanTask.status == "open")
+            .order_by(HumanTask.id)
+        )
+    )
 
 
 def ended_work_messages(step: Step, tasks: list[HumanTask]) -> list[tuple[str, dict[str, Any]]]:
     """One `task_ended` per task the closure ended, addressed to whoever held it (or its role)."""
     out: list[tuple[str, dict[str, Any]]] = []
     for ht in tasks:
-        out.append((TASK_ENDED, {
-            "task_id": ht.id, "task": ht.bpmn_id, "title": ht.title, "pathway": ht.process_id, "role": ht.role,
-            "assignee": ht.assignee.username if ht.assignee else None, "reason": step.close_reason or "case closed",
-            "closed_by": step.actor.username if step.actor else None}))
+        out.append(
+            (
+                TASK_ENDED,
+                {
+                    "task_id": ht.id,
+                    "task": ht.bpmn_id,
+                    "title": ht.title,
+                    "pathway": ht.process_id,
+                    "role": ht.role,
+                    "assignee": ht.assignee.username if ht.assignee else None,
+                    "reason": step.close_reason or "case closed",
+                    "closed_by": step.actor.username if step.actor else None,
+                },
+            )
+        )
     return out
 
 

@@ -9,6 +9,7 @@ due. Everything is drawn from `random.Random(seed, episode)`, so a seed replays 
 violation is shrunk to a short reproduction: the shortest prefix of the episode that still breaks the
 promise, then with every step left out that is not needed for it.
 """
+
 from __future__ import annotations
 
 import copy
@@ -16,7 +17,7 @@ import json
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import create_engine, select
@@ -39,9 +40,16 @@ from .episode import load_episode
 from .formgen import random_answers
 from .invariants import INVARIANTS, STEP_FAILED, check_episode
 
-START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)  # a Monday
-STEPS = [timedelta(hours=1), timedelta(hours=4), timedelta(hours=12), timedelta(days=1), timedelta(days=3),
-         timedelta(days=8), timedelta(days=31)]
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+STEPS = [
+    timedelta(hours=1),
+    timedelta(hours=4),
+    timedelta(hours=12),
+    timedelta(days=1),
+    timedelta(days=3),
+    timedelta(days=8),
+    timedelta(days=31),
+]
 STATEMENTS = {inv.id: inv.statement for inv in (*INVARIANTS, STEP_FAILED)}
 # One step of an episode. Replays and shrinking slice and rebuild lists of them.
 # ("task", pathway, bpmn_id, which of the open tasks of that element, answers, title, role)
@@ -59,8 +67,11 @@ class Violation:
     reproduction: list[str]
 
     def __str__(self) -> str:
-        lines = [f"VIOLATION {self.invariant}: {STATEMENTS.get(self.invariant, '')}",
-                 f"  what happened: {self.message}", f"  reproduction (episode {self.episode}):"]
+        lines = [
+            f"VIOLATION {self.invariant}: {STATEMENTS.get(self.invariant, '')}",
+            f"  what happened: {self.message}",
+            f"  reproduction (episode {self.episode}):",
+        ]
         return "\n".join(lines + [f"    {i + 1}. {step}" for i, step in enumerate(self.reproduction)])
 
 
@@ -79,9 +90,11 @@ class CheckReport:
         return not self.violations
 
     def summary(self) -> str:
-        return (f"{self.episodes} episodes, {self.tasks_completed} tasks completed, {len(self.paths)} distinct paths, "
-                f"{len(self.elements_reached)}/{self.elements_total} pathway elements reached, "
-                f"{len(self.violations)} violation(s), {self.seconds:.1f} s")
+        return (
+            f"{self.episodes} episodes, {self.tasks_completed} tasks completed, {len(self.paths)} distinct paths, "
+            f"{len(self.elements_reached)}/{self.elements_total} pathway elements reached, "
+            f"{len(self.violations)} violation(s), {self.seconds:.1f} s"
+        )
 
     def text(self) -> str:
         return "\n\n".join([*(str(v) for v in self.violations), self.summary()])
@@ -106,15 +119,20 @@ class _World:
         with self.db.begin() as session:
             library.publish(session, built, start, origin="check", by="checker")
             for role in ROLES:
-                session.add(User(username=role, display_name=role, active=True, created_at=start,
-                                 roles=[UserRole(role=role)]))
+                session.add(
+                    User(username=role, display_name=role, active=True, created_at=start, roles=[UserRole(role=role)])
+                )
         with self.db() as session:
             self.actors = {u.username: people.actor_of(u, "cli") for u in session.scalars(select(User))}
         self.runtime = Runtime(specs, step_time_limit=10.0)
         self.worker = Worker(_Carepath(self.db, self.runtime, self.clock), worker_id="checker")
         with unit_of_work(self.db) as session:
-            client = clients.create_client(session, self.actors["intake"], {
-                "given_name": "Check", "family_name": "Episode", "birth_date": "1990-05-17"}, start)
+            client = clients.create_client(
+                session,
+                self.actors["intake"],
+                {"given_name": "Check", "family_name": "Episode", "birth_date": "1990-05-17"},
+                start,
+            )
             self.case_id = self.runtime.start_case(session, start, self.actors["intake"], client["id"]).id
 
     def complete_task(self, ht: HumanTask, data: dict[str, Any]) -> None:
@@ -123,13 +141,19 @@ class _World:
 
     def send(self, name: str, payload: dict[str, Any]) -> None:
         with unit_of_work(self.db) as session:
-            self.runtime.deliver_message(session, self.clock.now(), self.actors["supervisor"], self.case_id, name,
-                                         payload, from_person=True)
+            self.runtime.deliver_message(
+                session, self.clock.now(), self.actors["supervisor"], self.case_id, name, payload, from_person=True
+            )
 
     def open_tasks(self) -> list[HumanTask]:
         with self.db() as session:
-            return list(session.scalars(select(HumanTask).where(HumanTask.case_id == self.case_id,
-                                                                HumanTask.status == "open").order_by(HumanTask.id)))
+            return list(
+                session.scalars(
+                    select(HumanTask)
+                    .where(HumanTask.case_id == self.case_id, HumanTask.status == "open")
+                    .order_by(HumanTask.id)
+                )
+            )
 
     def case_open(self) -> bool:
         with self.db() as session:
@@ -140,9 +164,12 @@ class _World:
 
     def next_job(self) -> datetime | None:
         with self.db() as session:
-            return session.scalar(select(TimerJob.due_at).where(TimerJob.case_id == self.case_id,
-                                                                TimerJob.status == "pending")
-                                  .order_by(TimerJob.due_at).limit(1))
+            return session.scalar(
+                select(TimerJob.due_at)
+                .where(TimerJob.case_id == self.case_id, TimerJob.status == "pending")
+                .order_by(TimerJob.due_at)
+                .limit(1)
+            )
 
     def schema_of(self, ht: HumanTask) -> dict[str, Any]:
         with self.db() as session:
@@ -247,8 +274,9 @@ def _episode_start(rng: random.Random) -> datetime:
     return START + timedelta(days=rng.randint(0, 6), hours=rng.choice([0, 3, 8]))
 
 
-def _replay(built: list[BuiltPathway], specs: SpecCache, start: datetime,
-            actions: list[Action]) -> tuple[_Episode, dict[str, list[str]]]:
+def _replay(
+    built: list[BuiltPathway], specs: SpecCache, start: datetime, actions: list[Action]
+) -> tuple[_Episode, dict[str, list[str]]]:
     play = _Episode(built, specs, start)
     try:
         for action in actions:
@@ -258,12 +286,20 @@ def _replay(built: list[BuiltPathway], specs: SpecCache, start: datetime,
         play.world.close()
 
 
-def _shrink(built: list[BuiltPathway], specs: SpecCache, start: datetime, actions: list[Action], invariant: str,
-            budget: int = 40) -> list[Action]:
+def _shrink(
+    built: list[BuiltPathway],
+    specs: SpecCache,
+    start: datetime,
+    actions: list[Action],
+    invariant: str,
+    budget: int = 40,
+) -> list[Action]:
     """A short list of actions that still breaks `invariant`: the shortest prefix, then single steps left out."""
+
     def breaks(acts: list[Action]) -> tuple[bool, list[Action]]:
         play, found = _replay(built, specs, start, acts)
         return invariant in found, play.done
+
     low, high = 0, len(actions)
     while low < high and budget > 0:  # the shortest breaking prefix (violations do not heal)
         mid = (low + high) // 2
@@ -276,15 +312,16 @@ def _shrink(built: list[BuiltPathway], specs: SpecCache, start: datetime, action
     i = len(best) - 2
     while i >= 0 and budget > 0:  # leave out steps the violation does not need (the last one it does)
         budget -= 1
-        ok, done = breaks(best[:i] + best[i + 1:])
+        ok, done = breaks(best[:i] + best[i + 1 :])
         if ok:
             best = done
         i -= 1
     return best
 
 
-def check_library(files: FileSet, episodes: int = 200, seed: int = 0, max_actions: int = 40,
-                  shrink_budget: int = 30, first: int = 0) -> CheckReport:
+def check_library(
+    files: FileSet, episodes: int = 200, seed: int = 0, max_actions: int = 40, shrink_budget: int = 30, first: int = 0
+) -> CheckReport:
     """Run `episodes` random episodes of the library in `files` and check every invariant after each one.
 
     Deterministic for a given seed. Each violation's reproduction is shrunk with up to `shrink_budget` replays
@@ -297,8 +334,9 @@ def check_library(files: FileSet, episodes: int = 200, seed: int = 0, max_action
     for p in built:
         spec, subs = load_spec(copy.deepcopy(p.spec))  # loading consumes the dict
         for s in [spec, *subs.values()]:
-            report.elements_total += sum(1 for ts in s.task_specs.values()
-                                         if getattr(ts, "bpmn_id", None) and not ts.name.endswith(".EndJoin"))
+            report.elements_total += sum(
+                1 for ts in s.task_specs.values() if getattr(ts, "bpmn_id", None) and not ts.name.endswith(".EndJoin")
+            )
     seen: set[str] = set()
     for n in range(first, first + episodes):
         rng = random.Random(f"{seed}:{n}")
@@ -320,11 +358,18 @@ def check_library(files: FileSet, episodes: int = 200, seed: int = 0, max_action
             play.world.close()
         report.episodes += 1
         report.tasks_completed += play.tasks_completed
-        report.paths.add(tuple(f"{a[1]}/{a[2]}" if a[0] == "task" else a[1] if a[0] == "message" else "."
-                               for a in play.done if a[0] != "time"))
-        report.elements_reached |= {(e.process_id, e.activity) for e in ep.events if e.process_id
-                                    and e.lifecycle in ("ready", "completed", "timer_fired")
-                                    and e.activity != RISK_EVENT}
+        report.paths.add(
+            tuple(
+                f"{a[1]}/{a[2]}" if a[0] == "task" else a[1] if a[0] == "message" else "."
+                for a in play.done
+                if a[0] != "time"
+            )
+        )
+        report.elements_reached |= {
+            (e.process_id, e.activity)
+            for e in ep.events
+            if e.process_id and e.lifecycle in ("ready", "completed", "timer_fired") and e.activity != RISK_EVENT
+        }
         for invariant, messages in found.items():
             if invariant in seen:
                 continue  # one reproduction per invariant is enough to act on

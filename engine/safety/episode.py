@@ -4,6 +4,7 @@ Read once, after (or during) an episode, from the projection tables only: events
 submissions, pathway instances and the case row. Never from instance blobs, so the same checks could run
 over a production database's history.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -90,8 +91,9 @@ class Episode:
         for a in self.answers:
             if a.role != "supervisor":
                 continue
-            decided = (a.form_id == "closure_decision" and a.data.get("decision") == "close_now") or \
-                (a.form_id == "safety_plan_not_agreed" and a.data.get("decision") != "continue_planning")
+            decided = (a.form_id == "closure_decision" and a.data.get("decision") == "close_now") or (
+                a.form_id == "safety_plan_not_agreed" and a.data.get("decision") != "continue_planning"
+            )
             if decided and (after is None or a.at >= after) and (before is None or a.at <= before):
                 return True
         return False
@@ -105,21 +107,48 @@ def load_episode(session: Session, case_id: int) -> Episode:
     ep.events = list(session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.at, Event.id)))
     users: dict[int | None, str] = dict(session.execute(select(User.id, User.username)).all())
     rows = session.scalars(select(HumanTask).where(HumanTask.case_id == case_id).order_by(HumanTask.id)).all()
-    ep.tasks = [Task(t.id, t.instance_id, t.process_id, t.bpmn_id, t.form_id, t.role, users.get(t.assignee_id),
-                     t.status, t.created_at, t.due_at, t.completed_at) for t in rows]
+    ep.tasks = [
+        Task(
+            t.id,
+            t.instance_id,
+            t.process_id,
+            t.bpmn_id,
+            t.form_id,
+            t.role,
+            users.get(t.assignee_id),
+            t.status,
+            t.created_at,
+            t.due_at,
+            t.completed_at,
+        )
+        for t in rows
+    ]
     by_id = {t.id: t for t in ep.tasks}
-    for s in session.scalars(select(FormSubmission).where(FormSubmission.case_id == case_id)
-                             .order_by(FormSubmission.submitted_at, FormSubmission.id)):
+    for s in session.scalars(
+        select(FormSubmission)
+        .where(FormSubmission.case_id == case_id)
+        .order_by(FormSubmission.submitted_at, FormSubmission.id)
+    ):
         task = by_id.get(s.human_task_id)
-        ep.answers.append(Answer(s.human_task_id, s.form_id, s.data or {}, s.submitted_at,
-                                 task.role if task else "", task.instance_id if task else 0))
+        ep.answers.append(
+            Answer(
+                s.human_task_id,
+                s.form_id,
+                s.data or {},
+                s.submitted_at,
+                task.role if task else "",
+                task.instance_id if task else 0,
+            )
+        )
     done_event: dict[tuple[int | None, str | None, datetime], int] = {
-        (e.instance_id, e.activity, e.at): e.id for e in ep.events if e.lifecycle == "completed"}
+        (e.instance_id, e.activity, e.at): e.id for e in ep.events if e.lifecycle == "completed"
+    }
     for a in ep.answers:
         task = by_id.get(a.task_id)
         a.event_id = done_event.get((a.instance_id, task.bpmn_id if task else None, a.at), 0)
-    for i in session.scalars(select(PathwayInstance).where(PathwayInstance.case_id == case_id)
-                             .order_by(PathwayInstance.id)):
+    for i in session.scalars(
+        select(PathwayInstance).where(PathwayInstance.case_id == case_id).order_by(PathwayInstance.id)
+    ):
         ep.instances[i.id] = Instance(i.id, i.process_id, i.status, i.started_at, i.ended_at)
     for e in ep.events:
         inst = ep.instances.get(e.instance_id) if e.instance_id is not None else None

@@ -11,6 +11,7 @@ ordinary one, by the library's convention) half the time, and yes to consent-lik
 consents, approved, agrees, reached, attended) most of the time. Other booleans are yes a third of the
 time, which still makes positive screens, admissions and refusals common.
 """
+
 from __future__ import annotations
 
 import random
@@ -22,10 +23,22 @@ from .. import forms
 from ..errors import InvalidFormData
 from ..form_samples import sample
 
-_PROGRESS = re.compile(r"eligib|consent|approv|agree|reached|attended|confirm|informed|acknowledg|explained|"
-                       r"understood|reviewed|listed|copy_given", re.I)
-_WORDS = ["Client seen at home", "Sister present", "Spoke by phone", "Plan reviewed", "Walks the dog",
-          "Calls Ana", "No firearms at home", "Medication kept by partner", "Attends group on Tuesdays"]
+_PROGRESS = re.compile(
+    r"eligib|consent|approv|agree|reached|attended|confirm|informed|acknowledg|explained|"
+    r"understood|reviewed|listed|copy_given",
+    re.I,
+)
+_WORDS = [
+    "Client seen at home",
+    "Sister present",
+    "Spoke by phone",
+    "Plan reviewed",
+    "Walks the dog",
+    "Calls Ana",
+    "No firearms at home",
+    "Medication kept by partner",
+    "Attends group on Tuesdays",
+]
 
 
 def _resolve(node: Any, root: dict[str, Any]) -> Any:

@@ -6,6 +6,7 @@ approval of a draft and a roll back. The check runs many episodes and takes seco
 first, outside any database transaction (`check`); the versions are then published in a short transaction
 and the check's outcome recorded on each of them (`record`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,25 +24,35 @@ MIN_REASON = 10
 
 class UnsafeLibrary(CarepathError):
     """The checker found a safety invariant broken; `report` has each violation with its reproduction."""
+
     code = "unsafe_library"
 
     def __init__(self, report: CheckReport):
         names = ", ".join(sorted({v.invariant for v in report.violations}))
-        super().__init__(f"the pathway checker found {len(report.violations)} safety invariant(s) broken ({names}); "
-                         "nothing was published. Fix the pathways, or publish with --accept-risk \"reason\".")
+        super().__init__(
+            f"the pathway checker found {len(report.violations)} safety invariant(s) broken ({names}); "
+            'nothing was published. Fix the pathways, or publish with --accept-risk "reason".'
+        )
         self.report = report
 
 
 def _record(report: CheckReport, accepted_risk: str | None) -> dict[str, Any]:
-    return {"episodes": report.episodes, "tasks_completed": report.tasks_completed, "paths": len(report.paths),
-            "seconds": round(report.seconds, 1), "accepted_risk": accepted_risk,
-            "violations": [{"invariant": v.invariant, "message": v.message, "reproduction": v.reproduction}
-                           for v in report.violations]}
+    return {
+        "episodes": report.episodes,
+        "tasks_completed": report.tasks_completed,
+        "paths": len(report.paths),
+        "seconds": round(report.seconds, 1),
+        "accepted_risk": accepted_risk,
+        "violations": [
+            {"invariant": v.invariant, "message": v.message, "reproduction": v.reproduction} for v in report.violations
+        ],
+    }
 
 
 @dataclass
 class SafetyGate:
     """The checker as a gate: how many episodes it runs before publishing, from which seed."""
+
     episodes: int = DEFAULT_EPISODES
     seed: int = 0
     shrink_budget: int = 30

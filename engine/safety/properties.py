@@ -9,6 +9,7 @@ BPMN text, once per distinct text. Two properties matter to the runtime:
 - `joinOpenInstance`: `true` makes the pathway one-per-case: a start message arriving while an instance
   of it runs in the case joins that instance instead of starting a second one.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -25,8 +26,10 @@ SAFETY_WORK = "safetyWork"
 SAFETY_KINDS = ("safety_plan", "crisis", "follow_up")
 JOIN_OPEN_INSTANCE = "joinOpenInstance"
 
-_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-       "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
+_NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+}
 
 
 @lru_cache(maxsize=256)

@@ -1,12 +1,12 @@
 """The pathway API: versions with their files, drafts judged on arrival (422 with findings and nothing saved
 when anything is an error), four-eyes approval, sending back, roll back; each route checks the caller's role."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from carepath.engine.models import PathwayDraft, PathwayVersion
-
 from authoring_support import DueTimeGate, with_condition, with_record_referral_due, without_due_on_record_referral
+from carepath.engine.models import PathwayDraft, PathwayVersion
 
 
 def _intake_files(api) -> dict:
@@ -17,8 +17,10 @@ def _intake_files(api) -> dict:
 
 def _counts(cp) -> tuple[int, int]:
     with cp.db() as session:
-        return (session.scalar(select(func.count()).select_from(PathwayDraft)),
-                session.scalar(select(func.count()).select_from(PathwayVersion)))
+        return (
+            session.scalar(select(func.count()).select_from(PathwayDraft)),
+            session.scalar(select(func.count()).select_from(PathwayVersion)),
+        )
 
 
 def test_versions_with_their_files_for_admin_supervisor_and_quality(api):
@@ -40,8 +42,10 @@ def test_versions_with_their_files_for_admin_supervisor_and_quality(api):
 
 def test_publish_a_change_through_the_api(api, cp, driver):
     files = _intake_files(api)
-    body = {"files": {"intake.bpmn": with_record_referral_due(files["intake.bpmn"], "PT36H")},
-            "title": "36 hours to record a referral"}
+    body = {
+        "files": {"intake.bpmn": with_record_referral_due(files["intake.bpmn"], "PT36H")},
+        "title": "36 hours to record a referral",
+    }
     assert api.post("/api/v1/pathways/drafts", body, "supervisor")[0] == 403
     status, created = api.post("/api/v1/pathways/drafts", body, "admin")
     assert status == 201, created
@@ -60,8 +64,7 @@ def test_publish_a_change_through_the_api(api, cp, driver):
     assert history["versions"][1]["reason"] == "36 hours to record a referral"
     assert history["versions"][1]["published_by"] == "supervisor" and history["versions"][1]["draft_author"] == "admin"
 
-    status, rolled = api.post("/api/v1/pathways/intake/rollback", {"version": 1, "reason": "Back to one day"},
-                              "admin")
+    status, rolled = api.post("/api/v1/pathways/intake/rollback", {"version": 1, "reason": "Back to one day"}, "admin")
     assert status == 201 and rolled["version"] == 3
 
 
@@ -72,8 +75,13 @@ def test_a_draft_with_an_error_is_refused_with_findings_and_nothing_saved(api, c
     status, body = api.post("/api/v1/pathways/drafts", {"files": {"intake.bpmn": broken}}, "admin")
     assert status == 422
     [finding] = body["findings"]
-    assert finding == {"file": "intake.bpmn", "line": finding["line"], "severity": "error",
-                       "message": finding["message"], "element": "f_emergent_gw_to_throw_crisis_referral"}
+    assert finding == {
+        "file": "intake.bpmn",
+        "line": finding["line"],
+        "severity": "error",
+        "message": finding["message"],
+        "element": "f_emergent_gw_to_throw_crisis_referral",
+    }
     assert finding["line"] > 1 and body["error"]["findings"] == body["findings"]
     assert _counts(cp) == before
 
@@ -93,15 +101,25 @@ def test_malformed_requests_get_400(api):
 
 def test_send_back_then_read_the_draft(api):
     files = _intake_files(api)
-    _, created = api.post("/api/v1/pathways/drafts", {
-        "files": {"intake.bpmn": with_record_referral_due(files["intake.bpmn"], "P9D")}}, "admin")
-    status, _ = api.post(f"/api/v1/pathways/drafts/{created['id']}/send-back", {"comment": "Nine days breaks "
-                         "the CCBHC access standard."}, "supervisor")
+    _, created = api.post(
+        "/api/v1/pathways/drafts",
+        {"files": {"intake.bpmn": with_record_referral_due(files["intake.bpmn"], "P9D")}},
+        "admin",
+    )
+    status, _ = api.post(
+        f"/api/v1/pathways/drafts/{created['id']}/send-back",
+        {"comment": "Nine days breaks the CCBHC access standard."},
+        "supervisor",
+    )
     assert status == 200
     status, draft = api.get(f"/api/v1/pathways/drafts/{created['id']}", "quality")
     assert status == 200 and draft["status"] == "returned"
-    assert draft["history"][-1] == {"at": draft["history"][-1]["at"], "by": "supervisor", "action": "send_back",
-                                    "comment": "Nine days breaks the CCBHC access standard."}
+    assert draft["history"][-1] == {
+        "at": draft["history"][-1]["at"],
+        "by": "supervisor",
+        "action": "send_back",
+        "comment": "Nine days breaks the CCBHC access standard.",
+    }
     assert api.get(f"/api/v1/pathways/drafts/{created['id']}", "case_manager")[0] == 403
     status, listed = api.get("/api/v1/pathways/drafts", "quality")  # not taken for a pathway called "drafts"
     assert status == 200 and [d["id"] for d in listed] == [created["id"]]
@@ -111,11 +129,17 @@ def test_send_back_then_read_the_draft(api):
 def test_approval_over_a_safety_violation_needs_a_reason(api, cp):
     cp.safety_gate = DueTimeGate()
     files = _intake_files(api)
-    _, created = api.post("/api/v1/pathways/drafts", {
-        "files": {"intake.bpmn": without_due_on_record_referral(files["intake.bpmn"])}}, "admin")
+    _, created = api.post(
+        "/api/v1/pathways/drafts",
+        {"files": {"intake.bpmn": without_due_on_record_referral(files["intake.bpmn"])}},
+        "admin",
+    )
     status, body = api.post(f"/api/v1/pathways/drafts/{created['id']}/approve", None, "supervisor")
     assert status == 422 and body["error"]["code"] == "unsafe_pathway"
     assert body["error"]["violations"][0]["reproduction"][-1] == "user task record_referral: no dueIn"
-    status, body = api.post(f"/api/v1/pathways/drafts/{created['id']}/approve",
-                            {"accept_risk": "Recorded the same day by policy; tracked weekly"}, "supervisor")
+    status, body = api.post(
+        f"/api/v1/pathways/drafts/{created['id']}/approve",
+        {"accept_risk": "Recorded the same day by policy; tracked weekly"},
+        "supervisor",
+    )
     assert status == 200 and body["versions"] == [{"pathway": "intake", "version": 2}]

@@ -1,6 +1,7 @@
 """Drafts and four-eyes publishing through the engine: a change to intake's due time is drafted, judged on every
 save, submitted, refused to its own author, approved by a supervisor; new cases take it, running cases keep
 theirs; rolling back puts the old due time back for the next case. Every step is in the audit log."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,12 +9,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from authoring_support import (
+    DueTimeGate,
+    due_of_record_referral,
+    with_condition,
+    with_record_referral_due,
+    without_due_on_record_referral,
+)
 from carepath.engine.authoring.gate import UnsafeChange
 from carepath.engine.errors import BadRequest, NotAllowed, PathwayInvalid, StaleInstance
 from carepath.engine.models import AuditEntry, PathwayVersion
-
-from authoring_support import (DueTimeGate, due_of_record_referral, with_condition, with_record_referral_due,
-                               without_due_on_record_referral)
 
 
 def _due_in(driver, case_id) -> timedelta:
@@ -23,9 +28,17 @@ def _due_in(driver, case_id) -> timedelta:
 
 def _versions(cp, pathway):
     with cp.db() as session:
-        return session.execute(select(PathwayVersion.version, PathwayVersion.is_current, PathwayVersion.origin,
-                                      PathwayVersion.reason, PathwayVersion.published_by)
-                               .where(PathwayVersion.process_id == pathway).order_by(PathwayVersion.version)).all()
+        return session.execute(
+            select(
+                PathwayVersion.version,
+                PathwayVersion.is_current,
+                PathwayVersion.origin,
+                PathwayVersion.reason,
+                PathwayVersion.published_by,
+            )
+            .where(PathwayVersion.process_id == pathway)
+            .order_by(PathwayVersion.version)
+        ).all()
 
 
 def test_a_due_time_change_from_draft_to_new_cases_and_back(cp, actors, driver):
@@ -40,8 +53,9 @@ def test_a_due_time_change_from_draft_to_new_cases_and_back(cp, actors, driver):
     assert "referral.schema.json" in editor["files"] and "crisis_reported" in editor["choices"]["messages"]
 
     # A broken condition is kept in the draft with its finding at the element and line, and blocks submission.
-    broken = with_condition(with_record_referral_due(bpmn, "P3D"), "f_emergent_gw_to_throw_crisis_referral",
-                            'crisis_started ==')
+    broken = with_condition(
+        with_record_referral_due(bpmn, "P3D"), "f_emergent_gw_to_throw_crisis_referral", "crisis_started =="
+    )
     review = cp.save_draft_files(admin, draft_id, {"intake.bpmn": broken})
     assert not review.refused
     [finding] = [f for f in review.findings if f.severity == "error"]
@@ -77,19 +91,25 @@ def test_a_due_time_change_from_draft_to_new_cases_and_back(cp, actors, driver):
     page = cp.draft_page(supervisor, draft_id)
     assert [h["action"] for h in page["history"]] == ["create", "update", "update", "submit", "approve"]
     with cp.db() as session:
-        audited = session.execute(select(AuditEntry.username, AuditEntry.action, AuditEntry.record_type)
-                                  .where(AuditEntry.record_type.in_(["pathway_draft", "pathway"]))
-                                  .order_by(AuditEntry.id)).all()
+        audited = session.execute(
+            select(AuditEntry.username, AuditEntry.action, AuditEntry.record_type)
+            .where(AuditEntry.record_type.in_(["pathway_draft", "pathway"]))
+            .order_by(AuditEntry.id)
+        ).all()
     assert ("supervisor", "approve", "pathway_draft") in audited
     assert ("supervisor", "publish", "pathway") in audited and ("admin", "rollback", "pathway") in audited
 
 
 def test_only_a_supervisor_who_did_not_write_it_may_approve(cp, actors):
     from ui_support import add_user
+
     add_user(cp, "lead", ["admin", "supervisor"])
     lead = actors_of_user(cp, "lead")
-    files = {"intake.bpmn": with_record_referral_due(cp.draft_editor(actors["admin"], cp.start_draft(
-        actors["admin"], "intake"))["files"]["intake.bpmn"], "P2D")}
+    files = {
+        "intake.bpmn": with_record_referral_due(
+            cp.draft_editor(actors["admin"], cp.start_draft(actors["admin"], "intake"))["files"]["intake.bpmn"], "P2D"
+        )
+    }
     draft, _ = cp.create_draft(lead, files, "Two days to record a referral", submitted=True)
     with pytest.raises(NotAllowed, match="four-eyes"):
         cp.approve_draft(lead, draft["id"])  # a supervisor, but the author
@@ -104,6 +124,7 @@ def test_only_a_supervisor_who_did_not_write_it_may_approve(cp, actors):
 def actors_of_user(cp, username):
     from carepath.engine import people
     from carepath.engine.models import User
+
     with cp.db() as session:
         return people.actor_of(session.scalar(select(User).where(User.username == username)), "api")
 
@@ -196,6 +217,7 @@ def test_roll_back_needs_a_reason_and_the_right_role(cp, actors):
 def test_approve_and_roll_back_on_each_database(make_carepath, any_database_url):
     cp = make_carepath(any_database_url)
     from support import actors_of
+
     actors = actors_of(cp)
     draft_id = cp.start_draft(actors["admin"], "intake")
     bpmn = cp.draft_file(actors["admin"], draft_id, "intake.bpmn")
@@ -205,5 +227,8 @@ def test_approve_and_roll_back_on_each_database(make_carepath, any_database_url)
     assert cp.roll_back_pathway(actors["supervisor"], "intake", 1, "Back to the shipped version")["version"] == 3
     history = cp.pathway_history(actors["quality"], "intake")
     assert [(v["version"], v["current"], v["origin"]) for v in history["versions"]] == [
-        (3, True, "rollback"), (2, False, "draft"), (1, False, "library")]
+        (3, True, "rollback"),
+        (2, False, "draft"),
+        (1, False, "library"),
+    ]
     assert history["versions"][1]["draft_author"] == "admin"

@@ -1,5 +1,6 @@
 """Hostile uploads get findings and nothing else; diagrams from other tools are accepted as drafts or refused with
 findings, never a 500, each within 5 seconds; accepted ones keep every byte (unknown extensions included)."""
+
 from __future__ import annotations
 
 import io
@@ -8,20 +9,21 @@ import stat
 import time
 import zipfile
 
+import foreign_diagrams as F
 import pytest
 from sqlalchemy import func, select
 
 from carepath.engine.models import PathwayDraft, PathwayVersion
-
-import foreign_diagrams as F
 
 LIMIT_SECONDS = 5.0
 
 
 def _counts(cp) -> tuple[int, int]:
     with cp.db() as session:
-        return (session.scalar(select(func.count()).select_from(PathwayDraft)),
-                session.scalar(select(func.count()).select_from(PathwayVersion)))
+        return (
+            session.scalar(select(func.count()).select_from(PathwayDraft)),
+            session.scalar(select(func.count()).select_from(PathwayVersion)),
+        )
 
 
 def _post(api, files: dict):
@@ -57,8 +59,11 @@ HOSTILE_FILES = {
     "folder_name": ("workflows/intake.bpmn", F.no_layout("intake"), "not a pathway file name"),
     "executable_name": ("intake.exe", "MZ", "not a pathway file name"),
     "reserved_name": ("drafts.bpmn", F.no_layout("drafts"), "may not be called"),
-    "oversized": ("big.bpmn", F.no_layout("big").replace("</bpmn:definitions>", "<!--" + "x" * 2_100_000 + "-->"
-                                                          "</bpmn:definitions>"), "larger than 2 MB"),
+    "oversized": (
+        "big.bpmn",
+        F.no_layout("big").replace("</bpmn:definitions>", "<!--" + "x" * 2_100_000 + "--></bpmn:definitions>"),
+        "larger than 2 MB",
+    ),
 }
 
 
@@ -79,8 +84,12 @@ def test_a_hostile_script_in_every_place_python_hides(api, cp):
     dmn = api.get("/api/v1/pathways/assessment", "admin")[1]["versions"][0]["files"]["risk_level.dmn"]
     before = _counts(cp)
     places = {
-        "condition": ("intake.bpmn", bpmn.replace("crisis_started</bpmn:conditionExpression>",
-                                                  "open('/etc/passwd')</bpmn:conditionExpression>", 1)),
+        "condition": (
+            "intake.bpmn",
+            bpmn.replace(
+                "crisis_started</bpmn:conditionExpression>", "open('/etc/passwd')</bpmn:conditionExpression>", 1
+            ),
+        ),
         "dueIn": ("intake.bpmn", bpmn.replace('value="&quot;P1D&quot;"', "value='__import__(\"os\")'", 1)),
         "payload": ("intake.bpmn", bpmn.replace('{"reason": crisis_reason', '{"reason": vars()', 1)),
         "dmn": ("risk_level.dmn", dmn.replace('<text>"imminent"</text>', "<text>().__class__</text>", 1)),
@@ -103,8 +112,9 @@ def test_nul_characters_are_refused_by_the_api_and_in_uploads(api, cp, actors):
 
 def test_a_request_over_the_size_limit_is_refused_plainly(api, cp):
     before = _counts(cp)
-    status, body = api.call("POST", "/api/v1/pathways/drafts", "admin",
-                            raw=json.dumps({"files": {"a.bpmn": "x" * 5_000_000}}).encode())
+    status, body = api.call(
+        "POST", "/api/v1/pathways/drafts", "admin", raw=json.dumps({"files": {"a.bpmn": "x" * 5_000_000}}).encode()
+    )
     assert status == 413 and body["error"]["code"] == "too_large"
     assert _counts(cp) == before
 
@@ -144,10 +154,12 @@ def test_diagrams_from_other_tools(api, cp, case):
 
 def _actor(cp, username):
     from support import actors_of
+
     return actors_of(cp)[username]
 
 
 # ---------- zips (the import page) ----------
+
 
 def _zip(entries: list[tuple[str, bytes]], mode=zipfile.ZIP_DEFLATED, link: str | None = None) -> bytes:
     buffer = io.BytesIO()
@@ -199,8 +211,11 @@ def test_hostile_zips_are_refused_whole(cp, actors, case):
 
 def test_single_files_that_are_not_text_are_refused(cp, actors):
     before = _counts(cp)
-    for name, data, says in (("x.bpmn", "é".encode("latin-1") * 10, "UTF-8"), ("notes.txt", b"hello", "not a pathway"),
-                             ("big.bpmn", b"x" * 4_100_000, "larger than 4 MB")):
+    for name, data, says in (
+        ("x.bpmn", "é".encode("latin-1") * 10, "UTF-8"),
+        ("notes.txt", b"hello", "not a pathway"),
+        ("big.bpmn", b"x" * 4_100_000, "larger than 4 MB"),
+    ):
         draft_id, review = cp.import_into_draft(actors["admin"], None, [(name, data)])
         assert draft_id is None and any(says in f.message for f in review.refused), review.refused
     assert _counts(cp) == before
@@ -220,8 +235,11 @@ def test_a_library_zip_round_trips_into_a_draft(cp, actors):
 def test_an_encoding_named_in_the_xml_declaration_does_not_garble_the_text(api):
     """Text sent as JSON is already decoded: a declared ISO-8859-1 or UTF-16 must not be applied again."""
     for declared in ("ISO-8859-1", "UTF-16"):
-        text = F.no_layout("declared_enc").replace('encoding="UTF-8"', f'encoding="{declared}"').replace(
-            'name="Call the client"', 'name="Appeler la cliente (né·e)"')
+        text = (
+            F.no_layout("declared_enc")
+            .replace('encoding="UTF-8"', f'encoding="{declared}"')
+            .replace('name="Call the client"', 'name="Appeler la cliente (né·e)"')
+        )
         status, body = _post(api, {"declared_enc.bpmn": text})
         assert status == 201, body
         draft = api.get(f"/api/v1/pathways/drafts/{body['id']}", "admin")[1]

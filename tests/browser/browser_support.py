@@ -1,8 +1,8 @@
 """What the browser tests do as people do it: sign in, answer a task's form."""
+
 from __future__ import annotations
 
 from carepath.engine.form_samples import valid_sample
-
 from ui_support import posted
 
 

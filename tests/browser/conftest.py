@@ -4,13 +4,14 @@ seeded like the other tests), driven by Playwright with Debian's Chromium (never
 When a test fails, screenshots of the page it was on, and of the inbox, the last task page and the last
 case file it saw, are saved under test-artifacts/.
 """
+
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import threading
-from datetime import datetime, timezone
-import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,14 +20,13 @@ from werkzeug.serving import make_server
 from carepath.engine.app import Carepath
 from carepath.engine.clock import FixedClock
 from carepath.engine.settings import Settings
-
 from support import CaseDriver, actors_of
 from ui_support import add_user, ensure_crisis_pathway
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TIMEOUT_MS = 10_000
 
 
@@ -38,6 +38,7 @@ def browser():
             pytest.fail(reason)  # CI: a missing browser is a failure, never a quiet skip
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield chromium
@@ -62,6 +63,7 @@ class Live:
 
     def task(self, task_id: int):
         from carepath.engine.models import HumanTask
+
         with self.cp.db() as session:
             return session.get(HumanTask, task_id)
 
@@ -70,11 +72,19 @@ class Live:
 def live(sqlite_template, tmp_path_factory):
     path = tmp_path_factory.mktemp("browser") / "carepath.db"
     shutil.copyfile(sqlite_template, path)
-    cp = Carepath(Settings(database_url=f"sqlite:///{path}", secret_key="browser-test-secret",
-                           sync_library_on_start=False, approval_episodes=3), FixedClock(T0))
+    cp = Carepath(
+        Settings(
+            database_url=f"sqlite:///{path}",
+            secret_key="browser-test-secret",
+            sync_library_on_start=False,
+            approval_episodes=3,
+        ),
+        FixedClock(T0),
+    )
     ensure_crisis_pathway(cp)
     add_user(cp, "intake2", ["intake"])
     from carepath.web import create_app
+
     app = create_app(carepath=cp)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="carepath-live", daemon=True)
@@ -131,8 +141,9 @@ def new_page(browser, live, request):
     contexts, pages = [], []
 
     def make(java_script: bool = True, viewport: dict | None = None):
-        context = browser.new_context(base_url=live.url, java_script_enabled=java_script,
-                                      viewport=viewport or {"width": 1280, "height": 900})
+        context = browser.new_context(
+            base_url=live.url, java_script_enabled=java_script, viewport=viewport or {"width": 1280, "height": 900}
+        )
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
         visits = Visits()
@@ -140,9 +151,12 @@ def new_page(browser, live, request):
         contexts.append(context)
         pages.append((page, visits))
         return page
+
     yield make
-    failed = any(getattr(request.node, f"report_{when}", None) is not None
-                 and getattr(request.node, f"report_{when}").failed for when in ("setup", "call"))
+    failed = any(
+        getattr(request.node, f"report_{when}", None) is not None and getattr(request.node, f"report_{when}").failed
+        for when in ("setup", "call")
+    )
     if failed:
         _screenshots(request, pages)
     for context in contexts:

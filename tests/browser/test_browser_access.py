@@ -1,5 +1,6 @@
 """Break the glass in a real browser: a clinician outside the care team is told why the record is closed,
 gives a reason, and the record opens; the supervisor finds the access in the break-the-glass log."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,6 +1,7 @@
 """Pathway authoring in Chromium, as the people who do it: an admin changes intake's due time in the editor,
 meets and fixes a broken condition, submits; the author's own approval is refused; a supervisor approves; new
 cases take the new due time while a running case keeps its old one; rolling back restores it for the next."""
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,10 @@ def _due(live, case_id) -> timedelta:
 
 
 def _csp_watch(page):
-    page.add_init_script("window.cspViolations = []; document.addEventListener('securitypolicyviolation', "
-                         "e => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));")
+    page.add_init_script(
+        "window.cspViolations = []; document.addEventListener('securitypolicyviolation', "
+        "e => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
 
 
 def _open_editor(page, name: str):
@@ -91,7 +94,9 @@ def test_a_due_time_change_from_the_editor_to_new_cases_and_back(new_page, live)
     reviewer = new_page()
     sign_in(reviewer, "supervisor")
     reviewer.get_by_role("link", name="Pathways").click()
-    waiting = reviewer.locator("section", has=reviewer.get_by_role("heading", name=re.compile("Waiting for your review")))
+    waiting = reviewer.locator(
+        "section", has=reviewer.get_by_role("heading", name=re.compile("Waiting for your review"))
+    )
     waiting.get_by_role("link", name=re.compile("Draft")).first.click()
     changes = reviewer.locator("table.changes-elements")
     expect(changes).to_contain_text("Record the referral")
@@ -114,7 +119,9 @@ def test_a_due_time_change_from_the_editor_to_new_cases_and_back(new_page, live)
     reviewer.get_by_label("Why roll back?").fill("Urgent referrals were recorded too late")
     reviewer.get_by_role("button", name="Publish version 1 again").click()
     expect(reviewer.get_by_role("status").first).to_contain_text("published again as version 3")
-    expect(versions.locator("#version-3")).to_contain_text("Roll back to version 1: Urgent referrals were recorded too late")
+    expect(versions.locator("#version-3")).to_contain_text(
+        "Roll back to version 1: Urgent referrals were recorded too late"
+    )
 
     assert _due(live, live.new_case("Otto", "Rolledback")) == timedelta(days=1)
     assert _due(live, fresh) == timedelta(days=3)
@@ -153,6 +160,8 @@ def test_library_pages_pass_the_accessibility_checks(page, live):
     for url in ("/pathways/", "/pathways/discharge", "/pathways/discharge/versions/1", draft, "/pathways/import"):
         page.goto(url)
         page.add_script_tag(url="/static/vendor/axe.min.js")
-        found = page.evaluate("() => axe.run({exclude: [['.diagram-canvas']]}).then(r => r.violations.map("
-                              "v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))")
+        found = page.evaluate(
+            "() => axe.run({exclude: [['.diagram-canvas']]}).then(r => r.violations.map("
+            "v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))"
+        )
         assert found == [], f"{url}: {found}"

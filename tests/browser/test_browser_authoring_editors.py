@@ -2,18 +2,18 @@
 camunda: extensions and second pool; the form editor's preview is the staff renderer; the decision-table editor
 changes a cell and keeps the rest of the file; a hostile upload is refused with findings; two versions compared.
 No page breaks the Content-Security-Policy."""
+
 from __future__ import annotations
 
 import re
 
+import foreign_diagrams as F
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from carepath.engine.models import PathwayDraft
-
-import foreign_diagrams as F
 from browser_support import sign_in
+from carepath.engine.models import PathwayDraft
 from support import actors_of
 
 pytestmark = pytest.mark.browser
@@ -21,8 +21,10 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def admin(page, live):
-    page.add_init_script("window.cspViolations = []; document.addEventListener('securitypolicyviolation', "
-                         "e => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));")
+    page.add_init_script(
+        "window.cspViolations = []; document.addEventListener('securitypolicyviolation', "
+        "e => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
     sign_in(page, "admin")
     return page
 
@@ -66,9 +68,16 @@ def test_a_camunda_modeler_diagram_is_imported_edited_and_keeps_its_extensions(a
     expect(admin.locator("#findings")).to_contain_text("Saved")
     saved = live.cp.draft_file(actors_of(live.cp)["admin"], draft_id, "follow_up_call.bpmn")
     assert 'value="eligibility.schema.json"' in saved
-    for kept in ('camunda:asyncBefore="true"', "camunda:executionListener", 'camunda:historyTimeToLive="180"',
-                 'modeler:executionPlatform="Camunda Platform"', 'camunda:inputParameter name="reason"',
-                 'id="Participant_client"', 'id="Flow_msg_call"', 'id="Activity_answer"'):
+    for kept in (
+        'camunda:asyncBefore="true"',
+        "camunda:executionListener",
+        'camunda:historyTimeToLive="180"',
+        'modeler:executionPlatform="Camunda Platform"',
+        'camunda:inputParameter name="reason"',
+        'id="Participant_client"',
+        'id="Flow_msg_call"',
+        'id="Activity_answer"',
+    ):
         assert kept in saved, kept
     assert admin.evaluate("window.cspViolations") == []
 
@@ -135,10 +144,9 @@ def test_a_hostile_upload_is_refused_with_findings_and_writes_nothing(admin, liv
 def test_two_versions_compared_on_the_diagram_and_in_the_engine_s_terms(admin, live):
     actors = actors_of(live.cp)
     files = live.cp.pathway_version_files(actors["admin"], "planning", 1)
-    bpmn = files["planning.bpmn"].replace('value=\'"P14D"\'', 'value=\'"P10D"\'', 1)
+    bpmn = files["planning.bpmn"].replace("value='\"P14D\"'", "value='\"P10D\"'", 1)
     assert bpmn != files["planning.bpmn"]
-    draft, _ = live.cp.create_draft(actors["admin"], {"planning.bpmn": bpmn}, "Plans due in ten days",
-                                    submitted=True)
+    draft, _ = live.cp.create_draft(actors["admin"], {"planning.bpmn": bpmn}, "Plans due in ten days", submitted=True)
     [published] = live.cp.approve_draft(actors["supervisor"], draft["id"])
     admin.goto(f"/pathways/planning/compare?from=1&to={published['version']}")
     section = admin.locator(".diagram-diff[data-compared='true']")

@@ -2,6 +2,7 @@
 that person uses (contacts, drafts, carried context, caseload and week, supervision of late work, crisis
 details, the duplicate warning, client copies, the inbox) and runs axe-core on every one of them: no serious or
 critical violation. The case manager also completes a PHQ-9 with the keyboard alone."""
+
 from __future__ import annotations
 
 import re
@@ -11,10 +12,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import update
 
+from browser_support import sign_in
 from carepath.engine.models import Client
 from carepath.engine.timers import Worker
-
-from browser_support import sign_in
 from ui_support import POSITIVE_ASQ
 
 pytestmark = pytest.mark.browser
@@ -25,9 +25,11 @@ AXE_SUMMARY: dict[str, int] = {}
 def axe_clean(page) -> None:
     """axe-core on the page as it is now: no serious or critical violation (the count is kept per page)."""
     page.add_script_tag(url="/static/vendor/axe.min.js")
-    found = page.evaluate("() => axe.run().then(r => r.violations"
-                          ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
-                          ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))")
+    found = page.evaluate(
+        "() => axe.run().then(r => r.violations"
+        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))"
+    )
     path = re.sub(r"/\d+", "/<id>", page.url.split("//", 1)[1].split("/", 1)[1].split("?")[0])
     AXE_SUMMARY["/" + path] = len(found)
     assert found == [], f"{page.url}: {found}"
@@ -39,7 +41,6 @@ def visit(page, url: str) -> None:
 
 
 def test_a_case_managers_day(page, live):
-    cp = live.cp
     needs = {"housing": "high", "housing_notes": "Eviction notice for May", "client_goals": "Keep my flat"}
     maria = live.new_case("Maria", "Lopez", birth_date="1987-03-14")
     phq9 = live.walk_to(maria, "phq9")
@@ -132,8 +133,11 @@ def test_a_supervisors_day(page, live):
     cp = live.cp
     case_id = live.new_case("Sam", "Supervised")
     late = live.driver.task(case_id, "record_referral")
-    cp.record_contact(live.driver.actors["case_manager"], case_id,
-                      {"at": cp.clock.now().isoformat(), "minutes": 15, "modality": "phone"})
+    cp.record_contact(
+        live.driver.actors["case_manager"],
+        case_id,
+        {"at": cp.clock.now().isoformat(), "minutes": 15, "modality": "phone"},
+    )
     Worker(cp).sweep(late.due_at + timedelta(minutes=1))
     cp.clock.set(late.due_at + timedelta(hours=2))  # the morning after
 
@@ -174,11 +178,19 @@ def test_a_crisis_workers_day(page, live):
     cp = live.cp
     case_id = live.new_case("Cara", "Crisis")
     safety = live.walk_to(case_id, "safety_plan", answers=POSITIVE_ASQ)
-    live.driver.complete(safety, {"warning_signs": ["Not sleeping"], "help_contacts": [{"name": "Rosa", "phone": "555-0101"}]})
+    live.driver.complete(
+        safety, {"warning_signs": ["Not sleeping"], "help_contacts": [{"name": "Rosa", "phone": "555-0101"}]}
+    )
     with cp.db.begin() as session:
-        session.execute(update(Client).where(Client.id == safety.client_id).values(
-            phone="555-0142", address="12 Elm Street", contacts=[{"name": "Dana Crisis", "relationship": "sister",
-                                                                  "phone": "555-0143"}]))
+        session.execute(
+            update(Client)
+            .where(Client.id == safety.client_id)
+            .values(
+                phone="555-0142",
+                address="12 Elm Street",
+                contacts=[{"name": "Dana Crisis", "relationship": "sister", "phone": "555-0143"}],
+            )
+        )
     cp.send_message(live.driver.actors["case_manager"], case_id, "crisis_reported", {"reason": "Cannot stay safe"})
     crisis_task = next(t for t in live.driver.open_tasks(case_id) if t.role == "crisis")
 

@@ -1,4 +1,5 @@
 """Form behaviour with and without JavaScript, "Next task", the case file, and a tablet-sized screen."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """A quality user finds the measures, opens a drill-down, downloads its CSV, and opens the heat map: the
 diagram is drawn with counts on it."""
+
 from __future__ import annotations
 
 import re
@@ -67,6 +68,8 @@ def test_quality_pages_pass_the_accessibility_checks(page, live, worked):
     for url in ("/quality/", "/quality/measures/tasks_on_time", "/quality/heatmap?pathway=intake", "/quality/exports"):
         page.goto(url)
         page.add_script_tag(url="/static/vendor/axe.min.js")
-        found = page.evaluate("() => axe.run({exclude: [['.diagram-canvas']]}).then(r => r.violations.map("
-                              "v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))")
+        found = page.evaluate(
+            "() => axe.run({exclude: [['.diagram-canvas']]}).then(r => r.violations.map("
+            "v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))"
+        )
         assert found == [], f"{url}: {found}"

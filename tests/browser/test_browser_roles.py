@@ -1,4 +1,5 @@
 """Each demo role signs in and sees what the role allows, and nothing more."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,8 +17,11 @@ SEES = {
     "intake": (["Inbox", "Clients", "Register a client"], "record", ["My tasks", "Team queue"]),
     "case_manager": (["Inbox", "My caseload", "Clients", "Register a client"], "record", ["My tasks", "Team queue"]),
     "clinician": (["Inbox", "Clients"], "care team", ["My tasks", "Team queue"]),
-    "supervisor": (["Inbox", "Overdue work", "Clients", "Register a client", LOG, BILLING, "Pathways", "Quality"],
-                   "record", ["My tasks", "Team queue", "All open work"]),
+    "supervisor": (
+        ["Inbox", "Overdue work", "Clients", "Register a client", LOG, BILLING, "Pathways", "Quality"],
+        "record",
+        ["My tasks", "Team queue", "All open work"],
+    ),
     "crisis": (["Inbox", "Clients"], "care team", ["My tasks", "Team queue"]),
     "quality": (["Inbox", "Clients", LOG, BILLING, "Pathways", "Quality"], "record", ["My tasks", "Team queue"]),
     "admin": (["Inbox", "Pathways"], "not allowed", ["My tasks", "Team queue"]),

@@ -1,5 +1,6 @@
 """Daily work in a real browser: from the inbox to a completed task, an invalid PHQ-9 corrected, claim and
 release, a crisis reported, and two people completing the same task."""
+
 from __future__ import annotations
 
 import re

@@ -6,6 +6,7 @@ tests/browser/vendor_pages/ mounted at /vendor-test/ on the same origin, so the 
 app pages get. Each page records every CSP violation (csp-probe.js); a test fails on any violation and on
 any script error, so a bundle that needs eval, an inline style or a data: font shows up here.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,9 +53,14 @@ def _locked_version(package: str) -> str:
 def site(tmp_path_factory):
     """The app on 127.0.0.1 with the test pages at /vendor-test/ (no database is touched: static files only)."""
     from carepath.web import create_app
+
     tmp = tmp_path_factory.mktemp("vendor")
-    settings = Settings(instance_dir=tmp, database_url=f"sqlite:///{tmp / 'unused.db'}",
-                        secret_key="vendor-test-secret", sync_library_on_start=False)
+    settings = Settings(
+        instance_dir=tmp,
+        database_url=f"sqlite:///{tmp / 'unused.db'}",
+        secret_key="vendor-test-secret",
+        sync_library_on_start=False,
+    )
     app = create_app(settings)
     documents = {"intake.bpmn": INTAKE.read_bytes, "intake-modified.bpmn": _renamed_intake}
     pages = Blueprint("vendor_test", __name__, url_prefix="/vendor-test")
@@ -114,6 +120,7 @@ def open_page(browser, site):
         response = page.goto(f"/vendor-test/{name}")
         assert response.ok
         return Opened(page, errors)
+
     yield open_
     for context in contexts:
         context.close()

@@ -1,8 +1,8 @@
 """Fixtures for the pathway scenario tests (helpers in pathway_support.py)."""
+
 from __future__ import annotations
 
 import pytest
-
 from pathway_support import Care
 
 

@@ -1,9 +1,10 @@
 """Helpers for the pathway scenario tests: `Care` walks cases through the shipped library with the answers
 staff would give on the ordinary path, completes one named step with chosen answers, and moves time with the
 worker; plus instrument answers that add up to a chosen total."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -85,15 +86,19 @@ class Care:
 
     def walk(self, case_id: int, until, answers: dict | None = None, skip: tuple[str, ...] = ()) -> list[str]:
         """Complete the oldest open task (routine answers, `answers` by form id over them) until `until()`."""
-        merged = {form: {**ROUTINE.get(form, {}), **(answers or {}).get(form, {})}
-                  for form in set(ROUTINE) | set(answers or {})}
+        merged = {
+            form: {**ROUTINE.get(form, {}), **(answers or {}).get(form, {})}
+            for form in set(ROUTINE) | set(answers or {})
+        }
         return self.driver.walk(case_id, until, answers=merged, skip=skip)
 
-    def walk_to(self, case_id: int, pathway: str, answers: dict | None = None, idle: bool = False,
-                skip: tuple[str, ...] = ()) -> list[str]:
+    def walk_to(
+        self, case_id: int, pathway: str, answers: dict | None = None, idle: bool = False, skip: tuple[str, ...] = ()
+    ) -> list[str]:
         """Walk until `pathway` has started (and, with `idle`, until no task is open)."""
-        return self.walk(case_id, lambda: pathway in self.pathways(case_id) and (not idle or not self.open(case_id)),
-                         answers, skip)
+        return self.walk(
+            case_id, lambda: pathway in self.pathways(case_id) and (not idle or not self.open(case_id)), answers, skip
+        )
 
     # ---------- the case ----------
 
@@ -102,23 +107,33 @@ class Care:
 
     def statuses(self, case_id: int, *pathways: str) -> list[tuple[str, str]]:
         """(pathway, status) of the case's instances in start order, optionally only of `pathways`."""
-        return [(p["pathway"], p["status"]) for p in self.driver.case(case_id)["pathways"]
-                if not pathways or p["pathway"] in pathways]
+        return [
+            (p["pathway"], p["status"])
+            for p in self.driver.case(case_id)["pathways"]
+            if not pathways or p["pathway"] in pathways
+        ]
 
     def case(self, case_id: int) -> dict:
         return self.driver.case(case_id)
 
     def scores(self, case_id: int, instrument: str | None = None) -> list[tuple[str, int, str]]:
-        return [(s["instrument"], s["total"], s["severity"]) for s in self.case(case_id)["scores"]
-                if instrument in (None, s["instrument"])]
+        return [
+            (s["instrument"], s["total"], s["severity"])
+            for s in self.case(case_id)["scores"]
+            if instrument in (None, s["instrument"])
+        ]
 
     def data(self, case_id: int, pathway: str) -> dict:
         """The live data of the case's latest instance of `pathway` (for checking hand-overs)."""
         from carepath.engine.spiff import load_instance
+
         with self.cp.db() as session:
-            row = session.scalars(select(PathwayInstance).where(PathwayInstance.case_id == case_id,
-                                                                PathwayInstance.process_id == pathway)
-                                  .order_by(PathwayInstance.id.desc()).limit(1)).one()
+            row = session.scalars(
+                select(PathwayInstance)
+                .where(PathwayInstance.case_id == case_id, PathwayInstance.process_id == pathway)
+                .order_by(PathwayInstance.id.desc())
+                .limit(1)
+            ).one()
             loaded = self.cp.specs.get(row.pathway_version)
             wf = load_instance(row.state, loaded.spec, loaded.subprocess_specs)
         ready = [t for t in wf.get_tasks() if t.task_spec.bpmn_id and t.data]
@@ -141,7 +156,7 @@ class Care:
 
 def utc(value: datetime) -> datetime:
     """Timezone-aware UTC (SQLite hands datetimes back naive)."""
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def due(task: HumanTask) -> datetime:

@@ -3,16 +3,20 @@
 Every test here failed on the library before the fix (c8a8210) and passes now; docs/pathways.md gives the
 clinical reasoning and sources for each decision.
 """
-from datetime import date, datetime, timedelta, timezone
 
+from datetime import UTC, date, datetime, timedelta
+
+from pathway_support import due, phq9_items, utc
 from sqlalchemy import select
 
 from carepath.engine.models import Event
-from pathway_support import due, phq9_items, utc
 
 POSITIVE_ASQ = {"q2": True, "q5": False}
-NOT_ELIGIBLE = {"eligible": False, "ineligible_reason": "Outside the service area.",
-                "referred_to": "Northside CMHC, warm hand-off by phone."}
+NOT_ELIGIBLE = {
+    "eligible": False,
+    "ineligible_reason": "Outside the service area.",
+    "referred_to": "Northside CMHC, warm hand-off by phone.",
+}
 CRISIS = {"reason": "Client called: cannot keep themselves safe tonight."}
 
 
@@ -22,6 +26,7 @@ def events(care, case, activity):
 
 
 # ---------- 1. closing at intake ----------
+
 
 def test_1_not_eligible_after_a_positive_screen_keeps_the_safety_work_and_asks_the_supervisor(care):
     case = care.new_case()
@@ -50,8 +55,15 @@ def test_1_a_crisis_reported_during_intake_is_not_ended_when_the_client_declines
     care.do(case, "obtain_consent", {"consent_to_services": False, "declined_reason": "Not now."})
     assert care.case(case)["status"] == "open"
     assert "crisis_triage" in care.open(case) and "decide_closure" in care.open(case)
-    care.do(case, "decide_closure", {"decision": "close_now", "reason": "Client is with the county crisis team, who "
-                                     "take over.", "handed_over_to": "County mobile crisis team"})
+    care.do(
+        case,
+        "decide_closure",
+        {
+            "decision": "close_now",
+            "reason": "Client is with the county crisis team, who take over.",
+            "handed_over_to": "County mobile crisis team",
+        },
+    )
     assert care.case(case)["status"] == "closed"
     notices = [t for t in care.tasks(case) if t.form_id == "work_ended_notice"]
     assert {t.role for t in notices} >= {"crisis", "case_manager", "supervisor"}
@@ -59,6 +71,7 @@ def test_1_a_crisis_reported_during_intake_is_not_ended_when_the_client_declines
 
 
 # ---------- 2. discharge over live safety work ----------
+
 
 def _discharging(care):
     case = care.new_case()
@@ -95,13 +108,16 @@ def test_2_an_unreviewed_safety_plan_is_reviewed_before_discharge(care):
     case = _discharging(care)
     care.send(case, "safety_plan_needed", {"reason": "Earlier concern", "source": "other"}, by="clinician")
     care.do(case, "write_safety_plan")
-    care.walk(case, lambda: "aftercare_plan" in care.open(case), answers={"predischarge_review": {"decision": "proceed"}})
+    care.walk(
+        case, lambda: "aftercare_plan" in care.open(case), answers={"predischarge_review": {"decision": "proceed"}}
+    )
     care.do(case, "aftercare_plan", {"safety_plan_reviewed": False})
     assert care.open(case, "discharge") == ["review_safety_plan"]
     assert care.task(case, "review_safety_plan").role == "clinician"
 
 
 # ---------- 3. the brief suicide safety assessment's outcome ----------
+
 
 def _screened(care):
     case = care.new_case()
@@ -133,6 +149,7 @@ def test_3_a_plan_the_client_does_not_agree_to_is_revisited_then_goes_to_a_super
 
 # ---------- 4. a client not reached after a crisis ----------
 
+
 def test_4_a_client_not_reached_is_tried_again_then_a_welfare_check(care):
     case = care.new_case()
     care.send(case, "crisis_reported", CRISIS)
@@ -150,6 +167,7 @@ def test_4_a_client_not_reached_is_tried_again_then_a_welfare_check(care):
 
 
 # ---------- 5. follow-up after hospital or emergency care ----------
+
 
 def _in_crisis(care, triage):
     case = care.new_case()
@@ -174,8 +192,15 @@ def test_5_a_visit_on_the_discharge_day_or_a_missed_one_is_rebooked(care):
     care.do(case, "follow_up_24h", {"client_status": "admitted_to_hospital"})
     care.do(case, "follow_up_72h", {"client_status": "admitted_to_hospital"})
     today = care.now().date()
-    care.do(case, "hospital_discharge", {"hospital": "St. Mary's", "discharge_date": today.isoformat(),
-                                         "follow_up_appointment": (today + timedelta(days=2)).isoformat()})
+    care.do(
+        case,
+        "hospital_discharge",
+        {
+            "hospital": "St. Mary's",
+            "discharge_date": today.isoformat(),
+            "follow_up_appointment": (today + timedelta(days=2)).isoformat(),
+        },
+    )
     care.do(case, "visit_7", {"visit_date": today.isoformat()})  # the day of discharge: HEDIS FUH does not count it
     assert care.task(case, "rebook").role == "case_manager"
     care.sweep(days=2)
@@ -185,6 +210,7 @@ def test_5_a_visit_on_the_discharge_day_or_a_missed_one_is_rebooked(care):
 
 
 # ---------- 6. risk lowered by self-report ----------
+
 
 def test_6_a_review_during_an_imminent_crisis_does_not_lower_the_risk(care):
     case = care.new_case()
@@ -215,6 +241,7 @@ def test_6_a_rise_in_risk_re_times_the_waiting_review(care):
 
 # ---------- 7. two safety plans ----------
 
+
 def test_7_a_second_positive_screen_joins_the_open_safety_plan(care):
     case = care.new_case()
     care.do(case, "record_referral")
@@ -229,6 +256,7 @@ def test_7_a_second_positive_screen_joins_the_open_safety_plan(care):
 
 
 # ---------- 8. smaller findings ----------
+
 
 def test_8_a_refusal_to_answer_the_asq_is_a_positive_screen(care):
     case = care.new_case()
@@ -259,11 +287,18 @@ def test_8_a_death_is_reviewed_and_needs_no_invented_scores(care):
 
 def test_8_a_safety_plan_needs_reasons_for_living_988_and_a_copy(care):
     from carepath.engine.errors import InvalidFormData
+
     case = _screened(care)
     task = care.task(case, "write_safety_plan")
-    plan = {"warning_signs": ["x"], "internal_coping": ["x"], "social_distraction": [{"name": "x"}],
-            "help_contacts": [{"name": "x"}], "professional_contacts": [{"name": "x"}], "means_safety": "x",
-            "client_agrees": True}
+    plan = {
+        "warning_signs": ["x"],
+        "internal_coping": ["x"],
+        "social_distraction": [{"name": "x"}],
+        "help_contacts": [{"name": "x"}],
+        "professional_contacts": [{"name": "x"}],
+        "means_safety": "x",
+        "client_agrees": True,
+    }
     try:
         care.cp.complete_task(care.actors["clinician"], task.id, plan)
         raise AssertionError("accepted")
@@ -288,19 +323,20 @@ def test_8_reviews_keep_to_their_schedule_when_done_late(care):
 
 
 def test_8_the_access_clock_starts_at_the_referral_date_and_skips_holidays(care):
-    care.clock.set(datetime(2026, 1, 16, 9, 0, tzinfo=timezone.utc))  # Friday; Monday 19 January is MLK Day
+    care.clock.set(datetime(2026, 1, 16, 9, 0, tzinfo=UTC))  # Friday; Monday 19 January is MLK Day
     case = care.new_case()
     care.walk_to(case, "assessment", {"referral": {"urgency": "urgent", "referral_date": "2026-01-15"}})
     # Received Thursday 15 January: 1 business day is Friday 16 January (00:00, the start of the referral day).
-    assert due(care.task(case, "needs_assessment")) == datetime(2026, 1, 16, 0, 0, tzinfo=timezone.utc)
-    care.clock.set(datetime(2026, 1, 16, 9, 0, tzinfo=timezone.utc))
+    assert due(care.task(case, "needs_assessment")) == datetime(2026, 1, 16, 0, 0, tzinfo=UTC)
+    care.clock.set(datetime(2026, 1, 16, 9, 0, tzinfo=UTC))
     case = care.new_case()
     care.walk_to(case, "assessment", {"referral": {"urgency": "urgent", "referral_date": "2026-01-16"}})
-    assert due(care.task(case, "needs_assessment")) == datetime(2026, 1, 20, 9, 0, tzinfo=timezone.utc)
+    assert due(care.task(case, "needs_assessment")) == datetime(2026, 1, 20, 9, 0, tzinfo=UTC)
 
 
 def test_8_decision_tables_use_the_first_hit_policy():
     from pathlib import Path
+
     root = Path(__file__).resolve().parents[2] / "workflows"
     for table in root.glob("*.dmn"):
         assert 'hitPolicy="FIRST"' in table.read_text(), table.name

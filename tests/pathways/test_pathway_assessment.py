@@ -1,6 +1,6 @@
 """Assessment: needs assessment, AUDIT-C with brief intervention, ASQ/PHQ-9/GAD-7, risk level, review, sign-off."""
-import pytest
 
+import pytest
 from pathway_support import gad7_items, phq9_items
 
 ASSESSMENT_SCREENS = ["needs_assessment", "audit_c_screen", "asq_screen", "phq9_screen", "gad7_screen"]
@@ -93,17 +93,20 @@ def test_phq9_item9_alone_opens_a_safety_plan_the_same_step(care, in_assessment)
     assert care.scores(case, "phq9") == [("phq9", 1, "minimal")]
 
 
-@pytest.mark.parametrize("phq9_total, gad7_total, item9, risk", [
-    (0, 0, 0, "low"),
-    (9, 9, 0, "low"),
-    (10, 0, 0, "moderate"),
-    (0, 10, 0, "moderate"),
-    (14, 14, 0, "moderate"),
-    (15, 0, 0, "high"),  # moderately severe depression: monthly reviews (docs/pathways.md)
-    (0, 15, 0, "high"),  # severe anxiety
-    (20, 0, 0, "high"),
-    (1, 0, 1, "high"),
-])
+@pytest.mark.parametrize(
+    "phq9_total, gad7_total, item9, risk",
+    [
+        (0, 0, 0, "low"),
+        (9, 9, 0, "low"),
+        (10, 0, 0, "moderate"),
+        (0, 10, 0, "moderate"),
+        (14, 14, 0, "moderate"),
+        (15, 0, 0, "high"),  # moderately severe depression: monthly reviews (docs/pathways.md)
+        (0, 15, 0, "high"),  # severe anxiety
+        (20, 0, 0, "high"),
+        (1, 0, 1, "high"),
+    ],
+)
 def test_risk_level_decision_table(care, in_assessment, phq9_total, gad7_total, item9, risk):
     case = in_assessment
     screens(care, case, phq9=phq9_items(phq9_total, item9), gad7=gad7_items(gad7_total))
@@ -125,8 +128,11 @@ def test_supervisor_can_return_the_assessment_to_the_clinician(care, in_assessme
 def test_medication_evaluation_flag_reaches_planning(care, in_assessment):
     case = in_assessment
     screens(care, case)
-    care.do(case, "clinical_review", {"medication_evaluation_needed": True,
-                                      "medication_evaluation_reason": "Persistent depressive symptoms."})
+    care.do(
+        case,
+        "clinical_review",
+        {"medication_evaluation_needed": True, "medication_evaluation_reason": "Persistent depressive symptoms."},
+    )
     care.do(case, "supervisor_signoff")
     care.do(case, "treatment_plan")
     assert care.open(case) == ["medication_plan"]

@@ -1,8 +1,8 @@
 """Crisis response: triage, safety plan, notices, 24/72-hour follow-ups, hospital and FUH, post-crisis review."""
-from datetime import date, timedelta
+
+from datetime import timedelta
 
 import pytest
-
 from pathway_support import due, utc
 
 CRISIS = {"reason": "Client called: cannot keep themselves safe tonight."}
@@ -50,10 +50,16 @@ def test_follow_ups_are_due_24_and_72_hours_after_the_report(care, in_crisis):
 
 def test_routine_crisis_ends_with_the_post_crisis_review(care, in_crisis):
     case = in_crisis
-    done = care.walk(case, lambda: ("crisis_response", "completed") in care.statuses(case),
-                     skip=("planning",))
-    assert done == ["crisis_triage", "notify_case_manager", "notify_supervisor", "crisis_safety_plan",
-                    "follow_up_24h", "follow_up_72h", "post_crisis_review"]
+    done = care.walk(case, lambda: ("crisis_response", "completed") in care.statuses(case), skip=("planning",))
+    assert done == [
+        "crisis_triage",
+        "notify_case_manager",
+        "notify_supervisor",
+        "crisis_safety_plan",
+        "follow_up_24h",
+        "follow_up_72h",
+        "post_crisis_review",
+    ]
     # Planning was not disturbed. The review suggested "low": risk goes down only by a clinician's decision,
     # once the crisis is over.
     assert care.open(case) == ["treatment_plan", "review_risk"]
@@ -77,8 +83,15 @@ def test_after_a_hospital_stay_a_follow_up_visit_is_due_within_7_days_of_dischar
     assert crisis_tasks(care, case)[-1] == "hospital_discharge"
     care.sweep(days=6)
     discharged = (care.now() - timedelta(days=1)).date()
-    care.do(case, "hospital_discharge", {"hospital": "St. Mary's", "discharge_date": discharged.isoformat(),
-                                         "follow_up_appointment": (discharged + timedelta(days=3)).isoformat()})
+    care.do(
+        case,
+        "hospital_discharge",
+        {
+            "hospital": "St. Mary's",
+            "discharge_date": discharged.isoformat(),
+            "follow_up_appointment": (discharged + timedelta(days=3)).isoformat(),
+        },
+    )
     fuh = care.task(case, "visit_7")
     assert fuh.role == "clinician" and fuh.process_id == "hospital_follow_up"
     assert utc(fuh.due_at).date() == discharged + timedelta(days=7)
@@ -102,8 +115,11 @@ def test_post_crisis_review_can_update_the_plan_and_bring_the_review_forward(car
     care.walk_to(case, "periodic_review", idle=True)
     care.send(case, "crisis_reported", CRISIS)
     care.walk(case, lambda: "post_crisis_review" in care.open(case))
-    care.do(case, "post_crisis_review", {"current_risk_level": "high", "plan_update_needed": True,
-                                         "bring_review_forward": True})
+    care.do(
+        case,
+        "post_crisis_review",
+        {"current_risk_level": "high", "plan_update_needed": True, "bring_review_forward": True},
+    )
     assert care.case(case)["risk_level"] == "high"
     assert "review_phq9" in care.open(case, "periodic_review")
     assert crisis_tasks(care, case) == ["update_plan"]
@@ -121,7 +137,10 @@ def test_a_crisis_during_planning_runs_alongside_without_disturbing_it(care):
     care.do(case, "crisis_triage")
     care.do(case, "plan_approval")  # planning goes on while the crisis is open
     assert care.statuses(case, "planning", "periodic_review", "crisis_response") == [
-        ("planning", "completed"), ("crisis_response", "running"), ("periodic_review", "running")]
+        ("planning", "completed"),
+        ("crisis_response", "running"),
+        ("periodic_review", "running"),
+    ]
     care.walk(case, lambda: ("crisis_response", "completed") in care.statuses(case))
     assert care.statuses(case, "periodic_review") == [("periodic_review", "running")]
     assert care.case(case)["status"] == "open"

@@ -1,11 +1,19 @@
 """Discharge: reason, final scores, summary, aftercare, client informed, supervisor closes the case."""
-import pytest
 
-from carepath.engine.errors import InvalidFormData
+import pytest
 from pathway_support import phq9_items
 
-DISCHARGE_STEPS = ["discharge_reason", "final_phq9", "final_gad7", "discharge_summary", "aftercare_plan",
-                   "inform_client", "approve_discharge"]
+from carepath.engine.errors import InvalidFormData
+
+DISCHARGE_STEPS = [
+    "discharge_reason",
+    "final_phq9",
+    "final_gad7",
+    "discharge_summary",
+    "aftercare_plan",
+    "inform_client",
+    "approve_discharge",
+]
 
 
 @pytest.fixture
@@ -40,14 +48,25 @@ def test_roles_of_the_discharge_steps(care, discharging):
 def test_approval_with_a_crisis_open_waits_for_the_supervisor_and_ending_work_tells_its_holders(care, discharging):
     case = discharging
     care.send(case, "crisis_reported", {"reason": "Relapse after a family death."})
-    care.walk(case, lambda: "approve_discharge" in care.open(case),
-              skip=("crisis_response", "safety_planning"), answers={"predischarge_review": {"decision": "proceed"}})
+    care.walk(
+        case,
+        lambda: "approve_discharge" in care.open(case),
+        skip=("crisis_response", "safety_planning"),
+        answers={"predischarge_review": {"decision": "proceed"}},
+    )
     care.do(case, "approve_discharge")
     assert care.case(case)["status"] == "open"  # the crisis is not ended by the approval
     decision = care.task(case, "decide_closure")
     assert "crisis response" in decision.instructions and "Crisis triage" in decision.instructions
-    care.do(case, "decide_closure", {"decision": "close_now", "reason": "Client admitted out of state; their crisis "
-                                     "team has taken over.", "handed_over_to": "Mercy Hospital crisis unit"})
+    care.do(
+        case,
+        "decide_closure",
+        {
+            "decision": "close_now",
+            "reason": "Client admitted out of state; their crisis team has taken over.",
+            "handed_over_to": "Mercy Hospital crisis unit",
+        },
+    )
     view = care.case(case)
     assert view["status"] == "closed" and "by supervisor decision" in view["close_reason"]
     assert ("crisis_response", "cancelled") in care.statuses(case)
@@ -86,8 +105,10 @@ def test_a_clinician_can_stop_the_discharge_and_restart_the_review_cycle(care, d
     care.do(case, "final_gad7")
     care.do(case, "predischarge_review", {"decision": "continue_care"})
     assert care.case(case)["status"] == "open"
-    assert care.statuses(case, "discharge", "periodic_review")[-2:] == [("discharge", "completed"),
-                                                                        ("periodic_review", "running")]
+    assert care.statuses(case, "discharge", "periodic_review")[-2:] == [
+        ("discharge", "completed"),
+        ("periodic_review", "running"),
+    ]
     care.sweep(days=30)  # restarted at high risk
     assert care.open(case, "periodic_review") == ["review_phq9"]
 
@@ -95,6 +116,9 @@ def test_a_clinician_can_stop_the_discharge_and_restart_the_review_cycle(care, d
 def test_unplanned_discharge_records_the_attempts_to_re_engage(care, discharging):
     case = discharging
     with pytest.raises(InvalidFormData) as err:
-        care.cp.complete_task(care.actors["case_manager"], care.task(case, "discharge_reason").id,
-                                      {"reason": "lost_contact", "last_contact_date": "2026-02-01"})
+        care.cp.complete_task(
+            care.actors["case_manager"],
+            care.task(case, "discharge_reason").id,
+            {"reason": "lost_contact", "last_contact_date": "2026-02-01"},
+        )
     assert [f.path for f in err.value.fields] == ["engagement_attempts"]

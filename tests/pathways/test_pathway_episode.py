@@ -1,8 +1,8 @@
 """A client's whole episode of care, through time: intake -> assessment -> planning -> two reviews -> discharge."""
+
 from datetime import timedelta
 
 import pytest
-
 from pathway_support import due
 
 
@@ -14,8 +14,7 @@ def database_url(any_database_url):
 
 def test_whole_episode_from_referral_to_closed_case(care):
     case = care.new_case(given="Maria", family="Lopez")
-    assert care.walk_to(case, "assessment") == ["record_referral", "asq_screen", "check_eligibility",
-                                                "obtain_consent"]
+    assert care.walk_to(case, "assessment") == ["record_referral", "asq_screen", "check_eligibility", "obtain_consent"]
     care.sweep(days=3)
     care.walk_to(case, "planning")
     care.sweep(days=5)
@@ -39,8 +38,11 @@ def test_whole_episode_from_referral_to_closed_case(care):
     # Second review decides discharge; the supervisor closes the case.
     care.sweep(days=70)
     assert care.open(case, "periodic_review") == ["review_phq9"]
-    care.walk(case, lambda: care.case(case)["status"] == "closed",
-              {"progress_review": {"decision": "discharge", "decision_rationale": "Goals met; working again."}})
+    care.walk(
+        case,
+        lambda: care.case(case)["status"] == "closed",
+        {"progress_review": {"decision": "discharge", "decision_rationale": "Goals met; working again."}},
+    )
 
     view = care.case(case)
     assert view["status"] == "closed" and view["close_reason"] == "Discharged: treatment goals met"
@@ -48,8 +50,18 @@ def test_whole_episode_from_referral_to_closed_case(care):
     # each time (risk_review). The case
     # closed through case_closure once the supervisor approved; late tasks were escalated along the way.
     assert [p for p, _ in care.statuses(case) if p != "overdue_escalation"] == [
-        "intake", "assessment", "planning", "periodic_review", "periodic_review", "crisis_response",
-        "safety_planning", "risk_review", "risk_review", "discharge", "case_closure"]
+        "intake",
+        "assessment",
+        "planning",
+        "periodic_review",
+        "periodic_review",
+        "crisis_response",
+        "safety_planning",
+        "risk_review",
+        "risk_review",
+        "discharge",
+        "case_closure",
+    ]
     assert all(status == "completed" for _, status in care.statuses(case))
     assert care.open(case) == []
     instruments = [s[0] for s in care.scores(case)]

@@ -1,9 +1,10 @@
 """Intake: referral, first-contact ASQ, eligibility, consent; the CCBHC access standard; crisis at once."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 from pathway_support import due
 
-MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def test_routine_referral_hands_over_with_assessment_due_in_ten_business_days(care):
@@ -14,7 +15,7 @@ def test_routine_referral_hands_over_with_assessment_due_in_ten_business_days(ca
     assert care.pathways(case) == ["intake", "assessment"]
     assert care.statuses(case)[0] == ("intake", "completed")
     # Monday 2 March + 10 business days = Monday 16 March, same time of day.
-    assert due(care.task(case, "needs_assessment")) == datetime(2026, 3, 16, 9, 0, tzinfo=timezone.utc)
+    assert due(care.task(case, "needs_assessment")) == datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
     assert care.scores(case) == [("asq", 0, "negative")]
 
 
@@ -23,7 +24,7 @@ def test_urgent_referral_is_assessed_within_one_business_day(care):
     case = care.new_case()
     care.walk_to(case, "assessment", {"referral": {"urgency": "urgent"}})
     # Friday + 1 business day = Monday.
-    assert due(care.task(case, "needs_assessment")) == datetime(2026, 3, 9, 9, 0, tzinfo=timezone.utc)
+    assert due(care.task(case, "needs_assessment")) == datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
     assert "crisis_response" not in care.pathways(case)
 
 
@@ -75,8 +76,15 @@ def test_acute_screen_after_an_emergent_referral_does_not_start_a_second_crisis(
 def test_not_eligible_closes_the_case(care):
     case = care.new_case()
     care.walk(case, lambda: "check_eligibility" in care.open(case))
-    care.do(case, "check_eligibility", {"eligible": False, "ineligible_reason": "Lives outside the service area.",
-                                        "referred_to": "Northside Community Mental Health, warm hand-off by phone."})
+    care.do(
+        case,
+        "check_eligibility",
+        {
+            "eligible": False,
+            "ineligible_reason": "Lives outside the service area.",
+            "referred_to": "Northside Community Mental Health, warm hand-off by phone.",
+        },
+    )
     view = care.case(case)
     assert view["status"] == "closed"
     assert view["close_reason"] == "Not eligible for services (referred elsewhere)"
@@ -96,14 +104,24 @@ def test_closing_at_intake_while_a_crisis_is_under_way_asks_the_supervisor_and_w
     case = care.new_case()
     care.do(case, "record_referral", {"urgency": "emergent", "current_location": "Mobile crisis on the way."})
     care.do(case, "asq_screen")
-    care.do(case, "check_eligibility", {"eligible": False, "ineligible_reason": "Private insurance only.",
-                                        "referred_to": "Riverside Behavioral Health."})
+    care.do(
+        case,
+        "check_eligibility",
+        {
+            "eligible": False,
+            "ineligible_reason": "Private insurance only.",
+            "referred_to": "Riverside Behavioral Health.",
+        },
+    )
     assert care.case(case)["status"] == "open"
     decision = care.task(case, "decide_closure")
     assert decision.role == "supervisor" and "crisis response" in decision.instructions
     assert "crisis_triage" in care.open(case)  # the crisis team's work is untouched
-    care.do(case, "decide_closure", {"decision": "wait_for_safety_work",
-                                     "reason": "Crisis team still with the client; close when they are done."})
+    care.do(
+        case,
+        "decide_closure",
+        {"decision": "wait_for_safety_work", "reason": "Crisis team still with the client; close when they are done."},
+    )
     assert care.case(case)["status"] == "open"
     care.walk(case, lambda: care.case(case)["status"] == "closed")
     assert ("crisis_response", "completed") in care.statuses(case)

@@ -1,6 +1,6 @@
 """Periodic review: one instance per cycle, due by risk level, continue or discharge, plan updates."""
-import pytest
 
+import pytest
 from pathway_support import phq9_items
 
 REVIEW_TASKS = ["review_phq9", "review_gad7", "progress_review"]
@@ -17,8 +17,7 @@ def review_tasks(care, case):
     return care.open(case, "periodic_review")
 
 
-@pytest.mark.parametrize("risk, days", [("low", 90), ("moderate", 60), ("high", 30), ("imminent", 14),
-                                        (None, 30)])
+@pytest.mark.parametrize("risk, days", [("low", 90), ("moderate", 60), ("high", 30), ("imminent", 14), (None, 30)])
 def test_the_review_falls_due_by_risk_level_and_not_before(care, risk, days):
     case = scheduled(care, risk)
     assert review_tasks(care, case) == []
@@ -44,8 +43,7 @@ def test_continue_hands_over_to_a_new_review_instance(care):
     care.sweep(days=90)
     for step in REVIEW_TASKS:
         care.do(case, step)
-    assert care.statuses(case, "periodic_review") == [("periodic_review", "completed"),
-                                                      ("periodic_review", "running")]
+    assert care.statuses(case, "periodic_review") == [("periodic_review", "completed"), ("periodic_review", "running")]
     schedule = care.data(case, "periodic_review")["schedule"]
     assert {k: schedule[k] for k in ("risk_level", "review_number")} == {"risk_level": "low", "review_number": 4}
     # The next cycle follows the risk level found at this review.
@@ -72,8 +70,10 @@ def test_discharge_decision_starts_the_discharge_pathway(care):
     care.do(case, "review_phq9")
     care.do(case, "review_gad7")
     care.do(case, "progress_review", {"decision": "discharge", "decision_rationale": "All goals met."})
-    assert care.statuses(case, "periodic_review", "discharge") == [("periodic_review", "completed"),
-                                                                   ("discharge", "running")]
+    assert care.statuses(case, "periodic_review", "discharge") == [
+        ("periodic_review", "completed"),
+        ("discharge", "running"),
+    ]
     assert care.pathways(case).count("periodic_review") == 1
     assert care.open(case, "discharge") == ["discharge_reason"]
 
@@ -124,7 +124,7 @@ def test_a_year_at_moderate_risk_brings_six_reviews_on_schedule(care):
     case = scheduled(care, "moderate")
     start = care.now()
     opened = []
-    for day in range(1, 366):
+    for _day in range(1, 366):
         care.sweep(days=1)
         if "review_phq9" in review_tasks(care, case):
             opened.append((care.now() - start).days)

@@ -1,15 +1,26 @@
 """Planning: the treatment plan, medication plan, community referrals with a closed loop, supervisor approval."""
+
 from datetime import timedelta
 
 import pytest
-
 from pathway_support import due
 
-REFERRALS = {"referrals": [
-    {"resource_type": "housing", "organisation": "Harbor Housing Coalition, Ms. Reyes",
-     "reason": "Facing eviction next month.", "sent_on": "2026-03-02"},
-    {"resource_type": "primary_care", "organisation": "Riverside Family Practice",
-     "reason": "No primary care provider; blood pressure not checked in years.", "sent_on": "2026-03-02"}]}
+REFERRALS = {
+    "referrals": [
+        {
+            "resource_type": "housing",
+            "organisation": "Harbor Housing Coalition, Ms. Reyes",
+            "reason": "Facing eviction next month.",
+            "sent_on": "2026-03-02",
+        },
+        {
+            "resource_type": "primary_care",
+            "organisation": "Riverside Family Practice",
+            "reason": "No primary care provider; blood pressure not checked in years.",
+            "sent_on": "2026-03-02",
+        },
+    ]
+}
 
 
 @pytest.fixture
@@ -32,14 +43,29 @@ def test_routine_plan_approved_starts_the_review_cycle(care, in_planning):
 
 def test_medication_plan_when_the_clinician_asked_for_an_evaluation(care):
     case = care.new_case()
-    care.walk_to(case, "planning", {"clinical_review": {
-        "medication_evaluation_needed": True, "medication_evaluation_reason": "Severe insomnia and low mood."}})
+    care.walk_to(
+        case,
+        "planning",
+        {
+            "clinical_review": {
+                "medication_evaluation_needed": True,
+                "medication_evaluation_reason": "Severe insomnia and low mood.",
+            }
+        },
+    )
     care.do(case, "treatment_plan")
-    care.do(case, "medication_plan", {
-        "outcome": "prescribed",
-        "medications": [{"name": "Sertraline", "dose": "50 mg", "schedule": "Every morning"}],
-        "pharmacy": "Main Street Pharmacy, 555-0100", "next_refill_date": "2026-04-01",
-        "reminders_by": "case_manager", "side_effects_understood": True})
+    care.do(
+        case,
+        "medication_plan",
+        {
+            "outcome": "prescribed",
+            "medications": [{"name": "Sertraline", "dose": "50 mg", "schedule": "Every morning"}],
+            "pharmacy": "Main Street Pharmacy, 555-0100",
+            "next_refill_date": "2026-04-01",
+            "reminders_by": "case_manager",
+            "side_effects_understood": True,
+        },
+    )
     assert care.open(case) == ["plan_approval"]
 
 
@@ -72,9 +98,16 @@ def test_referral_loop_closed_within_30_days(care, in_planning):
     follow_up = care.task(case, "referral_outcomes")
     assert due(follow_up) == care.now() + timedelta(days=21)
     care.sweep(days=20)
-    care.do(case, "referral_outcomes", {"outcomes": [
-        {"organisation": "Harbor Housing Coalition", "outcome": "connected"},
-        {"organisation": "Riverside Family Practice", "outcome": "appointment_scheduled"}]})
+    care.do(
+        case,
+        "referral_outcomes",
+        {
+            "outcomes": [
+                {"organisation": "Harbor Housing Coalition", "outcome": "connected"},
+                {"organisation": "Riverside Family Practice", "outcome": "appointment_scheduled"},
+            ]
+        },
+    )
     assert ("planning", "completed") in care.statuses(case)
     care.sweep(days=15)
     assert "referral_escalation" not in care.open(case)
@@ -89,6 +122,9 @@ def test_referral_loop_escalates_to_the_supervisor_at_30_days(care, in_planning)
     assert "referral_outcomes" not in care.open(case)  # the supervisor takes the loop over
     escalation = care.task(case, "referral_escalation")
     assert escalation.role == "supervisor"
-    care.do(case, "referral_escalation", {"action": "outcome_obtained",
-                                          "outcome_note": "Housing: on waiting list; primary care: seen."})
+    care.do(
+        case,
+        "referral_escalation",
+        {"action": "outcome_obtained", "outcome_note": "Housing: on waiting list; primary care: seen."},
+    )
     assert ("planning", "completed") in care.statuses(case)

@@ -1,8 +1,10 @@
 """Safety planning: who writes the plan, the brief suicide safety assessment, prefill from the current plan."""
+
 from datetime import timedelta
 
-from carepath.engine import inbox
 from pathway_support import due
+
+from carepath.engine import inbox
 
 PLAN = {
     "warning_signs": ["Not sleeping", "Pulling away from my sister"],
@@ -46,7 +48,8 @@ def test_a_safety_assessment_needing_emergency_evaluation_starts_crisis_response
 def test_in_a_crisis_the_crisis_team_writes_the_plan(care):
     case = requested(care, {"reason": "Crisis", "source": "crisis"})
     assert [(t.bpmn_id, t.role) for t in care.tasks(case) if t.process_id == "safety_planning"] == [
-        ("crisis_safety_plan", "crisis")]
+        ("crisis_safety_plan", "crisis")
+    ]
 
 
 def test_other_requests_go_to_a_clinician_without_the_screen_assessment(care):

@@ -1,5 +1,6 @@
 """Quality tests run on both databases: the measures are SQL, and SQLite and PostgreSQL do date sums
 differently (engine/quality/sqltime.py)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """The case file, for people: each promise with how it stands (met, pending with time left, missed by how
 much), and a timeline of who did what (late or not, each completed form a link), engine steps on request."""
+
 from __future__ import annotations
 
 from ui_support import StaffClient

@@ -1,19 +1,20 @@
 """Each measure's numerator and denominator, case by case, with work done on time, late and not yet due,
 on both databases. The clock starts on Monday 2 March 2026, 09:00 UTC (tests/conftest.py)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
-from carepath.engine.timers import Worker
+from datetime import UTC, datetime, timedelta
 
 from quality_support import counts, rows
+
+from carepath.engine.timers import Worker
 
 POSITIVE_ASQ = {"q1": True, "q5": False}
 CRISIS = {"reason": "Client called: cannot keep themselves safe tonight."}
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def screened_positive(driver) -> int:
@@ -41,12 +42,14 @@ def test_safety_plan_within_24_hours_of_a_positive_screen(driver, cp, clock):
     assert rows(cp, "safety_plan_24h") == {
         on_time: [(True, t0, t0 + timedelta(hours=24), t0 + timedelta(hours=2))],
         at_the_deadline: [(True, t0, t0 + timedelta(hours=24), t0 + timedelta(hours=24))],
-        late: [(False, t0, t0 + timedelta(hours=24), t0 + timedelta(hours=25))]}
+        late: [(False, t0, t0 + timedelta(hours=24), t0 + timedelta(hours=25))],
+    }
     # Once its deadline passes without a plan, the pending screen is missed.
     later = t0 + timedelta(hours=49, seconds=1)
     assert counts(cp, "safety_plan_24h", now=later) == (2, 4)
     assert rows(cp, "safety_plan_24h", now=later)[pending] == [
-        (False, t0 + timedelta(hours=25), t0 + timedelta(hours=49), None)]
+        (False, t0 + timedelta(hours=25), t0 + timedelta(hours=49), None)
+    ]
 
 
 def to_assessment(driver, urgency: str = "routine") -> int:
@@ -80,9 +83,13 @@ def test_initial_evaluation_counts_business_days_and_holidays(driver, cp, clock)
 
     assert counts(cp, "initial_evaluation_timely") == (3, 5)
     found = {case: [(met, due) for met, _, due, _ in r] for case, r in rows(cp, "initial_evaluation_timely").items()}
-    assert found == {routine_met: [(True, utc(2026, 3, 16, 9))], routine_late: [(False, utc(2026, 3, 16, 9))],
-                     urgent_met: [(True, utc(2026, 3, 9, 9))], urgent_late: [(False, utc(2026, 3, 9, 9))],
-                     holiday: [(True, utc(2026, 5, 26, 9))]}
+    assert found == {
+        routine_met: [(True, utc(2026, 3, 16, 9))],
+        routine_late: [(False, utc(2026, 3, 16, 9))],
+        urgent_met: [(True, utc(2026, 3, 9, 9))],
+        urgent_late: [(False, utc(2026, 3, 9, 9))],
+        holiday: [(True, utc(2026, 5, 26, 9))],
+    }
     # A period is UTC dates, inclusive: the May referral is in May only.
     assert counts(cp, "initial_evaluation_timely", "2026-05-22", "2026-05-22") == (1, 1)
     assert counts(cp, "initial_evaluation_timely", "2026-03-01", "2026-05-21") == (2, 4)
@@ -118,9 +125,11 @@ def test_crisis_follow_up_within_24_hours(driver, cp, clock, actors):
     assert counts(cp, "crisis_follow_up_24h") == (1, 2)
     assert rows(cp, "crisis_follow_up_24h") == {
         met: [(True, t0, t0 + timedelta(hours=24), t0 + timedelta(hours=20))],
-        late: [(False, t0, t0 + timedelta(hours=24), t0 + timedelta(hours=26))]}
+        late: [(False, t0, t0 + timedelta(hours=24), t0 + timedelta(hours=26))],
+    }
     assert rows(cp, "crisis_follow_up_24h", pending=True)[pending] == [
-        (False, t0 + timedelta(hours=26), t0 + timedelta(hours=50), None)]
+        (False, t0 + timedelta(hours=26), t0 + timedelta(hours=50), None)
+    ]
 
 
 def test_tasks_on_time_counts_every_task_with_a_due_time(driver, cp, clock):
@@ -136,7 +145,9 @@ def test_tasks_on_time_counts_every_task_with_a_due_time(driver, cp, clock):
     assert counts(cp, "tasks_on_time", case_manager="nobody") == (0, 0)
     found = rows(cp, "tasks_on_time")[case]
     assert [(met, start, done) for met, start, _, done in found] == [
-        (True, t0, t0 + timedelta(hours=23)), (False, t0 + timedelta(hours=23), t0 + timedelta(hours=48))]
+        (True, t0, t0 + timedelta(hours=23)),
+        (False, t0 + timedelta(hours=23), t0 + timedelta(hours=48)),
+    ]
     # The open task is missed once it passes its due time, and counts as such until it is done.
     assert counts(cp, "tasks_on_time", now=t0 + timedelta(hours=72, seconds=1)) == (1, 3)
 
@@ -153,8 +164,14 @@ def discharged_from_hospital(driver, cp, actors, clock) -> tuple[int, datetime]:
     driver.complete((case, "follow_up_24h"), ADMITTED)
     driver.complete((case, "follow_up_72h"), ADMITTED)
     discharged = (clock.now() - timedelta(days=1)).date()
-    driver.complete((case, "hospital_discharge"), {"hospital": "St. Mary's", "discharge_date": discharged.isoformat(),
-                                                   "follow_up_appointment": (discharged + timedelta(days=3)).isoformat()})
+    driver.complete(
+        (case, "hospital_discharge"),
+        {
+            "hospital": "St. Mary's",
+            "discharge_date": discharged.isoformat(),
+            "follow_up_appointment": (discharged + timedelta(days=3)).isoformat(),
+        },
+    )
     return case, utc(discharged.year, discharged.month, discharged.day) + timedelta(days=7)
 
 
@@ -164,27 +181,36 @@ def test_follow_up_after_hospitalization_within_7_and_30_days(driver, cp, clock,
     clock.advance(days=2)
     driver.complete((met, "visit_7"), {"attended": True, "visit_date": clock.now().date().isoformat()})
     # A visit on the day of discharge does not count after a hospital stay: the pathway asks for a rebooking.
-    driver.complete((missed, "visit_7"), {"attended": True, "visit_date": (due_7 - timedelta(days=7)).date().isoformat()})
+    driver.complete(
+        (missed, "visit_7"), {"attended": True, "visit_date": (due_7 - timedelta(days=7)).date().isoformat()}
+    )
     assert counts(cp, "fuh_7day") == (1, 1)  # the other is pending until its deadline
     assert counts(cp, "fuh_7day", now=due_7 + timedelta(seconds=1)) == (1, 2)
     assert counts(cp, "fuh_30day") == (1, 1)  # the 7-day visit also meets the 30-day deadline
     assert counts(cp, "fum_7day", now=due_7 + timedelta(days=60)) == (0, 0)
-    assert {case: [met_ for met_, *_ in r] for case, r in rows(cp, "fuh_30day", now=due_7 + timedelta(days=24)).items()} \
-        == {met: [True], missed: [False]}
+    assert {
+        case: [met_ for met_, *_ in r] for case, r in rows(cp, "fuh_30day", now=due_7 + timedelta(days=24)).items()
+    } == {met: [True], missed: [False]}
 
 
 def test_depression_remission_at_12_months(driver, cp, clock):
-    from carepath.engine.models import PathwayInstance, Score
     from sqlalchemy import select
+
+    from carepath.engine.models import PathwayInstance, Score
+
     t0 = clock.now()
     remitted, not_remitted, too_early, pending = (driver.new_case() for _ in range(4))
     with cp.db.begin() as session:
-        instance = {c: session.scalars(select(PathwayInstance.id).where(PathwayInstance.case_id == c)).first()
-                    for c in (remitted, not_remitted, too_early, pending)}
+        instance = {
+            c: session.scalars(select(PathwayInstance.id).where(PathwayInstance.case_id == c)).first()
+            for c in (remitted, not_remitted, too_early, pending)
+        }
 
         def phq9(case, at, total):
-            session.add(Score(case_id=case, instance_id=instance[case], instrument="phq9", total=total,
-                              severity="", at=at))
+            session.add(
+                Score(case_id=case, instance_id=instance[case], instrument="phq9", total=total, severity="", at=at)
+            )
+
         for case in (remitted, not_remitted, too_early):
             phq9(case, t0, 15)
         phq9(remitted, t0 + timedelta(days=200), 12)  # a later PHQ-9 above 9 is not a new index
@@ -195,4 +221,5 @@ def test_depression_remission_at_12_months(driver, cp, clock):
     now = t0 + timedelta(days=426)
     assert counts(cp, "depression_remission_12m", now=now) == (1, 3)
     assert rows(cp, "depression_remission_12m", now=now)[remitted] == [
-        (True, t0, t0 + timedelta(days=425), t0 + timedelta(days=380))]
+        (True, t0, t0 + timedelta(days=425), t0 + timedelta(days=380))
+    ]

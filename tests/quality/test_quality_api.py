@@ -1,8 +1,7 @@
 """The quality API (CONTRACT: /api/v1/quality/...): the measures for a period, each measure's cases, paged,
 audited; quality staff and supervisors only; bad periods are 400s."""
-from __future__ import annotations
 
-from datetime import timedelta
+from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
@@ -24,8 +23,14 @@ def test_measures_and_their_cases(api, driver, clock, cp):
     status, body = api.get("/api/v1/quality/measures?from=2026-03-01&to=2026-03-31", "quality")
     assert status == 200
     found = {m["id"]: m for m in body}
-    assert {"safety_plan_24h", "crisis_follow_up_24h", "initial_evaluation_timely", "reviews_on_time", "fuh_7day",
-            "tasks_on_time"} <= set(found)
+    assert {
+        "safety_plan_24h",
+        "crisis_follow_up_24h",
+        "initial_evaluation_timely",
+        "reviews_on_time",
+        "fuh_7day",
+        "tasks_on_time",
+    } <= set(found)
     assert (found["tasks_on_time"]["numerator"], found["tasks_on_time"]["denominator"]) == (1, 2)
     assert found["tasks_on_time"]["rate"] == 0.5
     status, rows = api.get("/api/v1/quality/measures/tasks_on_time/cases?from=2026-03-01&to=2026-03-31", "supervisor")
@@ -36,7 +41,9 @@ def test_measures_and_their_cases(api, driver, clock, cp):
     with cp.db() as session:
         read = session.scalars(select(AuditEntry).where(AuditEntry.record_type == "quality_cases")).all()
     assert sorted((a.username, a.client_id, a.channel) for a in read) == [
-        ("supervisor", rows[0]["client_id"], "api"), ("supervisor", rows[1]["client_id"], "api")]
+        ("supervisor", rows[0]["client_id"], "api"),
+        ("supervisor", rows[1]["client_id"], "api"),
+    ]
     # Outside the period: nothing.
     assert api.get("/api/v1/quality/measures/tasks_on_time/cases?from=2026-04-01&to=2026-04-30", "quality") == (200, [])
 
@@ -49,7 +56,7 @@ def test_drill_down_pages_with_a_link_header(api, driver, clock):
     assert first.status_code == 200 and len(first.get_json()) == 2
     link = first.headers["Link"]
     assert link.endswith('>; rel="next"')
-    second = api.client.get(link[1:link.index(">")], headers={"Authorization": f"Bearer {api.token('quality')}"})
+    second = api.client.get(link[1 : link.index(">")], headers={"Authorization": f"Bearer {api.token('quality')}"})
     assert [r["case_id"] for r in first.get_json() + second.get_json()] == cases
     assert "Link" not in second.headers
 
@@ -60,8 +67,10 @@ def test_other_roles_are_refused(api, role):
     assert api.get("/api/v1/quality/measures/tasks_on_time/cases", role)[0] == 403
 
 
-@pytest.mark.parametrize("query, status", [("from=2026-13-01", 400), ("to=yesterday", 400),
-                                           ("from=2026-03-10&to=2026-03-01", 400), ("from=2026-03-01", 200)])
+@pytest.mark.parametrize(
+    "query, status",
+    [("from=2026-13-01", 400), ("to=yesterday", 400), ("from=2026-03-10&to=2026-03-01", 400), ("from=2026-03-01", 200)],
+)
 def test_periods(api, query, status):
     got, body = api.get(f"/api/v1/quality/measures?{query}", "quality")
     assert got == status, body

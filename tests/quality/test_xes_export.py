@@ -1,5 +1,6 @@
 """The event-log export read back: the XES validates against the standard's structure (an XML schema, lxml),
 declares the standard lifecycle model, uses only its transitions, and holds the CSV's rows, trace by case."""
+
 from __future__ import annotations
 
 import csv
@@ -9,8 +10,20 @@ from pathlib import Path
 from lxml import etree
 
 XES = "{http://www.xes-standard.org/}"
-STANDARD_TRANSITIONS = {"schedule", "assign", "reassign", "start", "suspend", "resume", "complete", "autoskip",
-                        "manualskip", "withdraw", "ate_abort", "pi_abort"}
+STANDARD_TRANSITIONS = {
+    "schedule",
+    "assign",
+    "reassign",
+    "start",
+    "suspend",
+    "resume",
+    "complete",
+    "autoskip",
+    "manualskip",
+    "withdraw",
+    "ate_abort",
+    "pi_abort",
+}
 
 
 def export(cp, fmt: str, **window) -> str:
@@ -41,8 +54,9 @@ def test_the_xes_export_reads_back_as_the_csv(driver, cp, clock, actors):
     assert {e["lifecycle:transition"] for e in events} <= STANDARD_TRANSITIONS
     assert {"schedule", "complete"} <= {e["lifecycle:transition"] for e in events}
     # The CSV is in recorded order, the XES by case: the same events either way.
-    assert sorted((e["activity"], e["time:timestamp"], e.get("org:resource", ""), e["carepath_lifecycle"])
-                  for e in events) == sorted((r["activity"], r["timestamp"], r["user"], r["lifecycle"]) for r in rows)
+    assert sorted(
+        (e["activity"], e["time:timestamp"], e.get("org:resource", ""), e["carepath_lifecycle"]) for e in events
+    ) == sorted((r["activity"], r["timestamp"], r["user"], r["lifecycle"]) for r in rows)
     # Nothing of what was written in a form reaches the log.
     assert "xyzzy" not in export(cp, "xes") and "xyzzy" not in export(cp, "csv")
 
@@ -54,5 +68,6 @@ def test_an_export_for_a_window_holds_only_its_events(driver, cp, clock):
     rows = list(csv.DictReader(io.StringIO(export(cp, "csv", since=start))))
     assert rows and all(r["timestamp"] >= start.strftime("%Y-%m-%dT%H:%M:%S") for r in rows)
     assert {r["case_id"] for r in rows} == {"2"}
-    assert list(csv.DictReader(io.StringIO(export(cp, "csv", before=start)))) and \
-        {r["case_id"] for r in csv.DictReader(io.StringIO(export(cp, "csv", before=start)))} == {"1"}
+    assert list(csv.DictReader(io.StringIO(export(cp, "csv", before=start)))) and {
+        r["case_id"] for r in csv.DictReader(io.StringIO(export(cp, "csv", before=start)))
+    } == {"1"}

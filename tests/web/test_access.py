@@ -1,4 +1,5 @@
 """Every staff route: who may use it (checked on the server), sign-in first, CSRF on every POST."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,8 +13,20 @@ EVERYONE = set(ROLES)
 
 # Pages and actions of the staff UI ({client}, {case}, {task} are the `referral` fixture's: an intake task).
 # Who gets each is the access matrix (test_access_matrix.py); here: sign-in first, CSRF on every POST.
-PAGES = ["/inbox", "/inbox?view=team", "/inbox?view=all", "/home", "/tasks/{task}", "/clients", "/clients?q=lop",
-         "/clients/new", "/clients/{client}", "/clients/{client}/edit", "/cases/{case}", "/access/break-glass"]
+PAGES = [
+    "/inbox",
+    "/inbox?view=team",
+    "/inbox?view=all",
+    "/home",
+    "/tasks/{task}",
+    "/clients",
+    "/clients?q=lop",
+    "/clients/new",
+    "/clients/{client}",
+    "/clients/{client}/edit",
+    "/cases/{case}",
+    "/access/break-glass",
+]
 
 ACTIONS = [
     ("/inbox/next", {}),
@@ -57,8 +70,7 @@ def test_signed_out_posts_go_to_sign_in(staff, referral):
         assert resp.status_code == 302 and resp.headers["Location"].startswith("/"), path
 
 
-@pytest.mark.parametrize("path, form", ACTIONS + [("/signout", {})],
-                         ids=[a[0] for a in ACTIONS] + ["/signout"])
+@pytest.mark.parametrize("path, form", ACTIONS + [("/signout", {})], ids=[a[0] for a in ACTIONS] + ["/signout"])
 def test_every_post_needs_the_csrf_token(staff, referral, path, form):
     supervisor = staff("supervisor")
     resp = supervisor.post(fill(path, referral), form, csrf=False)

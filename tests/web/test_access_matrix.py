@@ -14,13 +14,14 @@ are sent with answers that fail validation after the access check (422 means "al
 that do change something (claim, release, assign) are ordered so each row's statuses hold. The last rows
 break the glass and sign out.
 """
+
 from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, timezone
 import shutil
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -29,11 +30,10 @@ from sqlalchemy.engine import make_url
 from carepath.engine.app import Carepath
 from carepath.engine.clock import FixedClock
 from carepath.engine.settings import Settings
-
 from support import ApiClient, CaseDriver, actors_of
 from ui_support import StaffClient, add_user
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PEOPLE = ("intake", "case_manager", "clinician", "supervisor", "crisis", "quality", "admin", "cm2", "cover")
 
 BODIES = {
@@ -42,7 +42,12 @@ BODIES = {
     "client": {"given_name": "Nia", "family_name": "New", "birth_date": "1990-01-01"},
     # The same person again: the staff page warns of a duplicate unless told it is a different person.
     "client_again": {"given_name": "Nia", "family_name": "New", "birth_date": "1990-01-01", "_not_duplicate": "yes"},
-    "maria": {"given_name": "Maria", "family_name": "Lopez", "birth_date": "1987-03-14", "case_manager": "case_manager"},
+    "maria": {
+        "given_name": "Maria",
+        "family_name": "Lopez",
+        "birth_date": "1987-03-14",
+        "case_manager": "case_manager",
+    },
     "phone": {"phone": "555-0199"},
     "short": {"reason": "short"},
     "reason": {"reason": "Covering the crisis line tonight; the client called us."},
@@ -55,7 +60,9 @@ BODIES = {
     "own_password": {"username": "{me}", "password": "demo"},
 }
 
-# method path                                     body         intake, case_manager, clinician, supervisor, crisis, quality, admin, cm2, cover
+# method path                                     body         the statuses of PEOPLE, in order:
+#                                                              intake, case_manager, clinician, supervisor, crisis,
+#                                                              quality, admin, cm2, cover
 MATRIX = """
 GET   /                                        -            302  302  302  302  302  302  302  302  302
 POST  /                                        own_password 302  302  302  302  302  302  302  302  302
@@ -165,7 +172,7 @@ def _rows() -> list[tuple[str, str, str, dict[str, int]]]:
     for line in MATRIX.strip().splitlines():
         method, path, body, *statuses = line.split()
         assert len(statuses) == len(PEOPLE), line
-        rows.append((method, path, body, dict(zip(PEOPLE, map(int, statuses)))))
+        rows.append((method, path, body, dict(zip(PEOPLE, map(int, statuses), strict=True))))
     return rows
 
 
@@ -176,9 +183,11 @@ class World:
     """Maria's record and the people around it, served by one app."""
 
     def __init__(self, url: str):
-        self.cp = Carepath(Settings(database_url=url, secret_key="matrix-secret", sync_library_on_start=False),
-                           FixedClock(T0))
+        self.cp = Carepath(
+            Settings(database_url=url, secret_key="matrix-secret", sync_library_on_start=False), FixedClock(T0)
+        )
         from carepath.web import create_app
+
         self.app = create_app(carepath=self.cp)
         add_user(self.cp, "cm2", ["case_manager"])
         add_user(self.cp, "cover", ["case_manager"])
@@ -189,14 +198,26 @@ class World:
         opened = [t for t in driver.open_tasks(case_id) if t.role == "intake"]
         assert opened, "intake goes on after the referral"
         admin = next(a for a in _actors(self.cp) if a.username == "admin")
-        self.ids = {"client": done.client_id, "case": case_id, "done": done.id, "open": opened[0].id,
-                    "incident": 1, "draft": self.cp.start_draft(admin, "intake"), "pathway": "intake", "version": 1,
-                    "bpmn": "intake.bpmn", "measure": "tasks_on_time", "fmt": "csv", "document": "safety-plan"}
+        self.ids = {
+            "client": done.client_id,
+            "case": case_id,
+            "done": done.id,
+            "open": opened[0].id,
+            "incident": 1,
+            "draft": self.cp.start_draft(admin, "intake"),
+            "pathway": "intake",
+            "version": 1,
+            "bpmn": "intake.bpmn",
+            "measure": "tasks_on_time",
+            "fmt": "csv",
+            "document": "safety-plan",
+        }
         cover = next(a for a in _actors(self.cp) if a.username == "cover")
         self.cp.break_glass(cover, self.ids["client"], "Covering for Casey while she is on leave.")
         manager = next(a for a in _actors(self.cp) if a.username == "case_manager")
-        self.ids["contact"] = self.cp.record_contact(manager, case_id, {
-            "at": T0.isoformat(), "minutes": 20, "modality": "phone"})["id"]
+        self.ids["contact"] = self.cp.record_contact(
+            manager, case_id, {"at": T0.isoformat(), "minutes": 20, "modality": "phone"}
+        )["id"]
         self.api = ApiClient(self.app.test_client(), self.cp)
         self.staff = {p: StaffClient(self.app, p) for p in PEOPLE}
 
@@ -213,7 +234,9 @@ class World:
         if path.startswith("/api/"):
             return self.api.call(method, path, person, self.fill(body, person) if body is not None else None)[0]
         # Signing in and out happen in a browser of their own, so the others' sessions go on.
-        client = self.staff[person] if path not in ("/", "/signout") or method == "GET" else StaffClient(self.app, person)
+        client = (
+            self.staff[person] if path not in ("/", "/signout") or method == "GET" else StaffClient(self.app, person)
+        )
         if method == "GET":
             return client.get(path).status_code
         return client.post(path, self.fill(body, person) or {}).status_code
@@ -221,8 +244,10 @@ class World:
 
 def _actors(cp):
     from sqlalchemy import select
+
     from carepath.engine import people
     from carepath.engine.models import User
+
     with cp.db() as session:
         return [people.actor_of(u, "api") for u in session.scalars(select(User))]
 
@@ -250,8 +275,7 @@ def world(request, tmp_path_factory):
     admin.dispose()
 
 
-@pytest.mark.parametrize("method, path, body, expected", ROWS,
-                         ids=[f"{m} {p} {b}" for m, p, b, _ in ROWS])
+@pytest.mark.parametrize("method, path, body, expected", ROWS, ids=[f"{m} {p} {b}" for m, p, b, _ in ROWS])
 def test_access_matrix(world, method, path, body, expected):
     seen = {person: world.call(person, method, path, BODIES[body]) for person in PEOPLE}
     wrong = {p: f"got {seen[p]}, expected {expected[p]}" for p in PEOPLE if seen[p] != expected[p]}

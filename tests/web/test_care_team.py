@@ -1,5 +1,6 @@
 """Care-team access (engine/careteam.py) as people meet it: an outside case manager, searches and inboxes
 that list only what opens, breaking the glass, and the days of intake, crisis and clinical staff."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,7 +9,6 @@ from sqlalchemy import select
 
 from carepath.engine.models import AuditEntry, BreakGlass
 from carepath.engine.states import TaskStatus
-
 from ui_support import add_user, audit_entries, posted
 
 REASON = {"reason": "Covering the crisis line tonight; the client called us."}
@@ -47,11 +47,19 @@ def test_searches_list_only_the_clients_one_may_open(api, cp, driver):
     add_user(cp, "cm2", ["case_manager"])
     driver.new_case("Maria", "Lopez", case_manager="case_manager")
     driver.new_case("Mark", "Lopez", case_manager="cm2")
-    names = {u: sorted(c["given_name"] for c in api.get("/api/v1/clients?q=lopez", u)[1])
-             for u in ("case_manager", "cm2", "clinician", "supervisor", "quality", "intake")}
-    assert names == {"case_manager": ["Maria"], "cm2": ["Mark"], "clinician": [], "supervisor": ["Maria", "Mark"],
-                     "quality": ["Maria", "Mark"], "intake": ["Maria", "Mark"]}  # intake registered both
-    for user, found in names.items():
+    names = {
+        u: sorted(c["given_name"] for c in api.get("/api/v1/clients?q=lopez", u)[1])
+        for u in ("case_manager", "cm2", "clinician", "supervisor", "quality", "intake")
+    }
+    assert names == {
+        "case_manager": ["Maria"],
+        "cm2": ["Mark"],
+        "clinician": [],
+        "supervisor": ["Maria", "Mark"],
+        "quality": ["Maria", "Mark"],
+        "intake": ["Maria", "Mark"],
+    }  # intake registered both
+    for user in names:
         for client in api.get("/api/v1/clients?q=lopez", user)[1]:
             assert api.get(f"/api/v1/clients/{client['id']}", user)[0] == 200, (user, client["id"])
 
@@ -60,7 +68,7 @@ def test_every_task_an_inbox_lists_opens(api, cp, driver, staff):
     add_user(cp, "cm2", ["case_manager"])
     for given in ("Ana", "Ben"):
         case_id = driver.new_case(given, "Queue")
-        driver.walk(case_id, until=lambda: any(t.role != "intake" for t in driver.open_tasks(case_id)))
+        driver.walk(case_id, until=lambda case_id=case_id: any(t.role != "intake" for t in driver.open_tasks(case_id)))
     for user in ("intake", "case_manager", "cm2", "clinician", "supervisor", "crisis", "quality", "admin"):
         tasks = api.get("/api/v1/tasks", user)[1]
         for task in tasks:
@@ -89,7 +97,8 @@ def test_break_the_glass_opens_the_record_for_twelve_hours_audited(api, cp, driv
     assert [(e.record_type, e.client_id) for e in entries] == [("client", maria["client"])]
     log = api.get("/api/v1/break-glass", "quality")[1]
     assert [(g["username"], g["client_id"], g["reason"], g["active"]) for g in log] == [
-        ("clinician", maria["client"], REASON["reason"], True)]
+        ("clinician", maria["client"], REASON["reason"], True)
+    ]
     assert api.get("/api/v1/break-glass", "clinician")[0] == 403
 
     clock.advance(hours=12)
@@ -121,12 +130,14 @@ def test_intake_registers_then_works_the_referral(staff, cp):
     a second coordinator takes a referral from the queue and is then on the care team too."""
     add_user(cp, "intake2", ["intake"])
     intake = staff("intake")
-    resp = intake.post("/clients/new", {"given_name": "Ivy", "family_name": "Intake", "birth_date": "1991-01-01",
-                                        "_open_case": "yes"})
+    resp = intake.post(
+        "/clients/new", {"given_name": "Ivy", "family_name": "Intake", "birth_date": "1991-01-01", "_open_case": "yes"}
+    )
     client_page = intake.get(resp.headers["Location"])
     assert client_page.status_code == 200 and "Ivy Intake" in client_page.get_data(as_text=True)
     with cp.db() as session:
         from carepath.engine.models import HumanTask
+
         task = session.scalar(select(HumanTask).where(HumanTask.status == TaskStatus.OPEN))
     assert intake.get(f"/tasks/{task.id}").status_code == 200
     second = staff("intake2")
@@ -137,8 +148,11 @@ def test_intake_registers_then_works_the_referral(staff, cp):
 
 def test_a_crisis_worker_acts_on_the_crisis_task_just_given(api, driver, crisis_ready):
     maria = _maria(driver)
-    status, _ = api.post(f"/api/v1/cases/{maria['case']}/messages",
-                         {"name": "crisis_reported", "payload": {"reason": "Called: unsafe tonight"}}, "clinician")
+    status, _ = api.post(
+        f"/api/v1/cases/{maria['case']}/messages",
+        {"name": "crisis_reported", "payload": {"reason": "Called: unsafe tonight"}},
+        "clinician",
+    )
     assert status == 202  # any clinical role raises the alarm, on the care team or not
     assert api.get(f"/api/v1/cases/{maria['case']}", "crisis")[0] == 403  # not yet on the care team
     task = api.get(f"/api/v1/tasks?case_id={maria['case']}&role=crisis", "crisis")[1][0]
@@ -158,6 +172,7 @@ def test_a_task_handed_to_a_clinician_opens_the_case_file(api, cp, driver, staff
     assert api.post(f"/api/v1/tasks/{task.id}/assign", {"username": "doc2"}, "supervisor")[0] == 200
     assert staff("doc2").get(f"/cases/{case_id}").status_code == 200
     from carepath.engine.form_samples import valid_sample
+
     assert staff("doc2").post(f"/tasks/{task.id}", posted(schema, valid_sample(schema))).status_code == 302
     assert staff("doc2").get(f"/cases/{case_id}").status_code == 200  # having done work for the client
 

@@ -1,4 +1,5 @@
 """The case file (timeline, open tasks, pathway positions, score chart, plans) and "Report a crisis"."""
+
 from __future__ import annotations
 
 import re
@@ -6,7 +7,6 @@ import re
 from sqlalchemy import select
 
 from carepath.engine.models import Event, HumanTask
-
 from ui_support import POSITIVE_ASQ
 
 
@@ -42,8 +42,9 @@ def test_case_file_without_scores_says_so(staff, referral):
 def test_current_safety_plan_is_on_the_case_file_and_beside_tasks(staff, task_with_form, driver):
     task = task_with_form("safety_plan", POSITIVE_ASQ)
     schema = driver.form_schema(task)
-    text_field = next(n for n, p in schema["properties"].items() if p.get("type") == "string"
-                      and n in schema.get("required", []))
+    text_field = next(
+        n for n, p in schema["properties"].items() if p.get("type") == "string" and n in schema.get("required", [])
+    )
     driver.complete(task, {text_field: "Lock the medicines away with my sister"})
     html = staff("clinician").text(f"/cases/{task.case_id}")
     plan = html.split('id="safety_plan-title"')[1].split("</section>")[0]
@@ -62,10 +63,16 @@ def test_report_a_crisis_starts_the_crisis_pathway_with_a_task_for_the_crisis_te
     assert resp.status_code == 302 and resp.headers["Location"] == f"/cases/{referral['case_id']}"
     assert "Crisis reported. The crisis team has been alerted" in cm.text(resp.headers["Location"])
     with crisis_ready.db() as session:
-        tasks = session.scalars(select(HumanTask).where(HumanTask.case_id == referral["case_id"],
-                                                        HumanTask.role == "crisis", HumanTask.status == "open")).all()
-        message = session.scalar(select(Event).where(Event.case_id == referral["case_id"], Event.lifecycle == "message",
-                                                     Event.activity == "crisis_reported"))
+        tasks = session.scalars(
+            select(HumanTask).where(
+                HumanTask.case_id == referral["case_id"], HumanTask.role == "crisis", HumanTask.status == "open"
+            )
+        ).all()
+        message = session.scalar(
+            select(Event).where(
+                Event.case_id == referral["case_id"], Event.lifecycle == "message", Event.activity == "crisis_reported"
+            )
+        )
     assert tasks and message is not None and message.username == "case_manager"
     inbox = staff("crisis").text("/inbox?view=team")
     assert any(f'data-task-id="{t.id}"' in inbox for t in tasks)
@@ -81,9 +88,12 @@ def test_a_crisis_report_needs_a_reason(staff, referral, crisis_ready):
 
 def test_without_a_crisis_pathway_the_report_says_what_to_do(staff, referral, cp):
     from ui_support import has_crisis_pathway
+
     if has_crisis_pathway(cp):
         return  # the shipped library has one; the message is for agencies without
-    resp = staff("case_manager").post(f"/cases/{referral['case_id']}/crisis", {"reason": "Unsafe"}, follow_redirects=True)
+    resp = staff("case_manager").post(
+        f"/cases/{referral['case_id']}/crisis", {"reason": "Unsafe"}, follow_redirects=True
+    )
     assert "No crisis pathway is published" in resp.get_data(as_text=True)
 
 
@@ -94,9 +104,14 @@ def test_unknown_case_is_a_friendly_404(staff):
 
 def test_chart_places_points_by_time_and_labels_the_axis():
     from carepath.web.cases.chart import score_chart
-    scores = {"phq9": [{"total": 20, "severity": "severe", "at": "2026-03-02T09:00:00+00:00"},
-                       {"total": 8, "severity": "mild", "at": "2026-05-02T09:00:00+00:00"}],
-              "gad7": [{"total": 12, "severity": "moderate", "at": "2026-04-01T09:00:00+00:00"}]}
+
+    scores = {
+        "phq9": [
+            {"total": 20, "severity": "severe", "at": "2026-03-02T09:00:00+00:00"},
+            {"total": 8, "severity": "mild", "at": "2026-05-02T09:00:00+00:00"},
+        ],
+        "gad7": [{"total": 12, "severity": "moderate", "at": "2026-04-01T09:00:00+00:00"}],
+    }
     chart = score_chart(scores)
     phq9, gad7 = chart.series
     left, top, right, bottom = chart.plot
@@ -109,7 +124,12 @@ def test_chart_places_points_by_time_and_labels_the_axis():
 
 def test_a_phq9_and_a_gad7_of_the_same_day_stand_at_the_same_x():
     from carepath.web.cases.chart import score_chart
-    chart = score_chart({"phq9": [{"total": 20, "severity": "severe", "at": "2026-03-02T09:00:00+00:00"}],
-                         "gad7": [{"total": 12, "severity": "moderate", "at": "2026-03-02T09:40:00+00:00"}]})
+
+    chart = score_chart(
+        {
+            "phq9": [{"total": 20, "severity": "severe", "at": "2026-03-02T09:00:00+00:00"}],
+            "gad7": [{"total": 12, "severity": "moderate", "at": "2026-03-02T09:40:00+00:00"}],
+        }
+    )
     phq9, gad7 = chart.series
     assert phq9.points[0].x == gad7.points[0].x and [t[1] for t in chart.x_ticks] == ["2 Mar"]

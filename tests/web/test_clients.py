@@ -1,4 +1,5 @@
 """Clients: search, registration with contacts and a case manager, the client page, edits, new cases."""
+
 from __future__ import annotations
 
 import re
@@ -6,13 +7,21 @@ import re
 from sqlalchemy import select
 
 from carepath.engine.models import Case, Client, HumanTask
-
 from ui_support import form_data
 
-NEW = {"given_name": "Lena", "family_name": "Okafor", "birth_date": "1992-04-30", "preferred_language": "Igbo",
-       "phone": "555-0100", "contacts/0/name": "Ada Okafor", "contacts/0/relationship": "sister",
-       "contacts/0/phone": "555-0101", "contacts/0/may_contact": "true", "contacts/1/name": "",
-       "_open_case": "yes"}
+NEW = {
+    "given_name": "Lena",
+    "family_name": "Okafor",
+    "birth_date": "1992-04-30",
+    "preferred_language": "Igbo",
+    "phone": "555-0100",
+    "contacts/0/name": "Ada Okafor",
+    "contacts/0/relationship": "sister",
+    "contacts/0/phone": "555-0101",
+    "contacts/0/may_contact": "true",
+    "contacts/1/name": "",
+    "_open_case": "yes",
+}
 
 
 def test_search_finds_clients_by_name(staff, driver):
@@ -33,8 +42,9 @@ def test_register_a_client_with_family_contacts_and_open_a_case(staff, cp):
     client_id = int(re.match(r"/clients/(\d+)$", resp.headers["Location"]).group(1))
     with cp.db() as session:
         client = session.get(Client, client_id)
-        assert client.contacts == [{"name": "Ada Okafor", "relationship": "sister", "phone": "555-0101",
-                                    "may_contact": True}]
+        assert client.contacts == [
+            {"name": "Ada Okafor", "relationship": "sister", "phone": "555-0101", "may_contact": True}
+        ]
         assert client.preferred_language == "Igbo" and client.case_manager.username == "case_manager"
         case = session.scalar(select(Case).where(Case.client_id == client_id))
         tasks = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id)).all()
@@ -96,9 +106,14 @@ def test_edit_details_and_assign_a_case_manager(staff, driver, cp):
 
 def test_open_a_new_case_when_none_is_open(staff, driver, cp):
     from carepath.engine import clients
+
     with cp.db.begin() as session:
-        client = clients.create_client(session, driver.actors["intake"], {
-            "given_name": "No", "family_name": "Case", "birth_date": "1980-01-01"}, cp.clock.now())
+        client = clients.create_client(
+            session,
+            driver.actors["intake"],
+            {"given_name": "No", "family_name": "Case", "birth_date": "1980-01-01"},
+            cp.clock.now(),
+        )
     intake = staff("intake")
     assert "Open a new case" in intake.text(f"/clients/{client['id']}")
     resp = intake.post(f"/clients/{client['id']}/cases")

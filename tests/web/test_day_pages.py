@@ -1,5 +1,6 @@
 """A case manager's day on the staff pages: contacts, drafts without JavaScript, the duplicate warning, the
 caseload and week, client copies, crisis details beside crisis work, and the inbox's landing and names."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,13 +8,18 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from carepath.engine.models import Client, Contact, HumanTask, User
-
 from ui_support import POSITIVE_ASQ, add_user, form_data
 
 
 def _contact_form(**extra) -> dict:
-    return {"at": "2026-03-02T08:30", "minutes": "35", "modality": "home_visit", "with_whom": "Client and mother",
-            "note": "Went through the rent arrears letter.", **extra}
+    return {
+        "at": "2026-03-02T08:30",
+        "minutes": "35",
+        "modality": "home_visit",
+        "with_whom": "Client and mother",
+        "note": "Went through the rent arrears letter.",
+        **extra,
+    }
 
 
 def test_a_contact_is_recorded_from_the_case_file_shown_on_the_timeline_then_amended(staff, referral, cp):
@@ -94,8 +100,13 @@ def test_caseload_and_week_list_my_clients_and_due_work(staff, driver, cp):
 
 def test_plans_read_as_lists_with_dates_in_words_and_print_as_client_copies(staff, task_with_form, driver):
     task = task_with_form("safety_plan", POSITIVE_ASQ)
-    driver.complete(task, {"warning_signs": ["Not sleeping", "Giving things away"],
-                           "help_contacts": [{"name": "Rosa (sister)", "phone": "555-0101"}]})
+    driver.complete(
+        task,
+        {
+            "warning_signs": ["Not sleeping", "Giving things away"],
+            "help_contacts": [{"name": "Rosa (sister)", "phone": "555-0101"}],
+        },
+    )
     client_id = task.client_id
     copy = staff("supervisor").text(f"/clients/{client_id}/documents/safety-plan")
     assert "Step 1: Warning signs" in copy and "Not sleeping" in copy and "Rosa (sister) — " in copy
@@ -108,8 +119,13 @@ def test_plans_read_as_lists_with_dates_in_words_and_print_as_client_copies(staf
 def test_crisis_work_shows_phone_address_contacts_and_the_risk_follows_the_crisis(staff, driver, crisis_ready):
     case_id = driver.new_case("Cris", "Isaacs", case_manager="case_manager")
     with crisis_ready.db.begin() as session:
-        session.execute(update(Client).values(phone="555-0142", address="12 Elm Street", contacts=[
-            {"name": "Dana Isaacs", "relationship": "sister", "phone": "555-0143"}]))
+        session.execute(
+            update(Client).values(
+                phone="555-0142",
+                address="12 Elm Street",
+                contacts=[{"name": "Dana Isaacs", "relationship": "sister", "phone": "555-0143"}],
+            )
+        )
     staff("case_manager").post(f"/cases/{case_id}/crisis", {"reason": "Called saying they cannot stay safe"})
     task = next(t for t in driver.open_tasks(case_id) if t.role == "crisis")
     page = staff("crisis").text(f"/tasks/{task.id}")
@@ -125,8 +141,11 @@ def test_queue_roles_land_on_the_team_queue_and_people_are_named(staff, cp, driv
     assert '<input type="hidden" name="view" value="mine">' in staff("case_manager").text("/inbox")
     with cp.db.begin() as session:
         session.execute(update(User).where(User.username == "intake").values(display_name="Ida Intake"))
-        session.execute(update(HumanTask).where(HumanTask.id == referral["task_id"])
-                        .values(assignee_id=select(User.id).where(User.username == "intake").scalar_subquery()))
+        session.execute(
+            update(HumanTask)
+            .where(HumanTask.id == referral["task_id"])
+            .values(assignee_id=select(User.id).where(User.username == "intake").scalar_subquery())
+        )
     driver.new_case("Maria", "Lopez", birth_date="1990-01-01", case_manager="case_manager")
     html = staff("supervisor").text("/inbox?view=all")
     assert "Ida Intake" in html

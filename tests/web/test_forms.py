@@ -1,4 +1,5 @@
 """The JSON-Schema form renderer and parser (web/forms): widgets, labels, conditions, lists, typed answers."""
+
 from __future__ import annotations
 
 import json
@@ -10,17 +11,26 @@ from werkzeug.datastructures import MultiDict
 
 from carepath.engine.form_samples import valid_sample
 from carepath.web.forms import MISSING, action_of, build_form, describe, parse_form, prune, remove_row
-
 from ui_support import form_data
 
 FORMS = Path(__file__).resolve().parents[2] / "forms"
 
-FREQUENCY = {"type": "integer", "minimum": 0, "maximum": 3, "oneOf": [
-    {"const": 0, "title": "Not at all"}, {"const": 1, "title": "Several days"},
-    {"const": 2, "title": "More than half the days"}, {"const": 3, "title": "Nearly every day"}]}
+FREQUENCY = {
+    "type": "integer",
+    "minimum": 0,
+    "maximum": 3,
+    "oneOf": [
+        {"const": 0, "title": "Not at all"},
+        {"const": 1, "title": "Several days"},
+        {"const": 2, "title": "More than half the days"},
+        {"const": 3, "title": "Nearly every day"},
+    ],
+}
 
 SCREEN = {
-    "type": "object", "title": "Screen", "required": ["item1", "item2", "q1"],
+    "type": "object",
+    "title": "Screen",
+    "required": ["item1", "item2", "q1"],
     "$defs": {"frequency": FREQUENCY},
     "properties": {
         "item1": {"title": "1. Little interest", "$ref": "#/$defs/frequency"},
@@ -32,18 +42,39 @@ SCREEN = {
         "seen_on": {"title": "Seen on", "type": "string", "format": "date"},
         "notes": {"title": "Notes", "type": "string", "maxLength": 2000},
         "source": {"title": "Source", "type": "string", "enum": ["a", "b", "c", "d", "e", "f", "g"]},
-        "needs": {"title": "Needs", "type": "array", "uniqueItems": True,
-                  "items": {"type": "string", "enum": ["housing", "income"]}},
+        "needs": {
+            "title": "Needs",
+            "type": "array",
+            "uniqueItems": True,
+            "items": {"type": "string", "enum": ["housing", "income"]},
+        },
         "approved": {"title": "Approved", "type": "boolean", "const": True},
-        "signs": {"title": "Warning signs", "type": "array", "minItems": 2, "maxItems": 3,
-                  "items": {"title": "Warning sign", "type": "string", "minLength": 1}},
-        "goals": {"title": "Goals", "type": "array", "items": {
-            "type": "object", "required": ["goal"], "properties": {
-                "goal": {"title": "Goal", "type": "string", "minLength": 1},
-                "steps": {"title": "Steps", "type": "array", "items": {"type": "string"}}}}},
+        "signs": {
+            "title": "Warning signs",
+            "type": "array",
+            "minItems": 2,
+            "maxItems": 3,
+            "items": {"title": "Warning sign", "type": "string", "minLength": 1},
+        },
+        "goals": {
+            "title": "Goals",
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["goal"],
+                "properties": {
+                    "goal": {"title": "Goal", "type": "string", "minLength": 1},
+                    "steps": {"title": "Steps", "type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
     },
-    "if": {"anyOf": [{"properties": {"q1": {"const": True}}, "required": ["q1"]},
-                     {"properties": {"q2": {"const": True}}, "required": ["q2"]}]},
+    "if": {
+        "anyOf": [
+            {"properties": {"q1": {"const": True}}, "required": ["q1"]},
+            {"properties": {"q2": {"const": True}}, "required": ["q2"]},
+        ]
+    },
     "then": {"required": ["q5"]},
 }
 
@@ -54,11 +85,15 @@ def by_path(form):
 
 def render(app, form) -> str:
     with app.test_request_context():
-        return render_template_string('{% import "forms/macros.html" as fm %}{{ fm.error_summary(form) }}'
-                                      '<form id="f">{{ fm.fields(form) }}</form>', form=form)
+        return render_template_string(
+            '{% import "forms/macros.html" as fm %}{{ fm.error_summary(form) }}'
+            '<form id="f">{{ fm.fields(form) }}</form>',
+            form=form,
+        )
 
 
 # ---------- widgets ----------
+
 
 def test_each_json_schema_type_gets_its_widget():
     f = by_path(build_form(SCREEN))
@@ -75,8 +110,12 @@ def test_each_json_schema_type_gets_its_widget():
 
 
 def test_ui_hints_choose_widgets_order_and_wording():
-    ui = {"ui:order": ["notes", "*", "item1"], "notes": {"ui:widget": "text", "ui:help": "Short."},
-          "source": {"ui:widget": "radio", "ui:title": "Where from"}, "hours": {"ui:placeholder": "e.g. 7"}}
+    ui = {
+        "ui:order": ["notes", "*", "item1"],
+        "notes": {"ui:widget": "text", "ui:help": "Short."},
+        "source": {"ui:widget": "radio", "ui:title": "Where from"},
+        "hours": {"ui:placeholder": "e.g. 7"},
+    }
     form = build_form(SCREEN, ui)
     names = [f.path for f in form.fields]
     assert names[0] == "notes" and names[-1] == "item1"
@@ -107,8 +146,12 @@ def test_list_rows_blank_rows_and_template():
 
 
 def test_errors_land_on_their_fields_and_in_the_summary_in_page_order():
-    errors = {"q1": "Choose yes or no.", "item2": "This field is required.", "goals/0/goal": "This field is required.",
-              "mystery": "Odd."}
+    errors = {
+        "q1": "Choose yes or no.",
+        "item2": "This field is required.",
+        "goals/0/goal": "This field is required.",
+        "mystery": "Odd.",
+    }
     form = build_form(SCREEN, values={"goals": [{"steps": ["x"]}]}, errors=errors)
     f = by_path(form)
     assert f["item2"].error and f["goals/0/goal"].error
@@ -118,13 +161,37 @@ def test_errors_land_on_their_fields_and_in_the_summary_in_page_order():
 
 # ---------- parsing posted answers ----------
 
+
 def test_parse_types_answers_by_schema_and_leaves_out_empty_ones():
-    posted = MultiDict([("item1", "2"), ("item2", "0"), ("q1", "true"), ("q2", "false"), ("hours", "7.5"),
-                        ("seen_on", "2026-03-02"), ("notes", "  a\r\nb "), ("source", ""), ("needs", "housing"),
-                        ("needs", "income"), ("approved", "true"), ("csrf_token", "x"), ("_add", "")])
+    posted = MultiDict(
+        [
+            ("item1", "2"),
+            ("item2", "0"),
+            ("q1", "true"),
+            ("q2", "false"),
+            ("hours", "7.5"),
+            ("seen_on", "2026-03-02"),
+            ("notes", "  a\r\nb "),
+            ("source", ""),
+            ("needs", "housing"),
+            ("needs", "income"),
+            ("approved", "true"),
+            ("csrf_token", "x"),
+            ("_add", ""),
+        ]
+    )
     data = parse_form(SCREEN, posted)
-    assert data == {"item1": 2, "item2": 0, "q1": True, "q2": False, "hours": 7.5, "seen_on": "2026-03-02",
-                    "notes": "a\nb", "needs": ["housing", "income"], "approved": True}
+    assert data == {
+        "item1": 2,
+        "item2": 0,
+        "q1": True,
+        "q2": False,
+        "hours": 7.5,
+        "seen_on": "2026-03-02",
+        "notes": "a\nb",
+        "needs": ["housing", "income"],
+        "approved": True,
+    }
 
 
 def test_parse_keeps_what_it_cannot_convert_so_validation_reports_it_in_place():
@@ -133,9 +200,17 @@ def test_parse_keeps_what_it_cannot_convert_so_validation_reports_it_in_place():
 
 
 def test_parse_lists_drop_empty_rows_and_renumber():
-    posted = MultiDict([("signs/0", "pacing"), ("signs/1", " "), ("signs/7", "not sleeping"),
-                        ("goals/0/goal", ""), ("goals/3/goal", "Work"), ("goals/3/steps/0", "CV"),
-                        ("goals/__index__/goal", "template leftovers are not rows")])
+    posted = MultiDict(
+        [
+            ("signs/0", "pacing"),
+            ("signs/1", " "),
+            ("signs/7", "not sleeping"),
+            ("goals/0/goal", ""),
+            ("goals/3/goal", "Work"),
+            ("goals/3/steps/0", "CV"),
+            ("goals/__index__/goal", "template leftovers are not rows"),
+        ]
+    )
     data = parse_form(SCREEN, posted)
     assert data["signs"] == ["pacing", "not sleeping"]
     assert data["goals"] == [{"goal": "Work", "steps": ["CV"]}]
@@ -147,10 +222,17 @@ def test_prune_drops_answers_to_questions_whose_condition_does_not_hold():
 
 
 def test_prune_follows_else_branches_and_allof():
-    schema = {"type": "object", "properties": {"consent": {"type": "boolean"}, "why_not": {"type": "string"},
-                                               "signed": {"type": "string"}},
-              "allOf": [{"if": {"properties": {"consent": {"const": True}}, "required": ["consent"]},
-                         "then": {"required": ["signed"]}, "else": {"required": ["why_not"]}}]}
+    schema = {
+        "type": "object",
+        "properties": {"consent": {"type": "boolean"}, "why_not": {"type": "string"}, "signed": {"type": "string"}},
+        "allOf": [
+            {
+                "if": {"properties": {"consent": {"const": True}}, "required": ["consent"]},
+                "then": {"required": ["signed"]},
+                "else": {"required": ["why_not"]},
+            }
+        ],
+    }
     assert prune(schema, {"consent": True, "why_not": "x", "signed": "y"}) == {"consent": True, "signed": "y"}
     assert prune(schema, {"consent": False, "why_not": "x", "signed": "y"}) == {"consent": False, "why_not": "x"}
 
@@ -162,24 +244,29 @@ def test_row_buttons_without_javascript():
     data = {"goals": [{"goal": "a"}, {"goal": "b"}, {"goal": "c"}]}
     assert remove_row(data, "goals/1") == {"goals": [{"goal": "a"}, {"goal": "c"}]}
     assert remove_row({"goals": [{"goal": "a", "steps": ["x", "y"]}]}, "goals/0/steps/0") == {
-        "goals": [{"goal": "a", "steps": ["y"]}]}
+        "goals": [{"goal": "a", "steps": ["y"]}]
+    }
 
 
 def test_describe_uses_the_forms_own_words():
     answers = describe(SCREEN, {"item1": 3, "q1": False, "goals": [{"goal": "Sleep"}], "extra": "kept"})
-    assert [(a.label, a.text) for a in answers][:2] == [("1. Little interest", "Nearly every day"), ("Wished you were dead?", "No")]
+    assert [(a.label, a.text) for a in answers][:2] == [
+        ("1. Little interest", "Nearly every day"),
+        ("Wished you were dead?", "No"),
+    ]
     assert answers[2].items[0].items[0].label == "Goal" and answers[2].items[0].items[0].text == "Sleep"
     assert answers[-1].label == "Extra"
 
 
 # ---------- HTML ----------
 
+
 def test_html_labels_every_control_and_links_errors(app):
     form = build_form(SCREEN, values={"item1": 2, "notes": "<b>kept</b>"}, errors={"item2": "This field is required."})
     html = render(app, form)
     assert 'id="f-item1-2" name="item1" value="2" checked' in html
     assert "&lt;b&gt;kept&lt;/b&gt;</textarea>" in html  # escaped, kept
-    assert '<legend>2. Feeling down</legend>' in html
+    assert "<legend>2. Feeling down</legend>" in html
     assert 'aria-describedby="f-item2-error"' in html and 'id="f-item2-error"' in html
     assert 'href="#f-item2-0"' in html  # the summary links to the first choice
     assert html.count("<label for=") >= html.count("<input ") - html.count('type="hidden"')

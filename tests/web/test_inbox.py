@@ -1,11 +1,11 @@
 """The inbox: my tasks and the team queue, most urgent first, overdue marked, counts, filters, claim,
 release, reassign and "Next task"."""
+
 from __future__ import annotations
 
 import re
 
 from carepath.engine.models import Event, HumanTask
-
 from ui_support import add_user
 
 
@@ -55,7 +55,7 @@ def test_sorted_by_due_time_with_overdue_marked_and_counted(staff, driver, clock
     clock.advance(days=30)
     html = staff("intake").text("/inbox?view=team")
     assert html.count('class="badge overdue"') == 2 and "2 overdue" in html
-    assert 'is-overdue' in html
+    assert "is-overdue" in html
 
 
 def test_counts_show_on_each_view(staff, referral, driver):
@@ -130,6 +130,7 @@ def test_times_are_shown_in_the_agencys_time_zone(staff, referral, cp, monkeypat
 def test_a_filter_finds_a_task_beyond_the_first_500_and_pages_follow(staff, referral, cp, driver):
     """The old inbox cut the list at 500 tasks and filtered what was left: a task further down was lost."""
     from test_task_lists import add_tasks
+
     template = driver.task(referral["case_id"], "record_referral")
     add_tasks(cp, template, 510)
     needle = add_tasks(cp, template, 1, family="Needleman", due_every=None)[0]

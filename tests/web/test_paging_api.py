@@ -1,5 +1,6 @@
 """Paged lists over the API: the body stays a JSON list, the next page is in an RFC 8288 Link header, and a
 bad `limit` or `cursor` is a 400 with a message."""
+
 from __future__ import annotations
 
 import re
@@ -21,6 +22,7 @@ def _get(api, path, user):
 
 def test_tasks_page_with_a_link_to_the_next(api, cp, referral_task):
     from test_task_lists import add_tasks
+
     add_tasks(cp, referral_task, 4)
     status, body, link = _get(api, "/api/v1/tasks?limit=3&role=intake", "intake")
     assert status == 200 and isinstance(body, list) and len(body) == 3

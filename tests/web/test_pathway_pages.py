@@ -1,17 +1,21 @@
 """The pathway library's pages through Flask's test client: each route's roles, CSRF, the editors' save and
 preview endpoints, a refused save writing nothing, an upload over the limit, the safety gate's page, roll back."""
+
 from __future__ import annotations
 
 import io
 import json
 
+import foreign_diagrams as F
 import pytest
 
+from authoring_support import (
+    DueTimeGate,
+    due_of_record_referral,
+    with_record_referral_due,
+    without_due_on_record_referral,
+)
 from carepath.engine.models import ROLES
-
-import foreign_diagrams as F
-from authoring_support import (DueTimeGate, due_of_record_referral, with_record_referral_due,
-                                without_due_on_record_referral)
 from support import actors_of
 
 LIBRARY = {"admin", "supervisor", "quality"}
@@ -55,8 +59,9 @@ def test_posts_need_the_csrf_token(staff, draft):
 
 
 def _save(client, draft, files):
-    return client.client.post(f"/pathways/drafts/{draft}/save", json={"files": files},
-                              headers={"X-CSRFToken": client.token})
+    return client.client.post(
+        f"/pathways/drafts/{draft}/save", json={"files": files}, headers={"X-CSRFToken": client.token}
+    )
 
 
 def test_a_save_answers_with_findings_and_a_refused_one_writes_nothing(staff, cp, draft):
@@ -75,6 +80,7 @@ def test_a_save_answers_with_findings_and_a_refused_one_writes_nothing(staff, cp
 
 def test_only_the_author_edits_a_draft(staff, cp, draft):
     from ui_support import add_user
+
     add_user(cp, "admin2", ["admin"])
     other = staff("admin2")
     assert _save(other, draft, {"intake.bpmn": "<x/>"}).status_code == 403
@@ -84,15 +90,23 @@ def test_only_the_author_edits_a_draft(staff, cp, draft):
 
 def test_the_form_preview_is_the_task_page_renderer(staff):
     admin = staff("admin")
-    schema = {"type": "object", "title": "Follow-up call", "properties": {
-        "reached": {"type": "boolean", "title": "Was the client reached?"},
-        "notes": {"type": "string", "title": "Notes", "maxLength": 500}}, "required": ["reached"]}
-    resp = admin.client.post("/pathways/forms/preview", json={"schema": json.dumps(schema), "ui": ""},
-                             headers={"X-CSRFToken": admin.token})
+    schema = {
+        "type": "object",
+        "title": "Follow-up call",
+        "properties": {
+            "reached": {"type": "boolean", "title": "Was the client reached?"},
+            "notes": {"type": "string", "title": "Notes", "maxLength": 500},
+        },
+        "required": ["reached"],
+    }
+    resp = admin.client.post(
+        "/pathways/forms/preview", json={"schema": json.dumps(schema), "ui": ""}, headers={"X-CSRFToken": admin.token}
+    )
     html = resp.get_json()["html"]
     assert 'name="reached"' in html and "Was the client reached?" in html and "Notes" in html
-    resp = admin.client.post("/pathways/forms/preview", json={"schema": "{not json", "ui": ""},
-                             headers={"X-CSRFToken": admin.token})
+    resp = admin.client.post(
+        "/pathways/forms/preview", json={"schema": "{not json", "ui": ""}, headers={"X-CSRFToken": admin.token}
+    )
     assert resp.get_json()["html"] is None and "not valid JSON" in resp.get_json()["findings"][0]["message"]
     assert staff("quality").client.post("/pathways/forms/preview", json={}).status_code in (400, 403)
 
@@ -102,15 +116,22 @@ def test_an_upload_over_the_limit_gets_the_findings_page(staff, cp):
     before = len(cp.pathway_library(actors_of(cp)["admin"])["drafts"])
     # The body is built here as bytes: the test client would spool a large file to an unclosed temp file.
     boundary = "carepath-test-boundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{admin.token}\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.bpmn\"\r\n"
-            "Content-Type: application/octet-stream\r\n\r\n").encode() + b"x" * 4_300_000 + \
-        f"\r\n--{boundary}--\r\n".encode()
-    resp = admin.client.post("/pathways/import", data=body,
-                             content_type=f"multipart/form-data; boundary={boundary}")
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{admin.token}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.bpmn"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + b"x" * 4_300_000
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    resp = admin.client.post("/pathways/import", data=body, content_type=f"multipart/form-data; boundary={boundary}")
     assert resp.status_code == 413 and "larger than 4 MB" in resp.get_data(as_text=True)
-    resp = admin.post("/pathways/import", {"files": (io.BytesIO(F.BILLION_LAUGHS.encode()), "lolz.bpmn")},
-                      content_type="multipart/form-data")
+    resp = admin.post(
+        "/pathways/import",
+        {"files": (io.BytesIO(F.BILLION_LAUGHS.encode()), "lolz.bpmn")},
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 422 and "Nothing was imported" in resp.get_data(as_text=True)
     assert len(cp.pathway_library(actors_of(cp)["admin"])["drafts"]) == before
 

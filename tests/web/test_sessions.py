@@ -1,6 +1,7 @@
 """Sessions and tokens that end (engine/signin.py, engine/people.py), on SQLite and PostgreSQL: sign-out ends
 the session on the server, a disabled account stops at once, tokens expire and can be revoked, idle sessions
 time out."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,7 +10,6 @@ import pytest
 from sqlalchemy import select
 
 from carepath.engine.models import User
-
 from ui_support import StaffClient
 
 
@@ -17,6 +17,7 @@ from ui_support import StaffClient
 def world(any_database_url, make_carepath):
     from carepath.web import create_app
     from support import ApiClient
+
     cp = make_carepath(any_database_url)
     app = create_app(carepath=cp)
     app.config.update(TESTING=True)
@@ -93,12 +94,14 @@ def test_tokens_expire_and_can_be_listed_and_revoked(world):
 
 def test_a_password_hashed_before_argon2id_still_signs_in_and_is_upgraded(world):
     import hashlib
+
     cp, app, _api = world
     salt = bytes(16)
     digest = hashlib.scrypt(b"old-password", salt=salt, dklen=32, n=2**14, r=8, p=1).hex()
     with cp.db.begin() as session:
-        session.scalar(select(User).where(User.username == "crisis")).password_hash = \
-            f"scrypt$16384$8$1${salt.hex()}${digest}"
+        session.scalar(
+            select(User).where(User.username == "crisis")
+        ).password_hash = f"scrypt$16384$8$1${salt.hex()}${digest}"
     assert StaffClient(app).signin("crisis", "old-password").status_code == 302
     with cp.db() as session:
         assert session.scalar(select(User.password_hash).where(User.username == "crisis")).startswith("$argon2id$")

@@ -1,6 +1,7 @@
 """The sign-in throttle (engine/signin.py) on SQLite and PostgreSQL: guessing from one address is refused
 with a growing back-off, guessing spread over addresses is slowed per account, parallel guesses queue, and
 a stranger cannot lock a colleague out."""
+
 from __future__ import annotations
 
 import threading
@@ -8,7 +9,6 @@ import threading
 import pytest
 
 from carepath.engine.signin import Limits, account_delay, backoff
-
 from ui_support import csrf_of
 
 STRANGER, COLLEAGUE = "203.0.113.9", "198.51.100.7"  # documentation addresses: only REMOTE_ADDR strings here
@@ -17,6 +17,7 @@ STRANGER, COLLEAGUE = "203.0.113.9", "198.51.100.7"  # documentation addresses: 
 @pytest.fixture
 def app_cp(any_database_url, make_carepath):
     from carepath.web import create_app
+
     cp = make_carepath(any_database_url)
     app = create_app(carepath=cp)
     app.config.update(TESTING=True)
@@ -31,8 +32,11 @@ class Browser:
         self.token = csrf_of(self.client.get("/", environ_base={"REMOTE_ADDR": address}).get_data(as_text=True))
 
     def signin(self, username: str, password: str):
-        return self.client.post("/", data={"csrf_token": self.token, "username": username, "password": password},
-                                environ_base={"REMOTE_ADDR": self.address})
+        return self.client.post(
+            "/",
+            data={"csrf_token": self.token, "username": username, "password": password},
+            environ_base={"REMOTE_ADDR": self.address},
+        )
 
 
 def test_a_stranger_cannot_lock_a_colleague_out(app_cp):
@@ -81,6 +85,7 @@ def test_parallel_guesses_queue_and_only_five_passwords_are_checked(app_cp):
     def guess(browser, i):
         start.wait()
         statuses.append(browser.signin("case_manager", f"parallel-{i}").status_code)
+
     threads = [threading.Thread(target=guess, args=(b, i)) for i, b in enumerate(browsers)]
     for t in threads:
         t.start()
@@ -97,7 +102,9 @@ def test_back_off_and_delay_grow_and_are_bounded():
 
 def test_quiet_keys_are_forgotten(app_cp):
     from sqlalchemy import select
+
     from carepath.engine.models import SigninThrottle
+
     app, cp = app_cp
     Browser(app, STRANGER).signin("intake", "wrong")
     cp.clock.advance(hours=1)

@@ -1,4 +1,5 @@
 """The task page: the form from the task's JSON Schema, answers kept on error, the next task, conflicts."""
+
 from __future__ import annotations
 
 import re
@@ -7,7 +8,6 @@ from sqlalchemy import select
 
 from carepath.engine.form_samples import valid_sample
 from carepath.engine.models import FormSubmission, HumanTask
-
 from ui_support import POSITIVE_ASQ, add_user, form_data, posted
 
 PHQ9_ALL_BUT_9 = {f"item{i}": (i % 4) for i in range(1, 9)}
@@ -16,8 +16,8 @@ PHQ9_ALL_BUT_9 = {f"item{i}": (i % 4) for i in range(1, 9)}
 def test_task_page_shows_the_form_and_the_clients_context(staff, referral, driver):
     title = driver.task(referral["case_id"], "record_referral").title
     html = staff("intake").text(f"/tasks/{referral['task_id']}")
-    assert f"<h1 id=\"task-title\" class=\"task-title\">{title}" in html and "Maria Lopez" in html
-    assert '<form method="post" action="/tasks/' in html and 'novalidate' in html
+    assert f'<h1 id="task-title" class="task-title">{title}' in html and "Maria Lopez" in html
+    assert '<form method="post" action="/tasks/' in html and "novalidate" in html
     assert 'name="reason"' in html and '<label for="f-reason">' in html
     assert "Care team" in html and "Case manager" in html and "Age" in html
     assert "Risk level" in html and "Latest scores" in html and "Treatment plan" in html and "Safety plan" in html
@@ -27,7 +27,7 @@ def test_invalid_phq9_comes_back_with_a_message_at_the_field_and_every_answer_ke
     task = task_with_form("phq9")
     person = staff(task.role if task.assignee_id is None else "case_manager")
     page = person.text(f"/tasks/{task.id}")
-    assert len(re.findall(r'<fieldset[^>]*>\s*<legend>', page)) >= 9  # each item a group with a legend
+    assert len(re.findall(r"<fieldset[^>]*>\s*<legend>", page)) >= 9  # each item a group with a legend
     resp = person.post(f"/tasks/{task.id}", posted({}, PHQ9_ALL_BUT_9))
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
@@ -105,8 +105,11 @@ def test_a_completed_task_shows_who_did_it_and_what_was_recorded(staff, referral
 def test_rows_are_added_and_removed_by_the_server_without_javascript(staff, task_with_form, driver):
     task = task_with_form("safety_plan", POSITIVE_ASQ, given="Aisha", family="Khan")
     schema = driver.form_schema(task)
-    lists = [name for name, p in schema["properties"].items() if p.get("type") == "array"
-             and (p.get("items") or {}).get("type") in ("string", "object")]
+    lists = [
+        name
+        for name, p in schema["properties"].items()
+        if p.get("type") == "array" and (p.get("items") or {}).get("type") in ("string", "object")
+    ]
     assert lists, "the safety plan form has lists"
     name = lists[0]
     person = staff(task.role)
@@ -161,6 +164,7 @@ def test_a_pathway_failure_keeps_the_answers_editable_with_a_plain_message(staff
 
     def fail(*_args, **_kw):
         raise PathwayFailed("The intake pathway failed at eligible_gw: name 'x' is not defined. Nothing was saved.")
+
     monkeypatch.setattr(cp.runtime, "complete_task", fail)
     resp = staff("intake").post(f"/tasks/{referral['task_id']}", {"reason": "Kept after a failure"})
     html = resp.get_data(as_text=True)

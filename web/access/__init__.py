@@ -1,6 +1,7 @@
 """Break the glass: the page that says why a record is closed to someone (with the reason form that opens it
 for 12 hours), and the log of such accesses that supervisors and quality staff review. The engine decides
 and records both (engine/careteam.py)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -24,10 +25,19 @@ def break_glass(client_id: int):
     try:
         grant = cp().break_glass(current_actor(), client_id, reason)
     except InvalidFormData as exc:
-        return render_template("access/refused.html", client_id=client_id, back=back, reason=reason,
-                               reason_error=exc.fields[0].message, message=None), 422
-    flash(f"The record is open to you for {BREAK_GLASS_HOURS} hours (until {grant['expires_at'][11:16]} UTC). "
-          "Your reason is recorded and reviewed by a supervisor.", "warning")
+        return render_template(
+            "access/refused.html",
+            client_id=client_id,
+            back=back,
+            reason=reason,
+            reason_error=exc.fields[0].message,
+            message=None,
+        ), 422
+    flash(
+        f"The record is open to you for {BREAK_GLASS_HOURS} hours (until {grant['expires_at'][11:16]} UTC). "
+        "Your reason is recorded and reviewed by a supervisor.",
+        "warning",
+    )
     return redirect(back)
 
 
@@ -40,5 +50,9 @@ def log():
 @bp.app_context_processor
 def _break_glass():
     actor = current_actor()
-    return {"break_glass_hours": BREAK_GLASS_HOURS, "reason_min": REASON_MIN, "reason_max": REASON_MAX,
-            "may_break_glass": actor is not None and actor.has_any(CLINICAL_ROLES)}
+    return {
+        "break_glass_hours": BREAK_GLASS_HOURS,
+        "reason_min": REASON_MIN,
+        "reason_max": REASON_MAX,
+        "may_break_glass": actor is not None and actor.has_any(CLINICAL_ROLES),
+    }

@@ -1,4 +1,5 @@
 """The JSON API (/api/v1), authenticated with bearer tokens (docs/api.md)."""
+
 from __future__ import annotations
 
 from functools import wraps
@@ -16,6 +17,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def token_required(view):
     """Every API route: a valid bearer token, or 401 in the contract's error shape."""
+
     @wraps(view)
     def wrapped(*args, **kwargs):
         header = request.headers.get("Authorization", "")
@@ -24,6 +26,7 @@ def token_required(view):
             raise NotAuthenticated("Send an API token: Authorization: Bearer <token>.")
         g.actor = cp().actor_for_token(token.strip())
         return view(*args, **kwargs)
+
     return wrapped
 
 

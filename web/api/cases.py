@@ -1,4 +1,5 @@
 """Cases over the API: open one (starts intake), read it, send it a message, read its event log."""
+
 from __future__ import annotations
 
 from flask import g, jsonify

@@ -1,4 +1,5 @@
 """Client records over the API. Every read and change is audited by the engine."""
+
 from __future__ import annotations
 
 from flask import g, jsonify, request

@@ -1,4 +1,5 @@
 """Who am I, the OpenAPI document and incidents (failed timer jobs and pathway steps)."""
+
 from __future__ import annotations
 
 from flask import g, jsonify

@@ -1,5 +1,6 @@
 """The pathway library over the API: versions with their files, drafts (judged on arrival), four-eyes approval,
 sending back, and roll back (docs/api.md, "Pathways")."""
+
 from __future__ import annotations
 
 from flask import g, jsonify
@@ -44,8 +45,14 @@ def create_draft():
     if not isinstance(title, str):
         raise BadRequest("title must be text.")
     draft, review = cp().create_draft(g.actor, _files(data), title, submitted=True)
-    return jsonify({"id": draft["id"], "status": draft["status"], "pathways": draft["pathways"],
-                    "findings": [f.as_dict() for f in review.findings]}), 201
+    return jsonify(
+        {
+            "id": draft["id"],
+            "status": draft["status"],
+            "pathways": draft["pathways"],
+            "findings": [f.as_dict() for f in review.findings],
+        }
+    ), 201
 
 
 @bp.get("/pathways/drafts")
@@ -58,9 +65,27 @@ def drafts():
 @token_required
 def draft(draft_id: int):
     page = cp().draft_page(g.actor, draft_id)
-    return jsonify({k: page[k] for k in ("id", "title", "status", "author", "pathways", "created_at", "updated_at",
-                                         "findings", "history", "safety", "accepted_risk", "reviewed_by",
-                                         "published", "files")})
+    return jsonify(
+        {
+            k: page[k]
+            for k in (
+                "id",
+                "title",
+                "status",
+                "author",
+                "pathways",
+                "created_at",
+                "updated_at",
+                "findings",
+                "history",
+                "safety",
+                "accepted_risk",
+                "reviewed_by",
+                "published",
+                "files",
+            )
+        }
+    )
 
 
 @bp.post("/pathways/drafts/<id:draft_id>/approve")
@@ -92,5 +117,6 @@ def rollback(pathway: str):
     if not isinstance(version, int) or isinstance(version, bool) or not isinstance(reason, str):
         raise BadRequest('Send {"version": <an earlier version number>, "reason": "why"}.')
     accept_risk = data.get("accept_risk")
-    return jsonify(cp().roll_back_pathway(g.actor, pathway, version, reason,
-                                          accept_risk if isinstance(accept_risk, str) else None)), 201
+    return jsonify(
+        cp().roll_back_pathway(g.actor, pathway, version, reason, accept_risk if isinstance(accept_risk, str) else None)
+    ), 201

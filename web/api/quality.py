@@ -1,5 +1,6 @@
 """Quality measures over the API (docs/api.md, "Quality"): the measures for a period, and the cases behind
 each one, paged. Quality staff and supervisors only (the engine refuses everyone else)."""
+
 from __future__ import annotations
 
 from flask import g, jsonify, request
@@ -15,8 +16,11 @@ def _period():
 
 
 def _filters() -> Filters:
-    return Filters(pathway=request.args.get("pathway") or None, case_manager=request.args.get("case_manager") or None,
-                   risk_level=request.args.get("risk_level") or None)
+    return Filters(
+        pathway=request.args.get("pathway") or None,
+        case_manager=request.args.get("case_manager") or None,
+        risk_level=request.args.get("risk_level") or None,
+    )
 
 
 @bp.get("/quality/measures")

@@ -1,4 +1,5 @@
 """Tasks over the API: inbox listing, one task with its form, claim, release, assign, complete."""
+
 from __future__ import annotations
 
 from flask import g, jsonify, request
@@ -15,11 +16,21 @@ def list_tasks():
     """One page of open tasks (`?limit=`, `?cursor=`; the next page in the Link header), filtered, searched
     (`?q=` client name) and sorted (`?sort=due|created|client`) by the engine."""
     limit, cursor = page_args()
-    return paged_json(cp().list_tasks(
-        g.actor, case_id=int_arg("case_id"), client_id=int_arg("client_id"),
-        role=request.args.get("role") or None, pathway=request.args.get("pathway") or None,
-        mine=request.args.get("mine") in ("1", "true", "yes"), view=request.args.get("view") or "all",
-        q=(request.args.get("q") or "")[:100], sort=request.args.get("sort") or "due", limit=limit, cursor=cursor))
+    return paged_json(
+        cp().list_tasks(
+            g.actor,
+            case_id=int_arg("case_id"),
+            client_id=int_arg("client_id"),
+            role=request.args.get("role") or None,
+            pathway=request.args.get("pathway") or None,
+            mine=request.args.get("mine") in ("1", "true", "yes"),
+            view=request.args.get("view") or "all",
+            q=(request.args.get("q") or "")[:100],
+            sort=request.args.get("sort") or "due",
+            limit=limit,
+            cursor=cursor,
+        )
+    )
 
 
 @bp.get("/tasks/<id:task_id>")

@@ -3,6 +3,7 @@
 The session cookie (signed by Flask) carries only a random session id; the session lives on the server
 (engine/signin.py), so signing out, an idle timeout or a disabled account ends it for every copy of the
 cookie."""
+
 from __future__ import annotations
 
 from functools import wraps
@@ -36,6 +37,7 @@ def current_actor() -> Actor | None:
 
 def login_required(roles=None):
     """Staff pages: signed in, and (if `roles`) holding one of them; checked on the server every time."""
+
     def decorate(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
@@ -45,7 +47,9 @@ def login_required(roles=None):
             if roles is not None and not actor.has_any(roles):
                 raise NotAllowed("Your role does not give access to this page.")
             return view(*args, **kwargs)
+
         return wrapped
+
     return decorate
 
 
@@ -66,8 +70,9 @@ def signin():
     status, error, headers = 200, None, {}
     if request.method == "POST":
         try:
-            signed_in = cp().sign_in(request.form.get("username", ""), request.form.get("password", ""),
-                                     request.remote_addr or "unknown")
+            signed_in = cp().sign_in(
+                request.form.get("username", ""), request.form.get("password", ""), request.remote_addr or "unknown"
+            )
         except NotAuthenticated as exc:
             status, error = 401, exc.message
         except TooManyAttempts as exc:
@@ -78,8 +83,11 @@ def signin():
             session.permanent = True
             # Only same-site paths: an attacker's link must not bounce a signed-in person elsewhere.
             return redirect(safe_path(request.args.get("next")) or landing_url())
-    return (render_template("auth/signin.html", error=error, username=request.form.get("username", "")[:64]),
-            status, headers)
+    return (
+        render_template("auth/signin.html", error=error, username=request.form.get("username", "")[:64]),
+        status,
+        headers,
+    )
 
 
 @bp.post("/signout")

@@ -1,5 +1,6 @@
 """My caseload (my clients with risk, last contact, next due work and open plan items) and my week of due
 work, both read by indexed queries in engine/caseload.py."""
+
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -41,7 +42,11 @@ def week():
     for t in tasks:
         due = datetime.fromisoformat(t["due_at"]).astimezone(zone).date()
         (days[due] if due in days else overdue).append(t)
-    return render_template("caseload/week.html", days=days, overdue=overdue, today=today,
-                           previous=(first - timedelta(days=7)).isoformat(), next=(first + timedelta(days=7)).isoformat())
-
-
+    return render_template(
+        "caseload/week.html",
+        days=days,
+        overdue=overdue,
+        today=today,
+        previous=(first - timedelta(days=7)).isoformat(),
+        next=(first + timedelta(days=7)).isoformat(),
+    )

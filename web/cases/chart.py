@@ -1,8 +1,9 @@
 """PHQ-9 and GAD-7 totals over time as a plain SVG drawn on the server (no JavaScript, no chart library)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 40
@@ -44,7 +45,7 @@ class Chart:
     plot: tuple[float, float, float, float]  # left, top, right, bottom
 
 
-def score_chart(scores: dict[str, list[dict]], zone: tzinfo = timezone.utc) -> Chart | None:
+def score_chart(scores: dict[str, list[dict]], zone: tzinfo = UTC) -> Chart | None:
     """The chart of the case's PHQ-9 and GAD-7 scores (`scores`: instrument -> [{total, severity, at}]),
     or None when there is nothing to draw.
 
@@ -72,8 +73,10 @@ def score_chart(scores: dict[str, list[dict]], zone: tzinfo = timezone.utc) -> C
     for key, (name, colour, marker, maximum) in STYLES.items():
         if not rows[key]:
             continue
-        points = [Point(x_of(_day(s["at"], zone)), y_of(s["total"]), s["total"], s.get("severity") or "", s["at"])
-                  for s in rows[key]]
+        points = [
+            Point(x_of(_day(s["at"], zone)), y_of(s["total"]), s["total"], s.get("severity") or "", s["at"])
+            for s in rows[key]
+        ]
         series.append(Series(key, name, colour, marker, maximum, points))
     y_ticks = [(y_of(v), v) for v in (0, *BANDS, top_value)]
     shown = days
@@ -81,7 +84,7 @@ def score_chart(scores: dict[str, list[dict]], zone: tzinfo = timezone.utc) -> C
         step = (len(shown) - 1) / 5
         shown = [shown[round(i * step)] for i in range(6)]
     labels = [f"{d.day} {d:%b}" + (f" {d:%Y}" if start.year != end.year else "") for d in shown]
-    x_ticks = [(x_of(d), label, _anchor(i, len(shown))) for i, (d, label) in enumerate(zip(shown, labels))]
+    x_ticks = [(x_of(d), label, _anchor(i, len(shown))) for i, (d, label) in enumerate(zip(shown, labels, strict=True))]
     return Chart(WIDTH, HEIGHT, series, y_ticks, x_ticks, (LEFT, TOP, right, bottom))
 
 

@@ -1,5 +1,6 @@
 """Clients: search, register (with family and caregiver contacts), the client page, editing details and
 assigning a case manager, and opening a new case. Every view of a record is audited by the engine."""
+
 from __future__ import annotations
 
 import copy
@@ -23,8 +24,17 @@ ASSIGNERS = TEAM_LEADS | {"intake"}
 NULLABLE = ("preferred_language", "phone", "email", "address")
 
 UI = {
-    "ui:order": ["given_name", "family_name", "birth_date", "preferred_language", "phone", "email", "address",
-                 "case_manager", "contacts"],
+    "ui:order": [
+        "given_name",
+        "family_name",
+        "birth_date",
+        "preferred_language",
+        "phone",
+        "email",
+        "address",
+        "case_manager",
+        "contacts",
+    ],
     "given_name": {"ui:title": "Given name"},
     "family_name": {"ui:title": "Family name"},
     "birth_date": {"ui:title": "Date of birth"},
@@ -36,11 +46,13 @@ UI = {
     "contacts": {
         "ui:title": "Family, caregivers and other contacts",
         "ui:help": "Leave a row empty to leave it out.",
-        "items": {"ui:title": "Contact",
-                  "name": {"ui:title": "Name"},
-                  "relationship": {"ui:title": "Relationship", "ui:placeholder": "e.g. mother, caregiver, friend"},
-                  "phone": {"ui:title": "Phone"},
-                  "may_contact": {"ui:title": "May we contact them about the client?"}},
+        "items": {
+            "ui:title": "Contact",
+            "name": {"ui:title": "Name"},
+            "relationship": {"ui:title": "Relationship", "ui:placeholder": "e.g. mother, caregiver, friend"},
+            "phone": {"ui:title": "Phone"},
+            "may_contact": {"ui:title": "May we contact them about the client?"},
+        },
     },
 }
 
@@ -51,15 +63,24 @@ def _schema(actor) -> dict:
     if actor.has_any(ASSIGNERS):
         managers = cp().users_by_role(["case_manager"]).get("case_manager", [])
         schema["properties"]["case_manager"] = {
-            "type": ["string", "null"], "description": "The client's case manager does their case-management tasks.",
-            "oneOf": [{"const": u["username"], "title": u["name"]} for u in managers]}
+            "type": ["string", "null"],
+            "description": "The client's case manager does their case-management tasks.",
+            "oneOf": [{"const": u["username"], "title": u["name"]} for u in managers],
+        }
     else:
         del schema["properties"]["case_manager"]
     return schema
 
 
-def _form_page(template: str, schema: dict, values: dict, errors: dict | None = None, status: int = 200,
-               extra_rows: dict | None = None, **extra):
+def _form_page(
+    template: str,
+    schema: dict,
+    values: dict,
+    errors: dict | None = None,
+    status: int = 200,
+    extra_rows: dict | None = None,
+    **extra,
+):
     form = forms.build_form(schema, UI, values, errors, extra_rows)
     for f in form.fields:
         if f.path == "birth_date":
@@ -85,8 +106,14 @@ def search():
     query = (request.args.get("q") or "").strip()[:100]
     limit, cursor = page_args()
     found = cp().search_clients(current_actor(), query, limit, cursor)
-    return render_template("clients/search.html", query=query, found=found.items, next_page=next_page_url(found),
-                           paged=bool(cursor), may_register=current_actor().has_any(REGISTRARS))
+    return render_template(
+        "clients/search.html",
+        query=query,
+        found=found.items,
+        next_page=next_page_url(found),
+        paged=bool(cursor),
+        may_register=current_actor().has_any(REGISTRARS),
+    )
 
 
 @bp.route("/clients/new", methods=["GET", "POST"])
@@ -107,8 +134,9 @@ def new():
     try:
         client = cp().register_client(actor, answers)
     except InvalidFormData as exc:
-        return _form_page("clients/new.html", schema, answers, {f.path: f.message for f in exc.fields}, 422,
-                          open_case=open_case)
+        return _form_page(
+            "clients/new.html", schema, answers, {f.path: f.message for f in exc.fields}, 422, open_case=open_case
+        )
     flash(f"{client['given_name']} {client['family_name']} is registered.")
     if open_case:
         _start_case(client["id"])
@@ -147,8 +175,12 @@ def show(client_id: int):
     actor = current_actor()
     client = cp().read_client(actor, client_id)
     has_open = any(c["status"] == "open" for c in client["cases"])
-    return render_template("clients/show.html", client=client, may_edit=actor.has_any(REGISTRARS),
-                           may_open_case=actor.has_any(REGISTRARS) and not has_open)
+    return render_template(
+        "clients/show.html",
+        client=client,
+        may_edit=actor.has_any(REGISTRARS),
+        may_open_case=actor.has_any(REGISTRARS) and not has_open,
+    )
 
 
 @bp.route("/clients/<id:client_id>/edit", methods=["GET", "POST"])
@@ -172,8 +204,15 @@ def edit(client_id: int):
     try:
         cp().update_client(actor, client_id, changes)
     except InvalidFormData as exc:
-        return _form_page("clients/edit.html", schema, answers, {f.path: f.message for f in exc.fields}, 422,
-                          client=current, title=title)
+        return _form_page(
+            "clients/edit.html",
+            schema,
+            answers,
+            {f.path: f.message for f in exc.fields},
+            422,
+            client=current,
+            title=title,
+        )
     flash(f"{title}'s details are saved.")
     return redirect(url_for("clients.show", client_id=client_id))
 

@@ -1,5 +1,6 @@
 """Contacts: record one from the case file or a task, edit it (its author, 24 hours) or amend it later with a
 reason, read its history, and the billing CSV per period and staff member (streamed)."""
+
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -30,8 +31,12 @@ def _local_input(iso: str | None) -> str:
 def _answers(form) -> tuple[dict[str, Any], dict[str, str]]:
     """The posted fields as the engine takes them; a field that cannot be read gets its message here."""
     errors: dict[str, str] = {}
-    data: dict[str, Any] = {"modality": form.get("modality") or "", "with_whom": form.get("with_whom") or "",
-                            "note": (form.get("note") or "").replace("\r\n", "\n"), "goals": form.getlist("goals")}
+    data: dict[str, Any] = {
+        "modality": form.get("modality") or "",
+        "with_whom": form.get("with_whom") or "",
+        "note": (form.get("note") or "").replace("\r\n", "\n"),
+        "goals": form.getlist("goals"),
+    }
     try:
         data["at"] = datetime.fromisoformat(form.get("at") or "").replace(tzinfo=_zone()).isoformat()
     except ValueError:
@@ -58,8 +63,14 @@ def record(case_id: int):
     task_id = request.values.get("task", type=int)
     back = url_for("tasks.show", task_id=task_id) if task_id else url_for("cases.show", case_id=case_id)
     if request.method == "GET":
-        return _form("contacts/new.html", {"at": _local_input(None), "goals": []}, {}, options=options,
-                     task_id=task_id, back=back)
+        return _form(
+            "contacts/new.html",
+            {"at": _local_input(None), "goals": []},
+            {},
+            options=options,
+            task_id=task_id,
+            back=back,
+        )
     data, errors = _answers(request.form)
     if not errors:
         try:
@@ -84,8 +95,14 @@ def show(contact_id: int):
     if request.method == "GET":
         return _form("contacts/show.html", values, {}, contact=contact)
     if not (contact["may_edit"] or contact["may_amend"]):
-        return _form("contacts/show.html", values, {}, 403, contact=contact,
-                     refused="Only the person who recorded a contact may change it.")
+        return _form(
+            "contacts/show.html",
+            values,
+            {},
+            403,
+            contact=contact,
+            refused="Only the person who recorded a contact may change it.",
+        )
     data, errors = _answers(request.form)
     reason = (request.form.get("reason") or "").strip()
     if not errors:
@@ -94,8 +111,12 @@ def show(contact_id: int):
         except InvalidFormData as exc:
             errors = {f.path or "note": f.message for f in exc.fields}
     if errors:
-        shown = {**data, "at": request.form.get("at") or "", "minutes": request.form.get("minutes") or "",
-                 "reason": reason}
+        shown = {
+            **data,
+            "at": request.form.get("at") or "",
+            "minutes": request.form.get("minutes") or "",
+            "reason": reason,
+        }
         return _form("contacts/show.html", shown, errors, 422, contact=contact)
     flash("Contact amended; the earlier text is kept in its history." if contact["may_amend"] else "Contact saved.")
     return redirect(url_for("cases.show", case_id=contact["case_id"]) + "#contacts")
@@ -109,21 +130,32 @@ def billing():
     args = {k: (request.args.get(k) or "").strip() for k in ("from", "to", "staff")}
     if not (args["from"] or args["to"]):
         first = today.replace(day=1)
-        return render_template("contacts/billing.html", start=first.isoformat(), end=today.isoformat(),
-                               staff=cp().users_by_role(["case_manager", "clinician", "crisis", "intake"]),
-                               error=None)
+        return render_template(
+            "contacts/billing.html",
+            start=first.isoformat(),
+            end=today.isoformat(),
+            staff=cp().users_by_role(["case_manager", "clinician", "crisis", "intake"]),
+            error=None,
+        )
     try:
         start_day = datetime.fromisoformat(args["from"]).date()
         end_day = datetime.fromisoformat(args["to"]).date()
         if end_day < start_day:
             raise ValueError
     except ValueError:
-        return render_template("contacts/billing.html", start=args["from"], end=args["to"], error=(
-            "Give a period as two dates, the first not after the last."),
-            staff=cp().users_by_role(["case_manager", "clinician", "crisis", "intake"])), 400
+        return render_template(
+            "contacts/billing.html",
+            start=args["from"],
+            end=args["to"],
+            error=("Give a period as two dates, the first not after the last."),
+            staff=cp().users_by_role(["case_manager", "clinician", "crisis", "intake"]),
+        ), 400
     start = datetime.combine(start_day, time(), _zone())
     end = datetime.combine(end_day + timedelta(days=1), time(), _zone())
     lines = cp().contacts_csv(current_actor(), start, end, args["staff"] or None)
     name = f"contacts-{args['staff'] or 'all'}-{start_day}-{end_day}.csv"
-    return Response(stream_with_context(lines), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        stream_with_context(lines),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

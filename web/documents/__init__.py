@@ -1,5 +1,6 @@
 """Client copies as printable pages: the safety plan in the Stanley-Brown layout, the treatment plan with
 signature lines, the discharge summary. Reading one is audited by the engine as a print."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template
@@ -12,8 +13,11 @@ from ..auth import current_actor, login_required
 
 bp = Blueprint("documents", __name__)
 
-TEMPLATES = {"safety-plan": "documents/safety_plan.html", "treatment-plan": "documents/treatment_plan.html",
-             "discharge-summary": "documents/discharge_summary.html"}
+TEMPLATES = {
+    "safety-plan": "documents/safety_plan.html",
+    "treatment-plan": "documents/treatment_plan.html",
+    "discharge-summary": "documents/discharge_summary.html",
+}
 
 
 def _choice_titles(schema: dict | None) -> dict[str, str]:
@@ -30,6 +34,7 @@ def _choice_titles(schema: dict | None) -> dict[str, str]:
         elif isinstance(node, list):
             for value in node:
                 walk(value)
+
     walk(schema)
     return titles
 
@@ -38,6 +43,11 @@ def _choice_titles(schema: dict | None) -> dict[str, str]:
 @login_required(RECORD_READERS)
 def show(client_id: int, kind: str):
     doc = cp().client_copy(current_actor(), client_id, kind)  # NotFound for a kind that is not a document
-    return render_template(TEMPLATES[kind], doc=doc, data=doc["data"], client=doc["client"],
-                           titles=_choice_titles(doc["schema"]),
-                           answers=forms.describe(doc["schema"], doc["data"], doc["ui_schema"]))
+    return render_template(
+        TEMPLATES[kind],
+        doc=doc,
+        data=doc["data"],
+        client=doc["client"],
+        titles=_choice_titles(doc["schema"]),
+        answers=forms.describe(doc["schema"], doc["data"], doc["ui_schema"]),
+    )

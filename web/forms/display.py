@@ -1,4 +1,5 @@
 """Submitted answers shown read-only with the form's own wording (a safety plan on the case file)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from .schema import choices, humanize, ordered, resolve, type_of, wire
 class Answer:
     label: str
     text: str = ""  # for a single value
-    items: list["Answer"] = field(default_factory=list)  # for lists and groups
+    items: list[Answer] = field(default_factory=list)  # for lists and groups
     is_list: bool = False  # rows of a list (shown as a bulleted list), not the fields of a group
     format: str | None = None  # "date" or "date-time": shown in words, never as ISO text
 
@@ -42,8 +43,9 @@ def _answer(schema: dict, value: Any, ui: dict, root: dict, label: str) -> Answe
     if isinstance(value, list):
         items = resolve(schema.get("items") or {}, root)
         items_ui = ui.get("items") if isinstance(ui.get("items"), dict) else {}
-        return Answer(label, items=[_answer(items, v, items_ui, root, f"{i + 1}") for i, v in enumerate(value)],
-                      is_list=True)
+        return Answer(
+            label, items=[_answer(items, v, items_ui, root, f"{i + 1}") for i, v in enumerate(value)], is_list=True
+        )
     for option in choices(schema, root, ui):
         if option.const == value and isinstance(option.const, bool) == isinstance(value, bool):
             return Answer(label, option.label)

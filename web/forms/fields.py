@@ -3,14 +3,28 @@
 Field names are the paths the engine reports errors at ("item9", "help_contacts/0/name"), so an error
 from `runtime.complete_task` lands on its field without translation.
 """
+
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
-from .schema import (MISSING, Choice, Condition, choices, condition_hint, condition_json, conditions, humanize,
-                     ordered, resolve, type_of, wire)
+from .schema import (
+    MISSING,
+    Choice,
+    Condition,
+    choices,
+    condition_hint,
+    condition_json,
+    conditions,
+    humanize,
+    ordered,
+    resolve,
+    type_of,
+    wire,
+)
 
 ROW = "__index__"  # stands for a row number in the blank row the browser copies
 RADIO_LIMIT = 6  # more choices than this become a drop-down list
@@ -29,8 +43,8 @@ class Field:
     placeholder: str | None = None
     options: list[Choice] = dc_field(default_factory=list)
     attrs: dict = dc_field(default_factory=dict)
-    children: list["Field"] = dc_field(default_factory=list)  # an object's fields, or a list's rows
-    template: "Field | None" = None  # a list's blank row
+    children: list[Field] = dc_field(default_factory=list)  # an object's fields, or a list's rows
+    template: Field | None = None  # a list's blank row
     item_label: str = ""
     min_items: int = 0
     max_items: int | None = None
@@ -111,8 +125,13 @@ class Form:
             yield from f.walk()
 
 
-def build_form(schema: dict, ui: dict | None = None, values: dict | None = None,
-               errors: dict[str, str] | None = None, extra_rows: dict[str, int] | None = None) -> Form:
+def build_form(
+    schema: dict,
+    ui: dict | None = None,
+    values: dict | None = None,
+    errors: dict[str, str] | None = None,
+    extra_rows: dict[str, int] | None = None,
+) -> Form:
     """The field tree for `schema` with `values` filled in and `errors` (path -> message) attached.
 
     `extra_rows` asks for blank rows to be added to lists (path -> how many): the no-JavaScript "Add"."""
@@ -163,9 +182,17 @@ class _Builder:
         schema = resolve(schema, self.root)
         name = path.split("/")[-1]
         hint = " ".join(t for t in (ui.get("ui:description") or schema.get("description"), ui.get("ui:help")) if t)
-        f = Field(path=path, label=label or ui.get("ui:title") or schema.get("title") or humanize(name),
-                  kind="text", required=required, value=value, error=self.errors.get(path), hint=hint or None,
-                  placeholder=ui.get("ui:placeholder"), readonly=bool(ui.get("ui:readonly") or ui.get("ui:disabled")))
+        f = Field(
+            path=path,
+            label=label or ui.get("ui:title") or schema.get("title") or humanize(name),
+            kind="text",
+            required=required,
+            value=value,
+            error=self.errors.get(path),
+            hint=hint or None,
+            placeholder=ui.get("ui:placeholder"),
+            readonly=bool(ui.get("ui:readonly") or ui.get("ui:disabled")),
+        )
         widget = ui.get("ui:widget")
         kind = type_of(schema)
         options = choices(schema, self.root, ui)
@@ -194,9 +221,14 @@ class _Builder:
             return
         f.kind = "yesno"
         names = ui.get("ui:enumNames") or []
-        f.options = options if len(options) == 2 else [
-            Choice("true", names[0] if len(names) == 2 else "Yes", True),
-            Choice("false", names[1] if len(names) == 2 else "No", False)]
+        f.options = (
+            options
+            if len(options) == 2
+            else [
+                Choice("true", names[0] if len(names) == 2 else "Yes", True),
+                Choice("false", names[1] if len(names) == 2 else "No", False),
+            ]
+        )
 
     def _number(self, f: Field, schema: dict, kind: str) -> None:
         f.kind = "number"
@@ -211,8 +243,9 @@ class _Builder:
         max_length = schema.get("maxLength")
         if isinstance(max_length, int):
             f.attrs["maxlength"] = max_length
-        if widget == "textarea" or (widget is None and fmt is None and isinstance(max_length, int)
-                                    and max_length > TEXTAREA_FROM):
+        if widget == "textarea" or (
+            widget is None and fmt is None and isinstance(max_length, int) and max_length > TEXTAREA_FROM
+        ):
             f.kind = "textarea"
             rows = (ui.get("ui:options") or {}).get("rows") if isinstance(ui.get("ui:options"), dict) else None
             f.attrs["rows"] = rows if isinstance(rows, int) else (6 if (max_length or 0) > 1000 else 3)
@@ -256,7 +289,7 @@ class _Builder:
 
 
 def _singular(label: str) -> str:
-    """"Goals" -> "Goal" for a row's label; a long or numbered title gives the plain "Entry"."""
+    """ "Goals" -> "Goal" for a row's label; a long or numbered title gives the plain "Entry"."""
     words = label.split()
     if not words or len(words) > 2 or not words[0][:1].isalpha():
         return "Entry"

@@ -4,6 +4,7 @@ Conversion never rejects: text that is not a number stays text, so the engine's 
 "Enter a whole number." at that field and the page shows what was typed. Empty answers are left out
 (a required one then gets "This field is required."); list rows left empty are dropped.
 """
+
 from __future__ import annotations
 
 import re
@@ -54,6 +55,7 @@ def _prune(schema: dict, data: Any, root: dict) -> Any:
 @dataclass(frozen=True)
 class Action:
     """What the submit button asked for: complete the task, or (without JavaScript) add or remove a row."""
+
     kind: str  # complete | add | remove
     path: str = ""
 
@@ -73,8 +75,11 @@ def remove_row(data: dict, path: str) -> dict:
         return data
     node: Any = data
     for part in parts[:-2]:
-        node = node.get(part) if isinstance(node, dict) else (
-            node[int(part)] if isinstance(node, list) and part.isdigit() and int(part) < len(node) else None)
+        node = (
+            node.get(part)
+            if isinstance(node, dict)
+            else (node[int(part)] if isinstance(node, list) and part.isdigit() and int(part) < len(node) else None)
+        )
         if node is None:
             return data
     rows = node.get(parts[-2]) if isinstance(node, dict) else None
@@ -127,7 +132,7 @@ class _Parser:
         found = set()
         for key in self.keys:
             if key.startswith(prefix):
-                m = _ROW_KEY.match(key[len(prefix):])
+                m = _ROW_KEY.match(key[len(prefix) :])
                 if m:
                     found.add(int(m.group(1)))
         return sorted(found)[:MAX_ROWS]
@@ -158,8 +163,11 @@ class _Parser:
             except ValueError:
                 return text
             return int(number) if number.is_integer() and re.fullmatch(r"-?\d+", text) else number
-        if kind == "string" and schema.get("format") == "date-time" and re.fullmatch(
-                r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?", text):
+        if (
+            kind == "string"
+            and schema.get("format") == "date-time"
+            and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?", text)
+        ):
             # <input type=datetime-local> sends no zone; the server works in UTC.
             return (text if len(text) > 16 else text + ":00") + "Z"
         return text

@@ -5,6 +5,7 @@ The UI hints follow react-jsonschema-form's uiSchema, which agencies may already
 `ui:help`, `ui:description`, `ui:placeholder`, `ui:enumNames`, `ui:options` ({"rows": 6}),
 `ui:readonly`; `ui:order` on an object (with "*" for the rest); `items` for the rows of an array.
 """
+
 from __future__ import annotations
 
 import json
@@ -83,8 +84,11 @@ def choices(schema: dict, root: dict, ui: dict | None = None) -> list[Choice]:
             return [Choice(wire(o["const"]), o.get("title") or _label_of(o["const"]), o["const"]) for o in options]
     if isinstance(schema.get("enum"), list):
         names = ui.get("ui:enumNames") or []
-        return [Choice(wire(v), names[i] if i < len(names) else _label_of(v), v)
-                for i, v in enumerate(schema["enum"]) if v is not None]
+        return [
+            Choice(wire(v), names[i] if i < len(names) else _label_of(v), v)
+            for i, v in enumerate(schema["enum"])
+            if v is not None
+        ]
     return []
 
 
@@ -105,7 +109,7 @@ def ordered(properties: dict, ui: dict) -> list[str]:
     if "*" in order:
         at = order.index("*")
         before = [n for n in order[:at] if n in properties]
-        after = [n for n in order[at + 1:] if n in properties]
+        after = [n for n in order[at + 1 :] if n in properties]
         return before + [n for n in rest if n not in after] + after
     return known + rest
 
@@ -113,6 +117,7 @@ def ordered(properties: dict, ui: dict) -> list[str]:
 @dataclass(frozen=True)
 class Condition:
     """A field shown only when an if/then (or if/else) clause of its object selects it."""
+
     if_schema: dict
     branch: str  # "then" | "else"
     required: bool  # the branch also makes the field required
@@ -133,7 +138,8 @@ def conditions(schema: dict, root: dict) -> dict[str, list[Condition]]:
             other = "else" if branch == "then" else "then"
             for name in names - named[other]:
                 found.setdefault(name, []).append(
-                    Condition(clause["if"], branch, name in (branches[branch].get("required") or [])))
+                    Condition(clause["if"], branch, name in (branches[branch].get("required") or []))
+                )
     always = set(schema.get("required") or [])
     return {name: conds for name, conds in found.items() if name not in always}
 
@@ -156,8 +162,9 @@ def shown(conds: list[Condition], data: dict, root: dict) -> bool:
 
 def condition_json(conds: list[Condition], root: dict) -> str:
     """The conditions for the browser script (a small subset of JSON Schema it can evaluate)."""
-    return json.dumps([{"if": _inline_refs(c.if_schema, root), "branch": c.branch} for c in conds],
-                      separators=(",", ":"))
+    return json.dumps(
+        [{"if": _inline_refs(c.if_schema, root), "branch": c.branch} for c in conds], separators=(",", ":")
+    )
 
 
 def _inline_refs(node: Any, root: dict, depth: int = 0) -> Any:

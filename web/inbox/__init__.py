@@ -1,5 +1,6 @@
 """The inbox: my tasks, the team queue of my roles, the whole team's work for supervisors; claiming,
 releasing and reassigning; and "Next task", which takes the most urgent task one may do."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -37,9 +38,18 @@ def index():
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "due"
     limit, cursor = page_args()
     client_id = int(filters["client"]) if filters["client"].isdigit() and len(filters["client"]) < 10 else None
-    page = cp().inbox_page(actor, view, is_team_lead(actor), pathway=filters["pathway"] or None,
-                           client_id=client_id, role=filters["role"] or None, q=filters["q"], sort=sort,
-                           limit=limit, cursor=cursor)
+    page = cp().inbox_page(
+        actor,
+        view,
+        is_team_lead(actor),
+        pathway=filters["pathway"] or None,
+        client_id=client_id,
+        role=filters["role"] or None,
+        q=filters["q"],
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+    )
     roles = sorted(CLINICAL_ROLES) if is_team_lead(actor) else sorted(actor.roles)
     options = {"pathway": page.pathways, "role": roles}
     shown = page.tasks
@@ -47,12 +57,24 @@ def index():
         t["may_claim"] = t["assignee"] is None and t["role"] in actor.roles
         t["may_release"] = t["assignee"] == actor.username or (t["assignee"] is not None and is_team_lead(actor))
     counts = page.counts
-    return render_template("inbox/index.html", view=view, same_names=same_names(shown), views=[(v, VIEWS[v]) for v in views],
-                           counts={v: counts[v]["open"] for v in views},
-                           overdue={v: counts[v]["overdue"] for v in views}, tasks=shown, filters=filters,
-                           options=options, people=page.assignees, sort=sort, sorts=SORTS,
-                           filtered=any(filters.values()), may_reassign=is_team_lead(actor),
-                           next_page=next_page_url(Page(shown, page.next_cursor)), paged=bool(cursor))
+    return render_template(
+        "inbox/index.html",
+        view=view,
+        same_names=same_names(shown),
+        views=[(v, VIEWS[v]) for v in views],
+        counts={v: counts[v]["open"] for v in views},
+        overdue={v: counts[v]["overdue"] for v in views},
+        tasks=shown,
+        filters=filters,
+        options=options,
+        people=page.assignees,
+        sort=sort,
+        sorts=SORTS,
+        filtered=any(filters.values()),
+        may_reassign=is_team_lead(actor),
+        next_page=next_page_url(Page(shown, page.next_cursor)),
+        paged=bool(cursor),
+    )
 
 
 # Roles whose work arrives in a team queue rather than assigned to them by name.
@@ -115,4 +137,3 @@ def assign(task_id: int):
     except TaskNotOpen as exc:
         flash(exc.message, "warning")
     return back("inbox.index", view="all")
-

@@ -1,6 +1,7 @@
 """The pathway library pages: every pathway with its versions (who, when, why, which is current, running
 instances), the diagram drawn in the page, forms and decision tables, comparing two versions, downloading a
 version, and rolling back. Admins, supervisors and quality staff read; drafts.py and editor.py change things."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,13 @@ from ..auth import current_actor, login_required
 
 bp = Blueprint("pathways", __name__, url_prefix="/pathways")
 
-ORIGINS = {"library": "shipped library", "publish": "command line", "draft": "approved draft",
-           "rollback": "roll back", "check": "checker"}
+ORIGINS = {
+    "library": "shipped library",
+    "publish": "command line",
+    "draft": "approved draft",
+    "rollback": "roll back",
+    "check": "checker",
+}
 
 
 @bp.app_template_filter("origin")
@@ -34,8 +40,13 @@ def index():
     actor = current_actor()
     library = cp().pathway_library(actor)
     waiting = [d for d in library["drafts"] if d["status"] == "submitted" and d["author"] != actor.username]
-    return render_template("pathways/index.html", library=library, waiting=waiting,
-                           may_edit=actor.has_any(AUTHORS), may_review=actor.has_any(REVIEWERS))
+    return render_template(
+        "pathways/index.html",
+        library=library,
+        waiting=waiting,
+        may_edit=actor.has_any(AUTHORS),
+        may_review=actor.has_any(REVIEWERS),
+    )
 
 
 @bp.get("/<pathway>")
@@ -43,8 +54,9 @@ def index():
 def show(pathway: str):
     actor = current_actor()
     page = cp().pathway_history(actor, pathway)
-    return render_template("pathways/show.html", p=page, may_edit=actor.has_any(AUTHORS),
-                           may_roll_back=actor.has_any(catalog.ROLLBACK))
+    return render_template(
+        "pathways/show.html", p=page, may_edit=actor.has_any(AUTHORS), may_roll_back=actor.has_any(catalog.ROLLBACK)
+    )
 
 
 def rendered_forms(files: dict[str, str]) -> list[dict]:
@@ -78,10 +90,23 @@ def version(pathway: str, version: int):
         abort(404)
     files = cp().pathway_version_files(actor, pathway, version)
     tables = {n: read_tables(t, n) for n, t in sorted(files.items()) if n.endswith(".dmn")}
-    tasks = [dict(id=i, **f) for n, t in sorted(files.items()) if n.endswith(".bpmn")
-             for i, f in element_facts(t, n).items() if f["kind"] in ("userTask", "scriptTask", "businessRuleTask")]
-    return render_template("pathways/version.html", p=history, v=row, files=files, tables=tables, tasks=tasks,
-                           forms=rendered_forms(files), may_roll_back=actor.has_any(catalog.ROLLBACK))
+    tasks = [
+        dict(id=i, **f)
+        for n, t in sorted(files.items())
+        if n.endswith(".bpmn")
+        for i, f in element_facts(t, n).items()
+        if f["kind"] in ("userTask", "scriptTask", "businessRuleTask")
+    ]
+    return render_template(
+        "pathways/version.html",
+        p=history,
+        v=row,
+        files=files,
+        tables=tables,
+        tasks=tasks,
+        forms=rendered_forms(files),
+        may_roll_back=actor.has_any(catalog.ROLLBACK),
+    )
 
 
 @bp.get("/<pathway>/versions/<id:version>/files/<name>")
@@ -105,8 +130,11 @@ def file_response(name: str, text: str, download: bool) -> Response:
 @login_required(READERS)
 def export(pathway: str, version: int):
     data = cp().export_pathway_version(current_actor(), pathway, version)
-    return Response(data, mimetype="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="{pathway}-v{version}.zip"'})
+    return Response(
+        data,
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{pathway}-v{version}.zip"'},
+    )
 
 
 @bp.get("/<pathway>/compare")
@@ -121,10 +149,16 @@ def compare(pathway: str):
     except ValueError:
         raise BadRequest("Choose two version numbers to compare.") from None
     result = cp().compare_pathway_versions(actor, pathway, before, after)
-    return render_template("pathways/compare.html", p=history, before=before, after=after,
-                           changes=result["changes"], numbers=numbers,
-                           before_url=url_for(".version_file", pathway=pathway, version=before, name=f"{pathway}.bpmn"),
-                           after_url=url_for(".version_file", pathway=pathway, version=after, name=f"{pathway}.bpmn"))
+    return render_template(
+        "pathways/compare.html",
+        p=history,
+        before=before,
+        after=after,
+        changes=result["changes"],
+        numbers=numbers,
+        before_url=url_for(".version_file", pathway=pathway, version=before, name=f"{pathway}.bpmn"),
+        after_url=url_for(".version_file", pathway=pathway, version=after, name=f"{pathway}.bpmn"),
+    )
 
 
 @bp.post("/<pathway>/versions/<id:version>/rollback")
@@ -137,14 +171,22 @@ def rollback(pathway: str, version: int):
         result = cp().roll_back_pathway(current_actor(), pathway, version, reason, accept_risk)
     except UnsafeChange as exc:
         page = cp().pathway_history(current_actor(), pathway)
-        return render_template("pathways/show.html", p=page, may_edit=current_actor().has_any(AUTHORS),
-                               may_roll_back=True, unsafe=exc.report, unsafe_version=version,
-                               unsafe_reason=reason), 422
+        return render_template(
+            "pathways/show.html",
+            p=page,
+            may_edit=current_actor().has_any(AUTHORS),
+            may_roll_back=True,
+            unsafe=exc.report,
+            unsafe_version=version,
+            unsafe_reason=reason,
+        ), 422
     except BadRequest as exc:
         flash(exc.message, "warning")
         return redirect(url_for(".show", pathway=pathway, _anchor=f"rollback-{version}"))
-    flash(f"{pathway} version {version} is published again as version {result['version']}. Running instances keep "
-          "the version they started on; new cases and the next hand-over use this one.")
+    flash(
+        f"{pathway} version {version} is published again as version {result['version']}. Running instances keep "
+        "the version they started on; new cases and the next hand-over use this one."
+    )
     return redirect(url_for(".show", pathway=pathway))
 
 

@@ -1,5 +1,6 @@
 """Draft pages: start a draft from a pathway, import files or a zip, the draft with its findings and history,
 submit (author), approve or send back with a comment (a supervisor who is not the author), withdraw."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -22,14 +23,23 @@ def _draft_page(draft_id: int, status: int = 200, unsafe=None, **extra):
     for f in draft["findings"]:
         by_file.setdefault(f["file"], []).append(f)
     return render_template(
-        "pathways/draft.html", d=draft, findings_by_file=by_file, unsafe=unsafe or _safety_of(draft),
+        "pathways/draft.html",
+        d=draft,
+        findings_by_file=by_file,
+        unsafe=unsafe or _safety_of(draft),
         may_edit=mine and actor.has_any(AUTHORS) and draft["status"] in EDITABLE,
         may_withdraw=mine and draft["status"] not in ("published", "withdrawn"),
         may_review=actor.has_any(REVIEWERS) and not mine and draft["status"] == "submitted",
         own_review=actor.has_any(REVIEWERS) and mine and draft["status"] == "submitted",
-        forms_after=rendered_forms({n: t for n, t in draft["after"].items()
-                                    if n in draft["changes"]["files"]["changed"] + draft["changes"]["files"]["added"]}),
-        **extra), status
+        forms_after=rendered_forms(
+            {
+                n: t
+                for n, t in draft["after"].items()
+                if n in draft["changes"]["files"]["changed"] + draft["changes"]["files"]["added"]
+            }
+        ),
+        **extra,
+    ), status
 
 
 def _safety_of(draft: dict):
@@ -82,10 +92,17 @@ def approve(draft_id: int):
     except NotAllowed as exc:
         return _draft_page(draft_id, 403, review_error=exc.message)
     except (StaleInstance, PathwayInvalid, BadRequest) as exc:
-        return _draft_page(draft_id, 409 if isinstance(exc, StaleInstance) else 422, review_error=exc.message,
-                           accept_value=accept_risk or "")
-    flash("Published " + ", ".join(f"{v['pathway']} version {v['version']}" for v in published) +
-          ". New cases and the next hand-over use it; running instances keep their version.")
+        return _draft_page(
+            draft_id,
+            409 if isinstance(exc, StaleInstance) else 422,
+            review_error=exc.message,
+            accept_value=accept_risk or "",
+        )
+    flash(
+        "Published "
+        + ", ".join(f"{v['pathway']} version {v['version']}" for v in published)
+        + ". New cases and the next hand-over use it; running instances keep their version."
+    )
     return redirect(url_for(".draft", draft_id=draft_id))
 
 
@@ -123,8 +140,11 @@ def _too_large(exc):
     trips while the form is read, before the view runs)."""
     if request.endpoint != "pathways.upload":
         return render_template("error.html", status=413, message="The request is too large."), 413
-    return render_template("pathways/import.html", draft_id=request.args.get("draft", type=int), refused=[
-        Finding("(upload)", None, "the upload is larger than 4 MB: refused; nothing was saved")]), 413
+    return render_template(
+        "pathways/import.html",
+        draft_id=request.args.get("draft", type=int),
+        refused=[Finding("(upload)", None, "the upload is larger than 4 MB: refused; nothing was saved")],
+    ), 413
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -139,6 +159,8 @@ def upload():
     if judged.refused:
         return render_template("pathways/import.html", draft_id=draft_id, refused=judged.refused), 422
     errors = len([f for f in judged.findings if f.severity == "error"])
-    flash(f"Imported {len(items)} upload(s) into draft {draft_id}: {errors} error(s), "
-          f"{len(judged.findings) - errors} warning(s) to look at.")
+    flash(
+        f"Imported {len(items)} upload(s) into draft {draft_id}: {errors} error(s), "
+        f"{len(judged.findings) - errors} warning(s) to look at."
+    )
     return redirect(url_for(".draft", draft_id=draft_id))

@@ -1,6 +1,7 @@
 """Editing a draft's files in the browser: the BPMN modeler with Carepath's side panel, the form editor with a
 live preview drawn by the renderer staff see, and the decision-table editor. The pages save through
 `save_files` (JSON, CSRF header) and show what the engine found, without leaving the page."""
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,12 @@ from . import bp, file_response
 # bpmn-js's align/distribute menu draws its icons with inline style attributes, which the app's policy forbids;
 # the editor leaves that menu out (static/pathways/modeler.js) rather than loosening the policy for this page.
 FORM_ID = re.compile(r"^[a-z][a-z0-9_]{0,80}$")
-EDITORS = {".bpmn": "pathways/edit_bpmn.html", ".schema.json": "pathways/edit_form.html",
-           ".ui.json": "pathways/edit_form.html", ".dmn": "pathways/edit_table.html"}
+EDITORS = {
+    ".bpmn": "pathways/edit_bpmn.html",
+    ".schema.json": "pathways/edit_form.html",
+    ".ui.json": "pathways/edit_form.html",
+    ".dmn": "pathways/edit_table.html",
+}
 
 
 @bp.get("/drafts/<id:draft_id>/files/<name>")
@@ -42,10 +47,16 @@ def edit(draft_id: int, name: str):
     if name not in editor["files"] and not name.endswith(".schema.json"):
         abort(404)
     ui_name = name.replace(".schema.json", ".ui.json")
-    config = {"draft": draft_id, "file": name, "ui_file": ui_name if name.endswith(".schema.json") else None,
-              "roles": list(ROLES), "forms": editor["choices"]["forms"], "messages": editor["choices"]["messages"],
-              "findings": [f for f in editor["findings"] if f["file"] in (name, ui_name)],
-              "editable": editor["status"] in ("editing", "returned") and editor["author"] == current_actor().username}
+    config = {
+        "draft": draft_id,
+        "file": name,
+        "ui_file": ui_name if name.endswith(".schema.json") else None,
+        "roles": list(ROLES),
+        "forms": editor["choices"]["forms"],
+        "messages": editor["choices"]["messages"],
+        "findings": [f for f in editor["findings"] if f["file"] in (name, ui_name)],
+        "editable": editor["status"] in ("editing", "returned") and editor["author"] == current_actor().username,
+    }
     config["text"], config["ui_text"] = editor["files"].get(name, ""), editor["files"].get(ui_name, "")
     return render_template(template, d=editor, name=name, ui_name=ui_name, config=config)
 
@@ -67,12 +78,19 @@ def save_files(draft_id: int):
     a file is refused, and then nothing was written."""
     data = request.get_json(silent=True)
     files = data.get("files") if isinstance(data, dict) else None
-    if not isinstance(files, dict) or not files or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+    if (
+        not isinstance(files, dict)
+        or not files
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items())
+    ):
         raise BadRequest('Send {"files": {"name": "text"}}.')
     judged = cp().save_draft_files(current_actor(), draft_id, files)
-    body = {"saved": not judged.refused, "refused": [f.as_dict() for f in judged.refused],
-            "findings": [f.as_dict() for f in judged.findings], "pathways": judged.pathways}
+    body = {
+        "saved": not judged.refused,
+        "refused": [f.as_dict() for f in judged.refused],
+        "findings": [f.as_dict() for f in judged.findings],
+        "pathways": judged.pathways,
+    }
     return jsonify(body), 422 if judged.refused else 200
 
 

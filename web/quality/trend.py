@@ -1,4 +1,5 @@
 """A measure's monthly rate as a small bar chart in SVG, drawn on the server (no JavaScript)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,6 +31,14 @@ def trend_bars(months: list[dict[str, Any]]) -> list[Bar]:
             continue
         rate = month["rate"] or 0.0
         height = max(2.0, rate * (HEIGHT - 2))
-        bars.append(Bar(x, HEIGHT - height, width, height,
-                        f"{month['month']}: {month['numerator']} of {month['denominator']} ({rate:.0%})", False))
+        bars.append(
+            Bar(
+                x,
+                HEIGHT - height,
+                width,
+                height,
+                f"{month['month']}: {month['numerator']} of {month['denominator']} ({rate:.0%})",
+                False,
+            )
+        )
     return bars

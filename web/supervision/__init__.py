@@ -1,10 +1,11 @@
 """Supervision of late work: overdue tasks grouped per client, each named and linked with its due time in the
 agency's zone, and a new due date set with a reason (the escalation re-arms for it)."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, flash, render_template, request, url_for
+from flask import Blueprint, flash, render_template, request
 
 from carepath.engine.access import TEAM_LEADS
 from carepath.engine.errors import InvalidFormData
@@ -39,6 +40,8 @@ def set_due_date(task_id: int):
     except InvalidFormData as exc:
         flash("The due date was not changed: " + " ".join(f.message for f in exc.fields), "warning")
         return back("supervision.overdue")
-    flash(f"“{moved['title']}” is now due {request.form.get('due_at', '').replace('T', ' at ')}"
-          + ("; it escalates again if missed." if moved["rearmed"] else "."))
+    flash(
+        f"“{moved['title']}” is now due {request.form.get('due_at', '').replace('T', ' at ')}"
+        + ("; it escalates again if missed." if moved["rearmed"] else ".")
+    )
     return back("supervision.overdue")

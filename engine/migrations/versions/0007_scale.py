@@ -12,12 +12,12 @@ Revision ID: 0007_scale
 Revises: 0006_safety
 Create Date: 2026-12-01
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0007_scale'
-down_revision = '0006_safety'
+revision = "0007_scale"
+down_revision = "0006_safety"
 branch_labels = None
 depends_on = None
 
@@ -45,8 +45,10 @@ def upgrade() -> None:
     op.create_index("ix_clients_given_lower", "clients", [sa.text("lower(given_name)")])
     if postgres:
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        op.execute("CREATE INDEX ix_clients_name_trgm ON clients "
-                   "USING gin (lower((given_name || ' ') || family_name) gin_trgm_ops)")
+        op.execute(
+            "CREATE INDEX ix_clients_name_trgm ON clients "
+            "USING gin (lower((given_name || ' ') || family_name) gin_trgm_ops)"
+        )
 
     op.drop_index("ix_events_case_id", table_name="events")
     op.create_index("ix_events_case_at", "events", ["case_id", "at", "id"])
