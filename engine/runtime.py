@@ -71,7 +71,7 @@ class _Step:
         self.done_by: dict[UUID, str] = {}
         self.messages: deque[tuple[str, dict[str, Any]]] = deque()
         self.close_reason: str | None = None
-        self.budget = StepBudget(limit)  # the deadline all of the step's pathway code shares (sandbox.py)
+        self.budget = StepBudget(limit)  # the time all of the step's pathway code shares (sandbox.py)
         self.role: str | None = None  # the role of the task completed in this step: risk changes record it
         self.deliveries = 0
         self._case_manager: tuple[int | None] | None = None

@@ -16,7 +16,6 @@ the step back and records an incident). docs/sandbox.md says why a process and n
 from __future__ import annotations
 
 import builtins
-import time
 from contextvars import ContextVar, Token
 from typing import Any, NoReturn
 
@@ -39,11 +38,13 @@ from .scripting import current_effects
 
 
 class StepBudget:
-    """A step's deadline (`time.monotonic()`), shared by all the pathway code the step runs. Starting a
-    sandbox process moves it on by the time that took (sandbox_pool.run)."""
+    """The time a step's pathway code may take, shared by all of it: each call into the sandbox spends what it
+    took (sandbox_pool.run). Only the pathway code's own time counts, not the step's reading and writing of the
+    database or the engine's bookkeeping: on a busy server those take longer, and a clinician's ordinary step
+    must not fail because the machine is loaded; a script that loops still stops at the limit."""
 
     def __init__(self, seconds: float) -> None:
-        self.deadline = time.monotonic() + seconds
+        self.remaining = seconds
 
 
 # The budget of the step being run; set by the runtime around the pathway code of each step.

@@ -201,17 +201,20 @@ class _ReplyUnpickler(pickle.Unpickler):
 def run(request_parts: tuple[Any, ...], budget: StepBudget, memory_mb: int) -> tuple[Any, ...]:
     """Run one request in a child: the unpickled reply. Raises ChildStopped.
 
-    `budget.deadline` is the step's deadline (time.monotonic()). Time spent starting a child is added to it,
-    for this request and the rest of the step: it is the server's cost, not the pathway code's. The request
-    is sent without its time budget, which is computed once the child is ready."""
-    child, spawn_seconds = POOL.acquire(memory_mb)
-    budget.deadline += spawn_seconds
-    deadline = budget.deadline
-    seconds = deadline - time.monotonic()
+    `budget.remaining` is what is left of the step's pathway-code time; this request may use all of it and
+    spends what it takes. Time spent starting a child is not spent: it is the server's cost, not the pathway
+    code's, so the budget is read once the child is ready."""
+    child, _spawn_seconds = POOL.acquire(memory_mb)
+    seconds = budget.remaining
     if seconds <= 0:
         POOL.release(child)
         raise ChildStopped("time")
-    reply = child.call(pickle.dumps((*request_parts, seconds), protocol=pickle.HIGHEST_PROTOCOL), deadline)
+    started = time.monotonic()
+    deadline = started + seconds
+    try:
+        reply = child.call(pickle.dumps((*request_parts, seconds), protocol=pickle.HIGHEST_PROTOCOL), deadline)
+    finally:
+        budget.remaining -= time.monotonic() - started
     try:
         answer: tuple[Any, ...] = _ReplyUnpickler(io.BytesIO(reply)).load()  # the child replies with a tuple
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError):

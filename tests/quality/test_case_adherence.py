@@ -21,12 +21,12 @@ def test_promises_and_a_readable_timeline(app, driver, clock):
     referral_row = next(r for r in rows if "Tasks completed on time" in r and "Missed" in r)
     assert "late by 2 hours" in referral_row
 
-    timeline = html.split('<ol class="timeline">')[1].split("</ol>")[0]
+    timeline = html.split('<ol class="timeline"')[1].split("</ol>")[0]
     assert f'href="/tasks/{referral.id}">Record the referral</a>' in timeline
     assert "Late by 2 hours" in timeline and "On time" in timeline  # the referral late, the ASQ on time
     assert "Score the ASQ" not in timeline  # an engine step
     everything = StaffClient(app, "quality").text(f"/cases/{case}?timeline=all")
-    assert "Score the ASQ" in everything.split('<ol class="timeline">')[1].split("</ol>")[0]
+    assert "Score the ASQ" in everything.split('<ol class="timeline"')[1].split("</ol>")[0]
     # The completed form opens read-only for quality staff.
     done = StaffClient(app, "quality").get(f"/tasks/{referral.id}")
     assert done.status_code == 200 and "<form" not in done.get_data(as_text=True).split("<main")[1]
