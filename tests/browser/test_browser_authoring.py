@@ -17,6 +17,10 @@ pytestmark = pytest.mark.browser
 
 FLOW = "f_emergent_gw_to_throw_crisis_referral"
 
+# Approving and rolling back run the pathway checker before publishing (a few episodes, seconds on a quiet
+# machine): the page answers when the check is done, so these two waits are longer than the usual ones.
+PUBLISH_TIMEOUT_MS = 90_000
+
 
 def _due(live, case_id) -> timedelta:
     task = live.driver.task(case_id, "record_referral")
@@ -103,8 +107,10 @@ def test_a_due_time_change_from_the_editor_to_new_cases_and_back(new_page, live)
     expect(changes).to_contain_text('"P1D"')
     expect(changes).to_contain_text('"P3D"')
     expect(reviewer.locator(".diagram-diff[data-compared='true'] .diff-list")).to_contain_text("record_referral")
-    reviewer.get_by_role("button", name="Approve and publish").click()
-    expect(reviewer.get_by_role("status").first).to_contain_text("Published intake version 2")
+    reviewer.get_by_role("button", name="Approve and publish").click(timeout=PUBLISH_TIMEOUT_MS)
+    expect(reviewer.get_by_role("status").first).to_contain_text(
+        "Published intake version 2", timeout=PUBLISH_TIMEOUT_MS
+    )
 
     fresh = live.new_case("Nina", "New")
     assert _due(live, fresh) == timedelta(days=3)
@@ -117,8 +123,10 @@ def test_a_due_time_change_from_the_editor_to_new_cases_and_back(new_page, live)
     expect(versions.locator("#version-1")).to_contain_text("1")  # Rita's intake still runs on version 1
     versions.locator("#version-1").get_by_text("Roll back to version 1").click()
     reviewer.get_by_label("Why roll back?").fill("Urgent referrals were recorded too late")
-    reviewer.get_by_role("button", name="Publish version 1 again").click()
-    expect(reviewer.get_by_role("status").first).to_contain_text("published again as version 3")
+    reviewer.get_by_role("button", name="Publish version 1 again").click(timeout=PUBLISH_TIMEOUT_MS)
+    expect(reviewer.get_by_role("status").first).to_contain_text(
+        "published again as version 3", timeout=PUBLISH_TIMEOUT_MS
+    )
     expect(versions.locator("#version-3")).to_contain_text(
         "Roll back to version 1: Urgent referrals were recorded too late"
     )
