@@ -51,6 +51,19 @@ def _ref(prefix: str, column: Any) -> Any:
     return (literal(prefix + ":") + cast(column, String)).label("ref")
 
 
+def _instance_rows(pi: Any, case: Any, due: Any, done: Any) -> AnySelect:
+    """The row shape of an episode that is one pathway instance: started when it started, due and done as given."""
+    return select(
+        _ref("instance", pi.id),
+        pi.case_id,
+        case.client_id,
+        pi.process_id.label("pathway"),
+        pi.started_at.label("start"),
+        due.label("due"),
+        done.label("done"),
+    ).join(case, case.id == pi.case_id)
+
+
 def tasks(pathway: str | None = None) -> AnySelect:
     """`tasks_on_time` (every pathway) and `reviews_on_time` (`periodic_review`)."""
     ht = HumanTask
@@ -104,21 +117,9 @@ def crisis_follow_up_24h() -> AnySelect:
         .scalar_subquery()
     )
     due = plus_seconds(pi.started_at, DAY)
-    return (
-        select(
-            _ref("instance", pi.id),
-            pi.case_id,
-            case.client_id,
-            pi.process_id.label("pathway"),
-            pi.started_at.label("start"),
-            due.label("due"),
-            contact.label("done"),
-        )
-        .join(case, case.id == pi.case_id)
-        .where(
-            pi.process_id == "crisis_response",
-            or_(pi.status != InstanceStatus.CANCELLED, pi.ended_at >= due, contact.is_not(None)),
-        )
+    return _instance_rows(pi, case, due, contact).where(
+        pi.process_id == "crisis_response",
+        or_(pi.status != InstanceStatus.CANCELLED, pi.ended_at >= due, contact.is_not(None)),
     )
 
 
@@ -195,19 +196,7 @@ def hospital_follow_up(kind: str, days: int) -> AnySelect:
         handover.activity == kind,
         handover.lifecycle == Lifecycle.COMPLETED,
     )
-    return (
-        select(
-            _ref("instance", pi.id),
-            pi.case_id,
-            case.client_id,
-            pi.process_id.label("pathway"),
-            pi.started_at.label("start"),
-            due.label("due"),
-            accepted.label("done"),
-        )
-        .join(case, case.id == pi.case_id)
-        .where(pi.process_id == "hospital_follow_up", started_by)
-    )
+    return _instance_rows(pi, case, due, accepted).where(pi.process_id == "hospital_follow_up", started_by)
 
 
 def depression_remission_12m() -> AnySelect:
