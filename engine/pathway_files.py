@@ -8,6 +8,7 @@ and every script, condition and timer expression accepted by the sandbox's compi
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -159,12 +160,23 @@ def check_form(filename: str, text: str) -> tuple[dict[str, Any] | None, list[Fi
         findings.append(Finding(filename, None, f"forms use JSON Schema 2020-12 ($schema {DRAFT_2020_12})"))
     if schema.get("type") != "object":
         findings.append(Finding(filename, None, 'a form schema must have "type": "object"'))
+    problem = _meta_schema_problem(text)
+    if problem is not None:
+        findings.append(Finding(filename, None, problem))
+    return schema, findings
+
+
+@functools.lru_cache(maxsize=1024)
+def _meta_schema_problem(text: str) -> str | None:
+    """What is wrong with a form's schema (its JSON text) against the 2020-12 meta-schema, or None. Kept per text:
+    the check is pure and costs about as much as the rest of a library build together, and every publish, check
+    and restart builds the whole library again with its forms mostly unchanged."""
     try:
-        Draft202012Validator.check_schema(schema)
+        Draft202012Validator.check_schema(json.loads(text))
     except SchemaError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
-        findings.append(Finding(filename, None, f"not a valid JSON Schema at {where}: {exc.message}"))
-    return schema, findings
+        return f"not a valid JSON Schema at {where}: {exc.message}"
+    return None
 
 
 def _compile_check(filename: str, el: etree._Element, source: str, what: str, exec_mode: bool = False) -> list[Finding]:
