@@ -29,8 +29,9 @@ from sqlalchemy.orm import QueryableAttribute, Session
 
 from . import audit
 from .access import CLINICAL_ROLES, READ_EVERY_RECORD, RECORD_READERS, TEAM_LEADS, Actor, may_work_task
+from .access_models import BreakGlass
 from .errors import FieldError, InvalidFormData, NotAllowed, NotOnCareTeam
-from .models import BreakGlass, Case, Client, HumanTask, User
+from .models import Case, Client, HumanTask, User
 from .states import TaskStatus
 
 BREAK_GLASS_HOURS = 12

@@ -76,44 +76,6 @@ class UserRole(Base):
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
-class ApiToken(Base):
-    __tablename__ = "api_tokens"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    # Only a SHA-256 of the token is kept: a copy of the database does not hand out working tokens.
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
-    last_used_at: Mapped[datetime | None]
-    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
-    revoked_at: Mapped[datetime | None]
-
-
-class UserSession(Base):
-    """A signed-in browser. The cookie carries only a random id whose hash is kept here, so signing out,
-    idling too long or disabling the account ends the session on the server: a copied cookie stops working."""
-
-    __tablename__ = "user_sessions"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime]
-    last_seen_at: Mapped[datetime]
-    expires_at: Mapped[datetime]  # the absolute end, however active the session is
-    ended_at: Mapped[datetime | None]
-    ended_why: Mapped[str | None] = mapped_column(String(16))  # signed_out | idle | expired | disabled
-
-
-class SigninThrottle(Base):
-    """Recent failed sign-ins per key (an address, an account at an address, an account), shared by every
-    web worker and host. A row is locked while an attempt is counted, so parallel guesses queue."""
-
-    __tablename__ = "signin_throttle"
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    last_at: Mapped[datetime] = mapped_column(index=True)  # quiet keys are deleted (signin.settle)
-
-
 # ---------- clients and cases ----------
 
 
@@ -197,47 +159,6 @@ class PathwayVersion(Base):
     accepted_risk: Mapped[str | None] = mapped_column(Text)
     # The checker's figures and findings at publish time (engine/safety/gate.py), None if it did not run.
     safety_check: Mapped[dict[str, Any] | None] = mapped_column(deferred=True)
-
-
-# ---------- pathway authoring ----------
-
-
-class PathwayDraft(Base):
-    """A proposed change to the library: the full file set of the pathways it touches, waiting for review.
-
-    editing -> submitted -> published, or submitted -> returned (with a comment) -> submitted again;
-    the author may withdraw it until it is published. authoring/drafts.py enforces the steps."""
-
-    __tablename__ = "pathway_drafts"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(200), default="")  # what changes and why: the versions' reason
-    status: Mapped[str] = mapped_column(String(16), default="editing", index=True)
-    author: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    # file name -> text. Large: loaded only by the pages and steps that need it.
-    files: Mapped[dict[str, Any]] = mapped_column(deferred=True)
-    pathways: Mapped[list[Any]] = mapped_column(default=list)  # the pathways it changes (computed on every save)
-    base: Mapped[dict[str, Any]] = mapped_column(default=dict)  # pathway -> current version when last saved
-    findings: Mapped[list[Any]] = mapped_column(default=list)  # the last validation's findings (as dicts)
-    reviewed_by: Mapped[str | None] = mapped_column(String(64))
-    reviewed_at: Mapped[datetime | None]
-    published: Mapped[list[Any]] = mapped_column(default=list)  # [{"pathway", "version"}] once approved
-    # The safety checker's last result for this draft, and the reason given to publish over a violation.
-    safety: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    accepted_risk: Mapped[str | None] = mapped_column(Text)
-
-
-class PathwayDraftStep(Base):
-    """A draft's history as its people see it: saved, submitted, sent back (with the comment), approved."""
-
-    __tablename__ = "pathway_draft_steps"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    draft_id: Mapped[int] = mapped_column(ForeignKey("pathway_drafts.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime]
-    username: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(16))
-    comment: Mapped[str | None] = mapped_column(Text)
 
 
 class PathwayInstance(Base):
@@ -456,19 +377,6 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any] | None]
 
 
-class BreakGlass(Base):
-    """Someone outside a client's care team opened the record, with a reason, for a limited time."""
-
-    __tablename__ = "break_glass"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
-    reason: Mapped[str] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(index=True)
-    expires_at: Mapped[datetime]
-    __table_args__ = (Index("ix_break_glass_user", "user_id", "expires_at", "client_id"),)
-
-
 class StepIncident(Base):
     """A pathway step that failed (a script error, or a script stopped at the step's time or memory bound),
     for an admin to see. Ids, pathway, element and the kind of failure only: never the error's message or
@@ -490,5 +398,7 @@ class StepIncident(Base):
     username: Mapped[str | None] = mapped_column(String(64))
 
 
-# ---------- a case manager's day: contacts, drafts, due-date changes (engine/day_models.py) ----------
-from .day_models import Contact, ContactVersion, DueDateChange, FormDraft  # noqa: E402,F401  (one metadata)
+# ---------- tables kept in their own modules, imported here so Base.metadata has every table ----------
+from .access_models import ApiToken, BreakGlass, SigninThrottle, UserSession  # noqa: E402,F401
+from .authoring_models import PathwayDraft, PathwayDraftStep  # noqa: E402,F401
+from .day_models import Contact, ContactVersion, DueDateChange, FormDraft  # noqa: E402,F401

@@ -17,8 +17,9 @@ from sqlalchemy import CursorResult, Result, select, update
 from sqlalchemy.orm import Session
 
 from .access import Actor
+from .access_models import ApiToken, UserSession
 from .errors import BadRequest, NotAuthenticated, NotFound
-from .models import ROLES, ApiToken, User, UserRole, UserSession
+from .models import ROLES, User, UserRole
 
 # argon2id with OWASP's minimum parameters (19 MiB, 2 passes, 1 lane): about 50 ms a check here. They are
 # stored in each hash, so raising them later re-hashes each password at its owner's next sign-in.

@@ -35,8 +35,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .access import Actor
+from .access_models import SigninThrottle, UserSession
 from .errors import TooManyAttempts
-from .models import SigninThrottle, User, UserSession
+from .models import User
 from .people import actor_of
 
 BACKOFF_START, BACKOFF_MAX = 30.0, 900.0

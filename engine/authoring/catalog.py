@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..access import Actor
+from ..authoring_models import PathwayDraft
 from ..errors import NotFound
-from ..models import PathwayDraft, PathwayInstance, PathwayVersion
+from ..models import PathwayInstance, PathwayVersion
 from ..pathway_files import FileSet
 from ..states import InstanceStatus
 from .drafts import READERS, Status

@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session, undefer
 
 from .. import audit
 from ..access import Actor
+from ..authoring_models import PathwayDraft, PathwayDraftStep
 from ..errors import BadRequest, Finding, NotAllowed, NotFound, PathwayInvalid, StaleInstance
-from ..models import PathwayDraft, PathwayDraftStep, PathwayVersion
+from ..models import PathwayVersion
 from ..pathway_files import FileSet
 from .gate import MIN_REASON, Report, check_reason
 from .review import Library, Review, current_library, review

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from .. import audit
 from .. import library as lib
 from ..access import Actor
+from ..authoring_models import PathwayDraftStep
 from ..errors import NotFound
-from ..models import PathwayDraftStep
 from ..pathway_files import FileSet
 from . import catalog, compare, drafts, gate, uploads
 from .review import Library, Review, current_library

@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from authoring_support import DueTimeGate, with_condition, with_record_referral_due, without_due_on_record_referral
-from carepath.engine.models import PathwayDraft, PathwayVersion
+from carepath.engine.authoring_models import PathwayDraft
+from carepath.engine.models import PathwayVersion
 
 
 def _intake_files(api) -> dict:

@@ -13,7 +13,8 @@ import foreign_diagrams as F
 import pytest
 from sqlalchemy import func, select
 
-from carepath.engine.models import PathwayDraft, PathwayVersion
+from carepath.engine.authoring_models import PathwayDraft
+from carepath.engine.models import PathwayVersion
 
 LIMIT_SECONDS = 5.0
 

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from browser_support import sign_in
-from carepath.engine.models import PathwayDraft
+from carepath.engine.authoring_models import PathwayDraft
 from support import actors_of
 
 pytestmark = pytest.mark.browser

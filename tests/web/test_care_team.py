@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from carepath.engine.models import AuditEntry, BreakGlass
+from carepath.engine.access_models import BreakGlass
+from carepath.engine.models import AuditEntry
 from carepath.engine.states import TaskStatus
 from ui_support import add_user, audit_entries, posted
 

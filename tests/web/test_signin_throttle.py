@@ -103,7 +103,7 @@ def test_back_off_and_delay_grow_and_are_bounded():
 def test_quiet_keys_are_forgotten(app_cp):
     from sqlalchemy import select
 
-    from carepath.engine.models import SigninThrottle
+    from carepath.engine.access_models import SigninThrottle
 
     app, cp = app_cp
     Browser(app, STRANGER).signin("intake", "wrong")
