@@ -79,8 +79,9 @@ MEASURES: tuple[Measure, ...] = (
     Measure(
         "fuh_7day",
         "Follow-up within 7 days after psychiatric hospitalization (FUH)",
-        "Each discharge from psychiatric hospitalization recorded counts once; it is met when a follow-up visit "
-        "the pathway accepts is recorded by the 7-day deadline.",
+        "Each discharge from psychiatric hospitalization recorded counts once; it is met when a qualifying follow-up "
+        "visit (the pathway's visit_qualified event: attended, after the day of discharge, within the window) "
+        "is recorded by the 7-day deadline.",
         "HEDIS FUH (NCQA), 7-day rate",
         "the hospital follow-up started after a hospital stay",
         "7 days after the discharge date (00:00 UTC, as the pathway sets it)",
@@ -100,8 +101,9 @@ MEASURES: tuple[Measure, ...] = (
     Measure(
         "fum_7day",
         "Follow-up within 7 days after an emergency visit for mental illness (FUM)",
-        "Each emergency department visit that did not end in admission counts once; it is met when a follow-up "
-        "visit the pathway accepts is recorded by the 7-day deadline.",
+        "Each emergency department visit that did not end in admission counts once; it is met when a qualifying "
+        "follow-up visit (the pathway's visit_qualified event: attended, from the day of the emergency visit, "
+        "within the window) is recorded by the 7-day deadline.",
         "HEDIS FUM (NCQA), 7-day rate",
         "the follow-up started after an emergency department visit",
         "7 days after the visit date",
