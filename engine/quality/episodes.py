@@ -178,15 +178,26 @@ def hospital_follow_up(kind: str, days: int) -> AnySelect:
     the discharge date, as the pathway's 7-day visit carries it; kept by the first qualifying visit the
     pathway recorded (its `visit_qualified` event, reached only when the visit counts under HEDIS). A visit
     recorded by the 7-day deadline also meets the 30-day one: the first qualifying event is compared with
-    either deadline. The qualifying events are grouped once and joined (a few per follow-up), not looked up
-    per instance: the event log has no index by instance."""
-    pi, case, handover, v7 = PathwayInstance, aliased(Case), aliased(Event), aliased(HumanTask)
+    either deadline. The event is looked up through the case's log from the start (the events index by case
+    and time), as the event log has no index by instance."""
+    pi, case, handover, v7, qualified = (
+        PathwayInstance,
+        aliased(Case),
+        aliased(Event),
+        aliased(HumanTask),
+        aliased(Event),
+    )
     due_7 = select(func.min(v7.due_at)).where(v7.instance_id == pi.id, v7.bpmn_id == "visit_7").scalar_subquery()
-    qualifying = (
-        select(Event.instance_id, func.min(Event.at).label("at"))
-        .where(Event.activity == QUALIFYING_VISIT, Event.lifecycle == Lifecycle.COMPLETED)
-        .group_by(Event.instance_id)
-        .subquery()
+    first_qualifying = (
+        select(func.min(qualified.at))
+        .where(
+            qualified.case_id == pi.case_id,
+            qualified.at >= pi.started_at,
+            qualified.instance_id == pi.id,
+            qualified.activity == QUALIFYING_VISIT,
+            qualified.lifecycle == Lifecycle.COMPLETED,
+        )
+        .scalar_subquery()
     )
     due = due_7 if days == 7 else plus_seconds(due_7, DAYS_7_TO_30)
     started_by = exists().where(
@@ -195,11 +206,7 @@ def hospital_follow_up(kind: str, days: int) -> AnySelect:
         handover.activity == kind,
         handover.lifecycle == Lifecycle.COMPLETED,
     )
-    return (
-        _instance_rows(pi, case, due, qualifying.c.at)
-        .outerjoin(qualifying, qualifying.c.instance_id == pi.id)
-        .where(pi.process_id == "hospital_follow_up", started_by)
-    )
+    return _instance_rows(pi, case, due, first_qualifying).where(pi.process_id == "hospital_follow_up", started_by)
 
 
 def depression_remission_12m() -> AnySelect:
