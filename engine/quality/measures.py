@@ -92,7 +92,8 @@ MEASURES: tuple[Measure, ...] = (
     Measure(
         "fuh_30day",
         "Follow-up within 30 days after psychiatric hospitalization (FUH)",
-        "As fuh_7day, with a 30-day deadline; a visit that met the 7-day deadline also meets this one.",
+        "As fuh_7day, with a 30-day deadline: a visit that met the 7-day deadline also meets this one, and so "
+        "does a qualifying visit on days 8 to 30.",
         "HEDIS FUH (NCQA), 30-day rate",
         "the hospital follow-up started after a hospital stay",
         "30 days after the discharge date",
@@ -114,7 +115,8 @@ MEASURES: tuple[Measure, ...] = (
     Measure(
         "fum_30day",
         "Follow-up within 30 days after an emergency visit for mental illness (FUM)",
-        "As fum_7day, with a 30-day deadline; a visit that met the 7-day deadline also meets this one.",
+        "As fum_7day, with a 30-day deadline: a visit that met the 7-day deadline also meets this one, and so "
+        "does a qualifying visit on days 8 to 30.",
         "HEDIS FUM (NCQA), 30-day rate",
         "the follow-up started after an emergency department visit",
         "30 days after the visit date",
