@@ -8,6 +8,9 @@ intake01–intake10, crisis01–crisis10, quality1–quality3, admin1, admin2; p
 client (15 % closed) with about five pathway instances; ten human tasks per client (1,000,000 for 100,000
 clients) of which one in twenty is open (about 50,000, spread evenly over the case managers and the team
 queues); fifty events per client (5,000,000); PHQ-9 and GAD-7 scores; a form submission per completed task.
+Within those totals, about 8 % of clients have a positive suicide-risk screen with its safety planning, about
+4 % a crisis response, and about 2 % a hospital stay or emergency visit with its 7- and 30-day follow-up visits,
+some on time, some late, some never done (bench/scale_episodes.py), so every quality measure has rows.
 The open work sits on real pathway instances: a few template cases are walked through the shipped pathways
 by the engine, and their instances are copied for each open task, so any open task can be completed.
 
@@ -44,6 +47,10 @@ from carepath.engine.models import Client, HumanTask, MessageWait, PathwayInstan
 from carepath.engine.settings import Settings
 from carepath.engine.spiff import load_spec
 from carepath.engine.timers import Worker
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scale_episodes import Client as EpisodeClient  # noqa: E402 - beside this script, not a package import
+from scale_episodes import Episodes, Rows  # noqa: E402
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 YEARS = 3
@@ -374,6 +381,7 @@ def generate(cp: Carepath, n: int, seed: int) -> dict:
         for v in session.scalars(select(PathwayVersion).where(PathwayVersion.is_current.is_(True))):
             versions[v.process_id] = (v.id, v.version)
     templates = walk_templates(cp, staff)
+    episodes = Episodes(cp, random.Random(seed + 2), versions, names, team, NOW)
     bulk = Bulk(cp.engine)
     template_list = list(templates.items())
     with cp.db() as session:
@@ -457,6 +465,8 @@ def generate(cp: Carepath, n: int, seed: int) -> dict:
     next_event = event_base + 1
     open_count = 0
     events_due = 0
+    tasks_due = 0
+    episode_counts: dict[str, int] = {}
     pathway_order = ["intake", "assessment", "planning", "periodic_review", "periodic_review"]
     for i, (cid, *_rest) in enumerate(clients):
         case_id, _client, status, _risk, opened, closed_at, _reason = cases[i]
@@ -467,9 +477,17 @@ def generate(cp: Carepath, n: int, seed: int) -> dict:
             case_instances.append((next_instance, p, vid))
             instances.append((next_instance, case_id, vid, p, "completed", {}, 1, opened, opened))
             next_instance += 1
+        # Safety, crisis and hospital follow-up episodes (bench/scale_episodes.py) take their share of the
+        # client's tasks and events; the last clients have none, so the totals come out exact.
+        if i < m - 2000:
+            rows = Rows(instances, tasks, submissions, events, next_instance, next_task, next_event, episode_counts)
+            own = {p: iid for iid, p, _vid in case_instances}
+            episodes.write(rows, EpisodeClient(case_id, cid, cm, opened, closed_at, own))
+            next_instance, next_task, next_event = rows.next_instance, rows.next_task, rows.next_event
+        tasks_due += task_budget[i]
         at = opened
         case_events = 0
-        for k in range(task_budget[i]):
+        for k in range(max(open_budget.get(i, 0), tasks_due - (next_task - base[HumanTask] - 1))):
             is_open = k < open_budget.get(i, 0)
             if is_open:
                 (pathway, bpmn_id), tmpl = template_list[open_count % len(template_list)]
@@ -607,12 +625,16 @@ def generate(cp: Carepath, n: int, seed: int) -> dict:
                 )
             )
             next_event += 1
-        for n_score in range(4):
-            when_ = opened + timedelta(days=60 * n_score)
+        # PHQ-9 and GAD-7 at the start, 3 and 6 months and a year (CMS159 reads the year's PHQ-9), if by now.
+        for days in (0, 90, 180, 365):
+            when_ = opened + timedelta(days=days)
+            if when_ > NOW:
+                break
             scores.append((case_id, case_instances[1][0], "phq9", rng.randrange(0, 27), "moderate", when_))
             scores.append((case_id, case_instances[1][0], "gad7", rng.randrange(0, 21), "mild", when_))
         if len(events) > 200_000 or i == len(clients) - 1:
             flush(bulk, instances, tasks, submissions, jobs, waits, events, scores)
+    log(", ".join(f"{v:,} {k}" for k, v in episode_counts.items()))
     log(f"rows written in {time.perf_counter() - t:.1f} s; indexes and statistics next")
     t = time.perf_counter()
     bulk.restore_indexes()

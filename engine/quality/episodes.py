@@ -36,11 +36,16 @@ POSITIVE_SCREEN_EVENTS: tuple[tuple[str, str], ...] = (
     ("periodic_review", "throw_safety_plan"),
     ("discharge", "throw_safety_plan"),
 )
+# Safety planning's event for a plan the client agreed to: only its "Agreed" branch reaches it.
+PLAN_AGREED = "safety_plan_agreed"
 # The assessment's screens (instruments); the first one completed is the initial evaluation.
 ASSESSMENT_SCREENS = ("audit_c_screen", "asq_screen", "phq9_screen", "gad7_screen")
 # Until intake hands over (and so has not set the access-standard date), the deadline is taken as 14
 # calendar days: 10 business days is never less, so a stalled intake still shows up as missed.
 STALLED_INTAKE_DEADLINE = 14 * DAY
+# The hospital follow-up's event for a visit that counts under HEDIS FUH/FUM (attended, in the window, not on
+# the day of discharge after a hospital stay): only the pathway's "visit counts" branch reaches it.
+QUALIFYING_VISIT = "visit_qualified"
 # HEDIS: the 30-day deadline is 23 days after the 7-day one (both counted from the discharge date).
 DAYS_7_TO_30 = 23 * DAY
 # CMS159: remission is a PHQ-9 under 5 twelve months (± 60 days) after an index PHQ-9 above 9.
@@ -82,16 +87,17 @@ def tasks(pathway: str | None = None) -> AnySelect:
 
 
 def safety_plan_24h() -> AnySelect:
-    """A positive screen, due 24 h later, kept by the first safety plan (form `safety_plan`) completed in
-    the case at or after the screen."""
-    e, plan = Event, aliased(HumanTask)
+    """A positive screen, due 24 h later, kept by the first safety plan the client agreed to in the case at
+    or after the screen: safety planning's `safety_plan_agreed` event, which a plan the client did not agree
+    to (or a refusal documented by the supervisor) never reaches."""
+    e, agreed = Event, aliased(Event)
     first_plan = (
-        select(func.min(plan.completed_at))
+        select(func.min(agreed.at))
         .where(
-            plan.case_id == e.case_id,
-            plan.form_id == "safety_plan",
-            plan.status == TaskStatus.COMPLETED,
-            plan.completed_at >= e.at,
+            agreed.case_id == e.case_id,
+            agreed.at >= e.at,
+            agreed.activity == PLAN_AGREED,
+            agreed.lifecycle == Lifecycle.COMPLETED,
         )
         .scalar_subquery()
     )
@@ -169,23 +175,27 @@ def initial_evaluation_timely() -> AnySelect:
 def hospital_follow_up(kind: str, days: int) -> AnySelect:
     """HEDIS FUH (`kind` = `throw_fuh`, after a psychiatric hospital stay) and FUM (`throw_fum`, after an
     emergency department visit): the follow-up pathway started by that hand-over; due 7 (or 30) days after
-    the discharge date, as the pathway's 7-day visit carries it; kept by the first follow-up visit recorded
-    by then that the pathway accepted (no rebooking opened by it). For 30 days, a 7-day visit counts too."""
-    pi, case, handover = PathwayInstance, aliased(Case), aliased(Event)
-    v7, visit, rebook = aliased(HumanTask), aliased(HumanTask), aliased(HumanTask)
+    the discharge date, as the pathway's 7-day visit carries it; kept by the first qualifying visit the
+    pathway recorded (its `visit_qualified` event, reached only when the visit counts under HEDIS). A visit
+    recorded by the 7-day deadline also meets the 30-day one: the first qualifying event is compared with
+    either deadline. The event is looked up through the case's log from the start (the events index by case
+    and time), as the event log has no index by instance."""
+    pi, case, handover, v7, qualified = (
+        PathwayInstance,
+        aliased(Case),
+        aliased(Event),
+        aliased(HumanTask),
+        aliased(Event),
+    )
     due_7 = select(func.min(v7.due_at)).where(v7.instance_id == pi.id, v7.bpmn_id == "visit_7").scalar_subquery()
-    stages = ("visit_7",) if days == 7 else ("visit_7", "visit_30")
-    accepted = (
-        select(func.min(visit.completed_at))
+    first_qualifying = (
+        select(func.min(qualified.at))
         .where(
-            visit.instance_id == pi.id,
-            visit.bpmn_id.in_(stages),
-            visit.status == TaskStatus.COMPLETED,
-            ~exists().where(
-                rebook.instance_id == visit.instance_id,
-                rebook.bpmn_id == "rebook",
-                rebook.created_at == visit.completed_at,
-            ),
+            qualified.case_id == pi.case_id,
+            qualified.at >= pi.started_at,
+            qualified.instance_id == pi.id,
+            qualified.activity == QUALIFYING_VISIT,
+            qualified.lifecycle == Lifecycle.COMPLETED,
         )
         .scalar_subquery()
     )
@@ -196,7 +206,7 @@ def hospital_follow_up(kind: str, days: int) -> AnySelect:
         handover.activity == kind,
         handover.lifecycle == Lifecycle.COMPLETED,
     )
-    return _instance_rows(pi, case, due, accepted).where(pi.process_id == "hospital_follow_up", started_by)
+    return _instance_rows(pi, case, due, first_qualifying).where(pi.process_id == "hospital_follow_up", started_by)
 
 
 def depression_remission_12m() -> AnySelect:

@@ -28,7 +28,8 @@ MEASURES: tuple[Measure, ...] = (
         "safety_plan_24h",
         "Safety plan within 24 hours of a positive suicide-risk screen",
         "Each positive suicide-risk screen (ASQ positive, or PHQ-9 item 9 above 0) counts once; it is met when a "
-        "safety plan (form safety_plan) is completed in the same case within 24 hours of the screen.",
+        "safety plan the client agreed to (safety planning's safety_plan_agreed event) is recorded in the same "
+        "case within 24 hours of the screen.",
         "Joint Commission NPSG 15.01.01 (EP 5: safety planning after a positive screen); Stanley-Brown Safety "
         "Planning Intervention; NIMH ASQ toolkit",
         "the pathway step that asks for a safety plan right after scoring a positive screen (intake, "
@@ -79,8 +80,9 @@ MEASURES: tuple[Measure, ...] = (
     Measure(
         "fuh_7day",
         "Follow-up within 7 days after psychiatric hospitalization (FUH)",
-        "Each discharge from psychiatric hospitalization recorded counts once; it is met when a follow-up visit "
-        "the pathway accepts is recorded by the 7-day deadline.",
+        "Each discharge from psychiatric hospitalization recorded counts once; it is met when a qualifying follow-up "
+        "visit (the pathway's visit_qualified event: attended, after the day of discharge, within the window) "
+        "is recorded by the 7-day deadline.",
         "HEDIS FUH (NCQA), 7-day rate",
         "the hospital follow-up started after a hospital stay",
         "7 days after the discharge date (00:00 UTC, as the pathway sets it)",
@@ -90,7 +92,8 @@ MEASURES: tuple[Measure, ...] = (
     Measure(
         "fuh_30day",
         "Follow-up within 30 days after psychiatric hospitalization (FUH)",
-        "As fuh_7day, with a 30-day deadline; a visit that met the 7-day deadline also meets this one.",
+        "As fuh_7day, with a 30-day deadline: a visit that met the 7-day deadline also meets this one, and so "
+        "does a qualifying visit on days 8 to 30.",
         "HEDIS FUH (NCQA), 30-day rate",
         "the hospital follow-up started after a hospital stay",
         "30 days after the discharge date",
@@ -100,8 +103,9 @@ MEASURES: tuple[Measure, ...] = (
     Measure(
         "fum_7day",
         "Follow-up within 7 days after an emergency visit for mental illness (FUM)",
-        "Each emergency department visit that did not end in admission counts once; it is met when a follow-up "
-        "visit the pathway accepts is recorded by the 7-day deadline.",
+        "Each emergency department visit that did not end in admission counts once; it is met when a qualifying "
+        "follow-up visit (the pathway's visit_qualified event: attended, from the day of the emergency visit, "
+        "within the window) is recorded by the 7-day deadline.",
         "HEDIS FUM (NCQA), 7-day rate",
         "the follow-up started after an emergency department visit",
         "7 days after the visit date",
@@ -111,7 +115,8 @@ MEASURES: tuple[Measure, ...] = (
     Measure(
         "fum_30day",
         "Follow-up within 30 days after an emergency visit for mental illness (FUM)",
-        "As fum_7day, with a 30-day deadline; a visit that met the 7-day deadline also meets this one.",
+        "As fum_7day, with a 30-day deadline: a visit that met the 7-day deadline also meets this one, and so "
+        "does a qualifying visit on days 8 to 30.",
         "HEDIS FUM (NCQA), 30-day rate",
         "the follow-up started after an emergency department visit",
         "30 days after the visit date",

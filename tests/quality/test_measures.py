@@ -52,6 +52,26 @@ def test_safety_plan_within_24_hours_of_a_positive_screen(driver, cp, clock):
     ]
 
 
+def test_a_plan_the_client_did_not_agree_to_is_not_a_safety_plan(driver, cp, clock):
+    t0 = clock.now()
+    revisited, refused = screened_positive(driver), screened_positive(driver)
+    clock.advance(hours=2)
+    for case in (revisited, refused):
+        driver.complete((case, "write_safety_plan"), {"client_agrees": False})
+    clock.advance(hours=10)
+    driver.complete((revisited, "revisit_plan"), {"client_agrees": True})  # agreed 12 hours after the screen
+    driver.complete((refused, "revisit_plan"), {"client_agrees": False})
+    driver.complete((refused, "plan_not_agreed"), {"decision": "refusal_documented"})
+    assert "safety_plan_not_agreed" not in [t.form_id for t in driver.open_tasks(refused)]
+
+    later = t0 + timedelta(hours=24, seconds=1)
+    assert counts(cp, "safety_plan_24h", now=later) == (1, 2)
+    assert rows(cp, "safety_plan_24h", now=later) == {
+        revisited: [(True, t0, t0 + timedelta(hours=24), t0 + timedelta(hours=12))],
+        refused: [(False, t0, t0 + timedelta(hours=24), None)],
+    }
+
+
 def to_assessment(driver, urgency: str = "routine") -> int:
     case = driver.new_case()
     driver.complete((case, "record_referral"), {"urgency": urgency})
