@@ -127,3 +127,37 @@ def test_the_xes_written_by_postgresql_is_the_python_one_byte_for_byte(driver, c
     assert '<trace><string key="concept:name" value="none"/>' in whole
     schema = etree.XMLSchema(etree.parse(str(Path(__file__).with_name("xes_1849.xsd"))))
     schema.assertValid(etree.fromstring(whole.encode()))
+
+
+@pytest.mark.parametrize(
+    "database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_a_process_mining_tool_reads_the_xes_back(driver, cp, clock, actors, tmp_path):
+    """pm4py (the most used open process-mining library; AGPL, so a test tool only) imports the export as an
+    event log: one trace per case, every event with its activity, time, transition and resource."""
+    import pm4py  # a test dependency ('.[test]'), imported here because its import takes two seconds
+    first = driver.new_case("Maria", "Lopez")
+    driver.complete((first, "record_referral"), {"urgency": "routine"})
+    second = driver.new_case()
+    cp.deliver_message(actors["crisis"], second, "crisis_reported", {"reason": "Called the line."})
+    clock.advance(hours=1)
+    driver.complete((second, "crisis_triage"))
+
+    path = tmp_path / "carepath.xes"
+    path.write_text(export(cp, "xes"), encoding="utf-8")
+    log = pm4py.read_xes(str(path), variant="iterparse")
+    rows = list(csv.DictReader(io.StringIO(export(cp, "csv"))))
+
+    assert len(log) == len(rows)
+    assert sorted(log["case:concept:name"].unique()) == sorted({r["case_id"] for r in rows})
+    assert set(log["lifecycle:transition"]) <= STANDARD_TRANSITIONS
+    read = sorted(
+        (e["activity"], e["time:timestamp"].strftime("%Y-%m-%dT%H:%M:%S.%fZ"), e["carepath_lifecycle"])
+        for e in log.to_dict("records")
+    )
+    assert read == sorted((r["activity"], r["timestamp"], r["lifecycle"]) for r in rows)
+    # Each case's trace, in pm4py's terms, names its activities as staff see them, in the order they happened.
+    for case_id in (first, second):
+        trace = log[log["case:concept:name"] == str(case_id)].sort_values("time:timestamp", kind="stable")
+        expected = [r["activity_name"] or r["activity"] for r in rows if r["case_id"] == str(case_id)]
+        assert list(trace["concept:name"]) == expected
