@@ -148,10 +148,14 @@ def plans(session: Session, specs: SpecCache, client_id: int) -> dict[str, dict[
     schema to show it with the form's own wording."""
     out: dict[str, dict[str, Any] | None] = {}
     for kind, form_ids in PLAN_FORMS.items():
+        # The pathway version the task ran on comes in the same statement (the form as it was then).
         row = session.execute(
-            select(FormSubmission, User.username, User.display_name)
+            select(FormSubmission, User.username, User.display_name, PathwayVersion)
             .join(Case, Case.id == FormSubmission.case_id)
             .join(User, User.id == FormSubmission.submitted_by)
+            .outerjoin(HumanTask, HumanTask.id == FormSubmission.human_task_id)
+            .outerjoin(PathwayInstance, PathwayInstance.id == HumanTask.instance_id)
+            .outerjoin(PathwayVersion, PathwayVersion.id == PathwayInstance.pathway_version_id)
             .where(Case.client_id == client_id, FormSubmission.form_id.in_(form_ids))
             .order_by(FormSubmission.submitted_at.desc(), FormSubmission.id.desc())
             .limit(1)
@@ -159,8 +163,8 @@ def plans(session: Session, specs: SpecCache, client_id: int) -> dict[str, dict[
         if row is None:
             out[kind] = None
             continue
-        sub, username, display = row
-        schema, ui = _form_of(session, specs, sub)
+        sub, username, display, version = row
+        schema, ui = _form_in(specs, version, sub.form_id) if version is not None else (None, None)
         out[kind] = {
             "form_id": sub.form_id,
             "case_id": sub.case_id,
@@ -183,8 +187,14 @@ def _form_of(
     instance = session.get(PathwayInstance, ht.instance_id) if ht else None
     if instance is None:
         return None, None
-    pathway = specs.get(instance.pathway_version)
-    for filename in (f"{sub.form_id}.schema.json", f"{sub.form_id}.json"):
+    return _form_in(specs, instance.pathway_version, sub.form_id)
+
+
+def _form_in(
+    specs: SpecCache, version: PathwayVersion, form_id: str
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    pathway = specs.get(version)
+    for filename in (f"{form_id}.schema.json", f"{form_id}.json"):
         schema, ui = pathway.form(filename)
         if schema is not None:
             return schema, ui
