@@ -1,4 +1,4 @@
-"""bench/http.py keeps working: a tiny run against real `carepath serve` processes (SQLite; PostgreSQL too
+"""bench/over_http.py keeps working: a tiny run against real `carepath serve` processes (SQLite; PostgreSQL too
 when CAREPATH_TEST_POSTGRES_URL is set). It checks that the work was done, never how fast (that is the
 benchmark's own output)."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "http.py"
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "over_http.py"
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gunicorn needs a POSIX system")
 

@@ -8,24 +8,19 @@ b) PostgreSQL, `--workers 2`, 8 client threads: cases prepared through the engin
    answers; completions per second, then a check in the database that every task was completed exactly
    once (one completion event, one form submission) and how many requests got anything but 200.
 
-    .venv/bin/python bench/http.py [--runs 100] [--completions 400] [--threads 8] [--postgres URL]
+    .venv/bin/python bench/over_http.py [--runs 100] [--completions 400] [--threads 8] [--postgres URL]
 
 PostgreSQL runs when --postgres or CAREPATH_TEST_POSTGRES_URL is given. Scratch databases (a temporary
 SQLite file, a PostgreSQL database named carepath_bench_http_*) are created and dropped here; the servers
 bind 127.0.0.1 on a free port. Prints figures with the load average; asserts only that the work was done
 right (exit status 1 when a task was not completed exactly once or a request failed).
+
+Not named bench/http.py: a script's folder comes first on the import path, so a file of that name would
+stand in for the standard library's `http` package in every benchmark run from bench/ (urllib, which the
+engine imports, needs http.client).
 """
 
-# ruff: noqa: E402 - the imports after the first two wait until the import path is fixed (below)
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# Run as `python bench/http.py`, this file's folder comes first on the import path, and this file would
-# shadow the standard library's `http` package (http.client, which the client here and libraries use).
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    del sys.path[0]
 
 import argparse
 import http.client
@@ -35,12 +30,14 @@ import queue
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
