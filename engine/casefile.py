@@ -56,7 +56,7 @@ def read_case_file(
         "events": [event_view(e) for e in events],
         "events_truncated": len(events) == EVENT_LIMIT,
         "timeline": timeline(session, case.id, everything),
-        "adherence": case_promises(session, now, case.id),
+        "adherence": case_promises(session, now, case.id, {p["pathway"] for p in view["pathways"]}),
         "scores": _score_series(view["scores"]),
         "latest_scores": latest_scores(view["scores"]),
         "plans": plans(session, specs, client.id),
