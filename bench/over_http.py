@@ -103,7 +103,8 @@ def _free_port() -> int:
 
 @contextmanager
 def served(url: str, workers: int, tmp: Path):
-    """`carepath serve --workers N` on 127.0.0.1 and a free port; yields the port once it answers."""
+    """`carepath serve --workers N` on 127.0.0.1 and a free port; yields (port, the server's pid) once it
+    answers."""
     port = _free_port()
     env = {
         **os.environ,
@@ -133,7 +134,7 @@ def served(url: str, workers: int, tmp: Path):
                     if server.poll() is not None or time.monotonic() > deadline:
                         raise SystemExit("the server did not start:\n" + log_path.read_text()[-2000:]) from None
                     time.sleep(0.2)
-            yield port
+            yield port, server.pid
         finally:
             server.terminate()
             try:
@@ -141,6 +142,30 @@ def served(url: str, workers: int, tmp: Path):
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (gunicorn's workers), from /proc (empty where there is none)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU the processes have used so far, from /proc (0 where there is none)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
 
 
 class Api:
@@ -176,7 +201,7 @@ def start_and_complete(runs: int, warmup: int) -> bool:
         url = f"sqlite:///{tmp}/bench.db"
         cp, tokens, client_ids, referral = prepare(url, runs + warmup)
         cp.close()
-        with served(url, 1, tmp) as port:
+        with served(url, 1, tmp) as (port, _pid):
             api = Api(port, tokens["intake"])
             starts, completes, both = [], [], []
             for i, client_id in enumerate(client_ids):
@@ -238,19 +263,31 @@ def _completions_per_second(url: str, completions: int, threads: int, warmup: in
     print(f"b) prepared {total} cases waiting at their referral task in {time.perf_counter() - t:.1f} s", flush=True)
 
     statuses: Counter[int] = Counter()
-    with served(url, 2, tmp) as port:
+    with served(url, 2, tmp) as (port, server_pid):
         _complete_all(port, tokens["intake"], task_ids[:warmup], referral, threads, statuses)  # warm the workers
         timed_statuses: Counter[int] = Counter()
+        with cp.db() as session:
+            database_pids = list(
+                session.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))
+            )
+        server_pids = [server_pid, *children_of(server_pid)]
+        cpu_before = cpu_seconds(server_pids), cpu_seconds(database_pids), time.process_time()
         load_before = load()
         t = time.perf_counter()
         _complete_all(port, tokens["intake"], task_ids[warmup:], referral, threads, timed_statuses)
         seconds = time.perf_counter() - t
+        cpu_after = cpu_seconds(server_pids), cpu_seconds(database_pids), time.process_time()
         statuses.update(timed_statuses)
     ok = timed_statuses[200]
+    server_ms, database_ms, client_ms = (
+        (b - a) * 1000 / max(ok, 1) for a, b in zip(cpu_before, cpu_after, strict=True)
+    )
     print(
         f"b) task completions over HTTP (PostgreSQL, carepath serve --workers 2, {threads} client threads):\n"
         f"  {ok} completions in {seconds:.2f} s = {ok / seconds:.1f} completions/s   "
-        f"(load average before {load_before}, after {load()})",
+        f"(load average before {load_before}, after {load()})\n"
+        f"  CPU a completion: server {server_ms:.1f} ms, PostgreSQL {database_ms:.1f} ms, "
+        f"this client {client_ms:.1f} ms",
         flush=True,
     )
     return _check_exactly_once(cp, task_ids, statuses)
