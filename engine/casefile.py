@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from . import audit, contacts
 from .access import RECORD_READERS, Actor
@@ -31,6 +31,9 @@ PLAN_FORMS = {
     "safety_plan": ("safety_plan", "crisis_safety_plan"),
 }
 EVENT_LIMIT = 500
+# The page shows people by name: their roles, which loading a User fetches in one more statement each time,
+# are loaded only if something asks for them.
+WITHOUT_ROLES_OF_CASE_MANAGER = (joinedload(Client.case_manager).lazyload(User.roles),)
 
 
 def read_case_file(
@@ -40,7 +43,7 @@ def read_case_file(
     read of the case. Raises NotFound, NotAllowed, NotOnCareTeam."""
     case = case_row(session, case_id)
     require_client(session, actor, case.client_id, now)
-    client = client_row(session, case.client_id)
+    client = client_row(session, case.client_id, options=WITHOUT_ROLES_OF_CASE_MANAGER)
     audit.record(session, actor, "read", "case", case.id, client.id, now)
     view = case_view(session, case)
     events = session.scalars(
@@ -116,7 +119,8 @@ def care_team(session: Session, case: Case, client: Client) -> list[dict[str, An
         .where(HumanTask.case_id == case.id, HumanTask.status == "open")
     ).all()
     names = {r.username for r in [*rows, *holders]}
-    users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(names)))} if names else {}
+    found = select(User).where(User.username.in_(names)).options(lazyload(User.roles))
+    users = {u.username: u for u in session.scalars(found)} if names else {}
     for role, username in sorted({(r.role, r.username) for r in [*rows, *holders]}):
         if (role, username) not in team and username in users:
             team[(role, username)] = _member(users[username], role)
@@ -205,6 +209,7 @@ def _open_tasks(session: Session, case_id: int) -> list[HumanTask]:
     return list(
         session.scalars(
             select(HumanTask)
+            .options(joinedload(HumanTask.assignee).lazyload(User.roles))
             .where(HumanTask.case_id == case_id, HumanTask.status == "open")
             .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
         )
