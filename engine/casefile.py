@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from . import audit, contacts
 from .access import RECORD_READERS, Actor
@@ -31,6 +31,9 @@ PLAN_FORMS = {
     "safety_plan": ("safety_plan", "crisis_safety_plan"),
 }
 EVENT_LIMIT = 500
+# The page shows people by name: their roles, which loading a User fetches in one more statement each time,
+# are loaded only if something asks for them.
+WITHOUT_ROLES_OF_CASE_MANAGER = (joinedload(Client.case_manager).lazyload(User.roles),)
 
 
 def read_case_file(
@@ -40,7 +43,7 @@ def read_case_file(
     read of the case. Raises NotFound, NotAllowed, NotOnCareTeam."""
     case = case_row(session, case_id)
     require_client(session, actor, case.client_id, now)
-    client = client_row(session, case.client_id)
+    client = client_row(session, case.client_id, options=WITHOUT_ROLES_OF_CASE_MANAGER)
     audit.record(session, actor, "read", "case", case.id, client.id, now)
     view = case_view(session, case)
     events = session.scalars(
@@ -56,7 +59,7 @@ def read_case_file(
         "events": [event_view(e) for e in events],
         "events_truncated": len(events) == EVENT_LIMIT,
         "timeline": timeline(session, case.id, everything),
-        "adherence": case_promises(session, now, case.id),
+        "adherence": case_promises(session, now, case.id, {p["pathway"] for p in view["pathways"]}),
         "scores": _score_series(view["scores"]),
         "latest_scores": latest_scores(view["scores"]),
         "plans": plans(session, specs, client.id),
@@ -116,7 +119,8 @@ def care_team(session: Session, case: Case, client: Client) -> list[dict[str, An
         .where(HumanTask.case_id == case.id, HumanTask.status == "open")
     ).all()
     names = {r.username for r in [*rows, *holders]}
-    users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(names)))} if names else {}
+    found = select(User).where(User.username.in_(names)).options(lazyload(User.roles))
+    users = {u.username: u for u in session.scalars(found)} if names else {}
     for role, username in sorted({(r.role, r.username) for r in [*rows, *holders]}):
         if (role, username) not in team and username in users:
             team[(role, username)] = _member(users[username], role)
@@ -148,10 +152,14 @@ def plans(session: Session, specs: SpecCache, client_id: int) -> dict[str, dict[
     schema to show it with the form's own wording."""
     out: dict[str, dict[str, Any] | None] = {}
     for kind, form_ids in PLAN_FORMS.items():
+        # The pathway version the task ran on comes in the same statement (the form as it was then).
         row = session.execute(
-            select(FormSubmission, User.username, User.display_name)
+            select(FormSubmission, User.username, User.display_name, PathwayVersion)
             .join(Case, Case.id == FormSubmission.case_id)
             .join(User, User.id == FormSubmission.submitted_by)
+            .outerjoin(HumanTask, HumanTask.id == FormSubmission.human_task_id)
+            .outerjoin(PathwayInstance, PathwayInstance.id == HumanTask.instance_id)
+            .outerjoin(PathwayVersion, PathwayVersion.id == PathwayInstance.pathway_version_id)
             .where(Case.client_id == client_id, FormSubmission.form_id.in_(form_ids))
             .order_by(FormSubmission.submitted_at.desc(), FormSubmission.id.desc())
             .limit(1)
@@ -159,8 +167,8 @@ def plans(session: Session, specs: SpecCache, client_id: int) -> dict[str, dict[
         if row is None:
             out[kind] = None
             continue
-        sub, username, display = row
-        schema, ui = _form_of(session, specs, sub)
+        sub, username, display, version = row
+        schema, ui = _form_in(specs, version, sub.form_id) if version is not None else (None, None)
         out[kind] = {
             "form_id": sub.form_id,
             "case_id": sub.case_id,
@@ -183,8 +191,14 @@ def _form_of(
     instance = session.get(PathwayInstance, ht.instance_id) if ht else None
     if instance is None:
         return None, None
-    pathway = specs.get(instance.pathway_version)
-    for filename in (f"{sub.form_id}.schema.json", f"{sub.form_id}.json"):
+    return _form_in(specs, instance.pathway_version, sub.form_id)
+
+
+def _form_in(
+    specs: SpecCache, version: PathwayVersion, form_id: str
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    pathway = specs.get(version)
+    for filename in (f"{form_id}.schema.json", f"{form_id}.json"):
         schema, ui = pathway.form(filename)
         if schema is not None:
             return schema, ui
@@ -195,6 +209,7 @@ def _open_tasks(session: Session, case_id: int) -> list[HumanTask]:
     return list(
         session.scalars(
             select(HumanTask)
+            .options(joinedload(HumanTask.assignee).lazyload(User.roles))
             .where(HumanTask.case_id == case_id, HumanTask.status == "open")
             .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
         )

@@ -4,11 +4,13 @@ API shows."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defaultload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from . import audit, forms
 from .access import RECORD_READERS, REGISTRARS, TEAM_LEADS, Actor, is_record_id
@@ -121,8 +123,8 @@ def update_client(
     return read_client(session, actor, client_id, now, audited=False)
 
 
-def client_row(session: Session, client_id: object) -> Client:
-    client = session.get(Client, client_id) if is_record_id(client_id) else None
+def client_row(session: Session, client_id: object, options: Sequence[ORMOption] = ()) -> Client:
+    client = session.get(Client, client_id, options=options) if is_record_id(client_id) else None
     if client is None:
         raise NotFound(f"No client {client_id}.")
     return client

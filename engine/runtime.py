@@ -25,6 +25,7 @@ from .access import MESSENGERS, REGISTRARS, Actor, is_record_id, may_work_task
 from .careteam import require_client
 from .clock import step_time
 from .errors import BadRequest, ContactRequired, NotAllowed, NotFound, PathwayFailed, TaskNotOpen
+from .firing import running_instance
 from .library import SpecCache
 from .models import Case, Client, Event, FormSubmission, HumanTask, MessageWait, PathwayInstance, PathwayVersion, Score
 from .projection import (
@@ -65,7 +66,15 @@ REQUIRES_CONTACT = "x-requires-contact"
 class _Step:
     """The state of one unit of work."""
 
-    def __init__(self, session: Session, now: datetime, case: Case, actor: Actor | None, limit: float):
+    def __init__(
+        self,
+        session: Session,
+        now: datetime,
+        case: Case,
+        actor: Actor | None,
+        limit: float,
+        case_manager: tuple[int | None] | None = None,  # the client's case manager, when already read
+    ):
         self.session, self.now, self.case, self.actor = session, now, case, actor
         self.live: dict[int, Live] = {}
         self.done_by: dict[UUID, str] = {}
@@ -74,7 +83,7 @@ class _Step:
         self.budget = StepBudget(limit)  # the time all of the step's pathway code shares (sandbox.py)
         self.role: str | None = None  # the role of the task completed in this step: risk changes record it
         self.deliveries = 0
-        self._case_manager: tuple[int | None] | None = None
+        self._case_manager = case_manager
 
     def case_manager_id(self) -> int | None:
         """The client's case manager (who gets case_manager tasks), read once per step if needed."""
@@ -94,10 +103,17 @@ class Runtime:
         self.step_time_limit, self.script_memory_mb = step_time_limit, script_memory_mb
         self.script_engine = StepScriptEngine(step_time_limit, script_memory_mb)
 
-    def _step(self, session: Session, now: datetime, case: Case | None, actor: Actor | None) -> _Step:
+    def _step(
+        self,
+        session: Session,
+        now: datetime,
+        case: Case | None,
+        actor: Actor | None,
+        case_manager: tuple[int | None] | None = None,
+    ) -> _Step:
         if case is None:  # every task, instance and job row points at its case (a foreign key)
             raise LookupError("a step needs its case")
-        return _Step(session, now, case, actor, self.step_time_limit)
+        return _Step(session, now, case, actor, self.step_time_limit, case_manager)
 
     # ---------- operations ----------
 
@@ -237,11 +253,10 @@ class Runtime:
 
     def fire_timers(self, session: Session, now: datetime, instance_id: int) -> None:
         """Fire the instance's timers that are due at `now` (the worker calls this, one job per call)."""
-        row = session.get(PathwayInstance, instance_id)
-        if row is None or row.status != InstanceStatus.RUNNING:
+        target = running_instance(session, instance_id)
+        if target is None:
             return
-        case = session.get(Case, row.case_id)
-        step = self._step(session, now, case, None)
+        step = self._step(session, now, target.case, None, (target.case_manager_id,))
         live = self._load(step, instance_id)
         live.force_timer_sync = True  # the job that brought us here is spent: always re-arm
         # SpiffWorkflow fires a timer strictly after its due time; the worker fires at-or-before.

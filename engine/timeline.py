@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TypedDict
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, lazyload
 
 from .models import Event, HumanTask, User
 from .safety.case_work import RISK_EVENT
@@ -40,6 +40,7 @@ def completed_work(session: Session, case_id: int) -> list[TimelineEntry]:
     who = aliased(User)
     rows = session.execute(
         select(HumanTask, who.display_name, who.username)
+        .options(lazyload(HumanTask.assignee))  # not shown here: no join to users and their roles for it
         .outerjoin(who, who.id == HumanTask.completed_by)
         .where(HumanTask.case_id == case_id, HumanTask.status == TaskStatus.COMPLETED)
         .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())

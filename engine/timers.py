@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from .db import rows_updated, unit_of_work
+from .db import make_sessionmaker, rows_updated, unit_of_work
 from .errors import CarepathError, NotFound, StepLimitExceeded, described
 from .models import TimerJob
 from .states import JobKind, JobStatus
@@ -76,11 +76,22 @@ class Worker:
         self.cp = carepath
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.lease, self.batch, self.real_now = lease, batch, real_now
+        self.db = carepath.db  # during a sweep, sessions on the sweep's own connection
 
     def sweep(self, now: datetime | None = None) -> SweepResult:
         """Fire every job due at or before `now` (default: the engine clock), including jobs that
         firing creates and that are already due. Running it again with the same `now` does nothing."""
         now = now or self.cp.clock.now()
+        # One connection for the whole sweep, each claim and each job still its own transaction on it: a job
+        # no longer takes a connection from the pool and pings the database first (a round trip each).
+        with self.cp.db.kw["bind"].connect() as connection:
+            self.db = make_sessionmaker(connection)
+            try:
+                return self._sweep(now)
+            finally:
+                self.db = self.cp.db
+
+    def _sweep(self, now: datetime) -> SweepResult:
         result = SweepResult()
         fired_timers: set[tuple[int, datetime]] = set()
         for _round in range(MAX_ROUNDS):
@@ -124,7 +135,7 @@ class Worker:
             .order_by(TimerJob.due_at, TimerJob.id)
             .limit(self.batch)
         )
-        with self.cp.db.begin() as session:
+        with self.db.begin() as session:
             if session.get_bind().dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)
             rows = session.execute(
@@ -153,7 +164,7 @@ class Worker:
     def _fire(self, job_id: int, kind: str, instance_id: int | None, human_task_id: int | None, now: datetime) -> str:
         try:
             # The job is marked done in the transaction of the step it causes: both commit, or neither.
-            with unit_of_work(self.cp.db) as session:
+            with unit_of_work(self.db) as session:
                 if not self._still_mine(session, job_id, now):
                     return "skipped"
                 if kind == JobKind.BPMN_TIMER:
@@ -173,7 +184,7 @@ class Worker:
         return "fired"
 
     def _failed(self, job_id: int, error: str, final: bool = False) -> str:
-        with self.cp.db.begin() as session:
+        with self.db.begin() as session:
             job = session.get(TimerJob, job_id)
             if job is None or job.locked_by != self.worker_id:
                 return "lost"
@@ -188,7 +199,7 @@ class Worker:
             return f"retry: job {job_id}: {error[:200]}"
 
     def _give_up(self, job_id: int, error: str) -> None:
-        with self.cp.db.begin() as session:
+        with self.db.begin() as session:
             job = session.get(TimerJob, job_id)
             if job is not None and job.status == JobStatus.PENDING:
                 job.status, job.last_error, job.locked_by, job.locked_until = JobStatus.INCIDENT, error, None, None

@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from ..errors import BadRequest
 from ..models import Case, Client, User
@@ -97,10 +98,10 @@ NO_FILTERS = Filters()  # every case: the default (a module constant, so no defa
 
 def _scoped(
     m: Measure,
-    now: datetime,
+    now: datetime | None,
     period: Period | None,
     filters: Filters,
-    case_id: int | None = None,
+    case_id: int | BindParameter[int] | None = None,
     pending: bool = False,
 ) -> AnySelect:
     ep = m.episodes().subquery()
@@ -126,8 +127,26 @@ def _scoped(
     fenced = rows.offset(0).subquery()
     stmt = select(fenced)
     if not pending:
+        assert now is not None, "leaving pending rows out needs the time they are pending at"
         stmt = stmt.where(or_(fenced.c.done.is_not(None), fenced.c.due < now))
     return stmt
+
+
+def case_rows(m: Measure, case_id: int | BindParameter[int]) -> AnySelect:
+    """A measure's rows for one case (`case_id`: a number or a bind parameter), pending ones included, in
+    no order: the same rows as `rows(..., case_id=..., pending=True)`, built without a session or a time so
+    that a caller may build it once and run it for every case."""
+    sub = _scoped(m, None, None, NO_FILTERS, case_id, pending=True).subquery()
+    return select(
+        sub.c.ref,
+        sub.c.case_id,
+        sub.c.client_id,
+        sub.c.pathway,
+        sub.c.start,
+        sub.c.due,
+        sub.c.done,
+        _met(sub).label("met"),
+    )
 
 
 def _analytic(session: Session) -> None:

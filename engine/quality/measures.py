@@ -21,6 +21,9 @@ class Measure:
     deadline: str  # when the promise falls due
     exclusions: str  # what is left out, besides pending rows (deadline not passed, not done)
     episodes: Callable[[], AnySelect]
+    # A case has rows only if it has an instance of this pathway (the rows start from that instance or its
+    # tasks), so the case file need not ask for a case that never ran it. None: any case may have rows.
+    only_with: str | None = None
 
 
 MEASURES: tuple[Measure, ...] = (
@@ -50,6 +53,7 @@ MEASURES: tuple[Measure, ...] = (
         "24 hours after the start",
         "a crisis response ended by the case's closure before its deadline, without the contact",
         episodes.crisis_follow_up_24h,
+        only_with="crisis_response",
     ),
     Measure(
         "initial_evaluation_timely",
@@ -64,6 +68,7 @@ MEASURES: tuple[Measure, ...] = (
         "while intake has not handed over)",
         "clients found ineligible or declining services at intake (the case closed with no assessment)",
         episodes.initial_evaluation_timely,
+        only_with="intake",
     ),
     Measure(
         "reviews_on_time",
@@ -88,6 +93,7 @@ MEASURES: tuple[Measure, ...] = (
         "7 days after the discharge date (00:00 UTC, as the pathway sets it)",
         "none",
         lambda: episodes.hospital_follow_up("throw_fuh", 7),
+        only_with="hospital_follow_up",
     ),
     Measure(
         "fuh_30day",
@@ -99,6 +105,7 @@ MEASURES: tuple[Measure, ...] = (
         "30 days after the discharge date",
         "none",
         lambda: episodes.hospital_follow_up("throw_fuh", 30),
+        only_with="hospital_follow_up",
     ),
     Measure(
         "fum_7day",
@@ -111,6 +118,7 @@ MEASURES: tuple[Measure, ...] = (
         "7 days after the visit date",
         "none",
         lambda: episodes.hospital_follow_up("throw_fum", 7),
+        only_with="hospital_follow_up",
     ),
     Measure(
         "fum_30day",
@@ -122,6 +130,7 @@ MEASURES: tuple[Measure, ...] = (
         "30 days after the visit date",
         "none",
         lambda: episodes.hospital_follow_up("throw_fum", 30),
+        only_with="hospital_follow_up",
     ),
     Measure(
         "tasks_on_time",
