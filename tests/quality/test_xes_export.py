@@ -136,6 +136,7 @@ def test_a_process_mining_tool_reads_the_xes_back(driver, cp, clock, actors, tmp
     """pm4py (the most used open process-mining library; AGPL, so a test tool only) imports the export as an
     event log: one trace per case, every event with its activity, time, transition and resource."""
     import pm4py  # a test dependency ('.[test]'), imported here because its import takes two seconds
+
     first = driver.new_case("Maria", "Lopez")
     driver.complete((first, "record_referral"), {"urgency": "routine"})
     second = driver.new_case()
