@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, contacts, drafts, forms, incidents, messages
@@ -27,7 +27,7 @@ from .clock import step_time
 from .errors import BadRequest, ContactRequired, NotAllowed, NotFound, PathwayFailed, TaskNotOpen
 from .firing import running_instance
 from .library import SpecCache
-from .models import Case, Client, Event, FormSubmission, HumanTask, MessageWait, PathwayInstance, PathwayVersion, Score
+from .models import Case, Client, Event, FormSubmission, HumanTask, PathwayInstance, PathwayVersion, Score
 from .projection import (
     Live,
     close_human_task,
@@ -37,6 +37,7 @@ from .projection import (
     sync_timer_job,
     task_properties,
 )
+from .routing import MessageRouting
 from .safety import case_work
 from .sandbox import StepBudget, StepScriptEngine
 from .scripting import begin_effects, end_effects
@@ -47,7 +48,6 @@ from .spiff import (
     dump_instance,
     find_task,
     load_instance,
-    message_waits,
     thrown_messages,
 )
 from .states import CaseStatus, InstanceStatus, Lifecycle, TaskStatus
@@ -57,8 +57,6 @@ log = logging.getLogger(__name__)
 ENTRY_PATHWAY = "intake"
 # A form's answers, or a function from the form's JSON Schema to them.
 FormAnswers = dict[str, Any] | Callable[[dict[str, Any]], Any]
-# A message chain longer than this in one step is a loop between pathways, not care.
-MAX_DELIVERIES_PER_STEP = 50
 # A form's UI hint: completing its task needs a contact recorded from the task (e.g. a crisis follow-up).
 REQUIRES_CONTACT = "x-requires-contact"
 
@@ -94,7 +92,7 @@ class _Step:
         return self._case_manager[0]
 
 
-class Runtime:
+class Runtime(MessageRouting):
     """The pathway operations. Each runs inside a transaction its caller (the Carepath facade, the worker)
     opened with `db.unit_of_work`, and leaves everything it changed written to that session."""
 
@@ -404,90 +402,6 @@ class Runtime:
         # The case's last safety work just ended: a closure waiting for it may go ahead.
         step.messages.extend(case_work.safety_work_messages(step, live))
         step.messages.extend(thrown_messages(live.wf))
-
-    # ---------- messages ----------
-
-    def _route(self, step: _Step) -> None:
-        """Deliver the step's queued messages within the case, in this transaction, until none is left.
-
-        One flat loop: delivering a message may queue more (a pathway ending hands over to the next);
-        they wait their turn here rather than being delivered from inside the delivery that threw them."""
-        while step.messages:
-            name, payload = step.messages.popleft()
-            self._deliver(step, name, payload)
-
-    def _deliver(self, step: _Step, name: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
-        """One message: to the case's instances waiting for it, then to every current pathway version whose
-        start event catches it. Returns who received it."""
-        step.deliveries += 1
-        if step.deliveries > MAX_DELIVERIES_PER_STEP:
-            raise PathwayFailed(f"Message {name!r} keeps being passed between pathways (a loop); nothing was saved.")
-        received: list[dict[str, Any]] = []
-        waiting = set(step.session.scalars(self._waiting_instances(step, name)).all())
-        # Instances loaded in this step know better than the table, which is written at the end.
-        for instance_id, live in step.live.items():
-            if live.row.status == InstanceStatus.RUNNING and name in message_waits(live.wf):
-                waiting.add(instance_id)
-            else:
-                waiting.discard(instance_id)
-        for instance_id in sorted(waiting):
-            live = self._load(step, instance_id)
-            self._log_message(step, live, name)
-
-            def catch(live: Live = live) -> None:
-                catch_message(live.wf, name, payload)
-                live.wf.do_engine_steps()
-
-            self._engine(step, live, catch)
-            received.append({"instance_id": instance_id, "pathway": live.row.process_id, "started": False})
-        for version in self._starters(step, name):
-            # A one-per-case pathway (joinOpenInstance) already open takes the trigger in: no second one.
-            joined = case_work.join_target(step, version, self.specs.get(version))
-            if joined is not None:
-                if joined not in waiting:
-                    case_work.log_join(step, joined, version.process_id, name)
-                received.append(
-                    {"instance_id": joined, "pathway": version.process_id, "started": False, "joined": True}
-                )
-                continue
-            live = self._start_instance(step, version, (name, payload))
-            self._log_message(step, live, name)
-            received.append({"instance_id": live.row.id, "pathway": version.process_id, "started": True})
-        return received
-
-    @staticmethod
-    def _starters(step: _Step, name: str) -> list[PathwayVersion]:
-        current = step.session.scalars(select(PathwayVersion).where(PathwayVersion.is_current.is_(True))).all()
-        return [v for v in current if name in (v.start_messages or [])]
-
-    @staticmethod
-    def _waiting_instances(step: _Step, name: str) -> Select[Any]:
-        return (
-            select(MessageWait.instance_id)
-            .join(PathwayInstance, PathwayInstance.id == MessageWait.instance_id)
-            .where(
-                MessageWait.case_id == step.case.id,
-                MessageWait.message_name == name,
-                PathwayInstance.status == InstanceStatus.RUNNING,
-            )
-        )
-
-    @staticmethod
-    def _log_message(step: _Step, live: Live, name: str) -> None:
-        step.session.add(
-            Event(
-                at=step.now,
-                case_id=step.case.id,
-                client_id=live.client_id,
-                instance_id=live.row.id,
-                process_id=live.row.process_id,
-                pathway_version=live.pathway.version,
-                activity=name,
-                activity_name=f"Message {name}",
-                lifecycle=Lifecycle.MESSAGE,
-                username=step.actor.username if step.actor else None,
-            )
-        )
 
     # ---------- writing the step ----------
 
