@@ -36,8 +36,6 @@ POSITIVE_SCREEN_EVENTS: tuple[tuple[str, str], ...] = (
     ("periodic_review", "throw_safety_plan"),
     ("discharge", "throw_safety_plan"),
 )
-# Safety planning's event for a plan the client agreed to: only its "Agreed" branch reaches it.
-PLAN_AGREED = "safety_plan_agreed"
 # The assessment's screens (instruments); the first one completed is the initial evaluation.
 ASSESSMENT_SCREENS = ("audit_c_screen", "asq_screen", "phq9_screen", "gad7_screen")
 # Until intake hands over (and so has not set the access-standard date), the deadline is taken as 14
@@ -87,17 +85,17 @@ def tasks(pathway: str | None = None) -> AnySelect:
 
 
 def safety_plan_24h() -> AnySelect:
-    """A positive screen, due 24 h later, kept by the first safety plan the client agreed to in the case at
-    or after the screen: safety planning's `safety_plan_agreed` event, which a plan the client did not agree
-    to (or a refusal documented by the supervisor) never reaches."""
-    e, agreed = Event, aliased(Event)
+    """A positive screen, due 24 h later, kept by the first safety plan (form `safety_plan`) completed in the
+    case at or after the screen. A plan the client declined counts too: its form documents the safety planning
+    done, and the pathway revisits it (the plans agreed to are in the log as `safety_plan_agreed`)."""
+    e, plan = Event, aliased(HumanTask)
     first_plan = (
-        select(func.min(agreed.at))
+        select(func.min(plan.completed_at))
         .where(
-            agreed.case_id == e.case_id,
-            agreed.at >= e.at,
-            agreed.activity == PLAN_AGREED,
-            agreed.lifecycle == Lifecycle.COMPLETED,
+            plan.case_id == e.case_id,
+            plan.form_id == "safety_plan",
+            plan.status == TaskStatus.COMPLETED,
+            plan.completed_at >= e.at,
         )
         .scalar_subquery()
     )

@@ -31,8 +31,8 @@ MEASURES: tuple[Measure, ...] = (
         "safety_plan_24h",
         "Safety plan within 24 hours of a positive suicide-risk screen",
         "Each positive suicide-risk screen (ASQ positive, or PHQ-9 item 9 above 0) counts once; it is met when a "
-        "safety plan the client agreed to (safety planning's safety_plan_agreed event) is recorded in the same "
-        "case within 24 hours of the screen.",
+        "safety plan (form safety_plan) is completed in the same case within 24 hours of the screen. A plan the "
+        "client declined counts: its form documents the safety planning done, and the pathway revisits it.",
         "Joint Commission NPSG 15.01.01 (EP 5: safety planning after a positive screen); Stanley-Brown Safety "
         "Planning Intervention; NIMH ASQ toolkit",
         "the pathway step that asks for a safety plan right after scoring a positive screen (intake, "

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from quality_support import counts, rows
+from sqlalchemy import select
 
+from carepath.engine.models import Event
 from carepath.engine.timers import Worker
 
 POSITIVE_ASQ = {"q1": True, "q5": False}
@@ -52,7 +54,10 @@ def test_safety_plan_within_24_hours_of_a_positive_screen(driver, cp, clock):
     ]
 
 
-def test_a_plan_the_client_did_not_agree_to_is_not_a_safety_plan(driver, cp, clock):
+def test_a_plan_the_client_declined_still_counts_as_safety_planning_done(driver, cp, clock):
+    """The measure's definition: a safety plan (form safety_plan) completed within 24 h. A declined plan is
+    safety planning done and documented; the pathway revisits it, and only agreed plans pass
+    `safety_plan_agreed` in the log."""
     t0 = clock.now()
     revisited, refused = screened_positive(driver), screened_positive(driver)
     clock.advance(hours=2)
@@ -65,11 +70,14 @@ def test_a_plan_the_client_did_not_agree_to_is_not_a_safety_plan(driver, cp, clo
     assert "safety_plan_not_agreed" not in [t.form_id for t in driver.open_tasks(refused)]
 
     later = t0 + timedelta(hours=24, seconds=1)
-    assert counts(cp, "safety_plan_24h", now=later) == (1, 2)
+    assert counts(cp, "safety_plan_24h", now=later) == (2, 2)
     assert rows(cp, "safety_plan_24h", now=later) == {
-        revisited: [(True, t0, t0 + timedelta(hours=24), t0 + timedelta(hours=12))],
-        refused: [(False, t0, t0 + timedelta(hours=24), None)],
+        revisited: [(True, t0, t0 + timedelta(hours=24), t0 + timedelta(hours=2))],
+        refused: [(True, t0, t0 + timedelta(hours=24), t0 + timedelta(hours=2))],
     }
+    with cp.db() as session:
+        agreed = session.scalars(select(Event.case_id).where(Event.activity == "safety_plan_agreed")).all()
+    assert agreed == [revisited]
 
 
 def to_assessment(driver, urgency: str = "routine") -> int:
