@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .models import Base
+from .schema_base import Base
 
 
 class PathwayDraft(Base):
