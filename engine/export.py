@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape, quoteattr
 from sqlalchemy import distinct, func, select, text
 from sqlalchemy.orm import Session
 
-from . import export_xes
+from . import copy_out, export_xes
 from .models import Case, Event
 from .paging import AnySelect
 
@@ -145,32 +145,13 @@ def _csv(session: Session, since: datetime | None, before: datetime | None) -> I
 
 
 def _copy_csv(session: Session, since: datetime | None, before: datetime | None) -> Iterator[str]:
-    where, params = [], []
-    if since is not None:
-        where.append("at >= %s")
-        params.append(since)
-    if before is not None:
-        where.append("at < %s")
-        params.append(before)
+    where, params = copy_out.window(since, before)
     query = (
         "SELECT case_id, client_id, process_id, pathway_version, instance_id, activity, activity_name, lifecycle, "
-        "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), role, username FROM events"
-        + (" WHERE " + " AND ".join(where) if where else "")
+        "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), role, username FROM events" + where
     )  # the table is append-only: stored order is recorded order
     yield ",".join(COLUMNS) + "\n"
-    # psycopg 3. (A checked-out connection always has its DB-API connection; the pool types it as optional.)
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", params) as copy:
-        pending: list[bytes] = []
-        size = 0
-        for data in copy:
-            pending.append(bytes(data))
-            size += len(data)
-            if size >= CHUNK:
-                yield b"".join(pending).decode("utf-8")
-                pending, size = [], 0
-        if pending:
-            yield b"".join(pending).decode("utf-8")
+    yield from copy_out.stream(session, f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", params, CHUNK)
 
 
 def _copy_xes(session: Session, since: datetime | None, before: datetime | None) -> Iterator[str]:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
+
+from . import copy_out
 
 # COPY text format's escapes that can occur here (backspace, form feed and vertical tab are not valid XML, but
 # the Python path writes them as they are, and so does this one).
@@ -95,24 +96,8 @@ def traces(
     session: Session, transitions: dict[str, str], since: datetime | None, before: datetime | None, chunk: int
 ) -> Iterator[str]:
     """The log's traces as text (between the XES head and `</log>`), in chunks of about `chunk` bytes."""
-    where, params = [], []
-    if since is not None:
-        where.append("at >= %s")
-        params.append(since)
-    if before is not None:
-        where.append("at < %s")
-        params.append(before)
-    query = _query(transitions, " WHERE " + " AND ".join(where) if where else "")
-    # psycopg 3. (A checked-out connection always has its DB-API connection; the pool types it as optional.)
-    cursor: Any = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY ({query}) TO STDOUT", params) as copy:
-        pending: list[bytes] = []
-        size = 0
-        for data in copy:
-            pending.append(bytes(data))
-            size += len(data)
-            if size >= chunk:
-                yield _unescape(b"".join(pending).decode("utf-8"))
-                pending, size = [], 0
-        if pending:
-            yield _unescape(b"".join(pending).decode("utf-8"))
+    where, params = copy_out.window(since, before)
+    query = _query(transitions, where)
+    # Text format: whole rows per chunk, so each chunk's COPY escapes are complete and undone here.
+    for text in copy_out.stream(session, f"COPY ({query}) TO STDOUT", params, chunk):
+        yield _unescape(text)

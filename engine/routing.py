@@ -6,6 +6,7 @@ message, in what order, and when a chain of hand-overs has become a loop.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -26,19 +27,21 @@ if TYPE_CHECKING:
 MAX_DELIVERIES_PER_STEP = 50
 
 
-class MessageRouting:
+class MessageRouting(ABC):
     """Delivers a step's messages. The Runtime provides loading, starting and running instances."""
 
     specs: SpecCache
 
-    def _load(self, step: _Step, instance_id: int) -> Live:
-        raise NotImplementedError
+    @abstractmethod
+    def _load(self, step: _Step, instance_id: int) -> Live: ...
 
-    def _start_instance(self, step: _Step, version: PathwayVersion, message: tuple[str, dict[str, Any]] | None) -> Live:
-        raise NotImplementedError
+    @abstractmethod
+    def _start_instance(
+        self, step: _Step, version: PathwayVersion, message: tuple[str, dict[str, Any]] | None
+    ) -> Live: ...
 
-    def _engine(self, step: _Step, live: Live, action: Callable[[], object]) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _engine(self, step: _Step, live: Live, action: Callable[[], object]) -> None: ...
 
     def _route(self, step: _Step) -> None:
         """Deliver the step's queued messages within the case, in this transaction, until none is left.

@@ -136,17 +136,7 @@ def case_rows(m: Measure, case_id: int | BindParameter[int]) -> AnySelect:
     """A measure's rows for one case (`case_id`: a number or a bind parameter), pending ones included, in
     no order: the same rows as `rows(..., case_id=..., pending=True)`, built without a session or a time so
     that a caller may build it once and run it for every case."""
-    sub = _scoped(m, None, None, NO_FILTERS, case_id, pending=True).subquery()
-    return select(
-        sub.c.ref,
-        sub.c.case_id,
-        sub.c.client_id,
-        sub.c.pathway,
-        sub.c.start,
-        sub.c.due,
-        sub.c.done,
-        _met(sub).label("met"),
-    )
+    return _row_columns(_scoped(m, None, None, NO_FILTERS, case_id, pending=True).subquery())
 
 
 def _analytic(session: Session) -> None:
@@ -238,6 +228,11 @@ def rows(
     start first. Raises NotFound for an unknown measure."""
     _analytic(session)
     sub = _scoped(measure(measure_id), now, period, filters, case_id, pending).subquery()
+    return _row_columns(sub).order_by(sub.c.start, sub.c.ref)
+
+
+def _row_columns(sub: Any) -> AnySelect:
+    """A drill-down row: the episode's columns and whether it was met."""
     return select(
         sub.c.ref,
         sub.c.case_id,
@@ -247,7 +242,7 @@ def rows(
         sub.c.due,
         sub.c.done,
         _met(sub).label("met"),
-    ).order_by(sub.c.start, sub.c.ref)
+    )
 
 
 def episode_row(row: Any) -> EpisodeRow:
