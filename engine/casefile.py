@@ -6,7 +6,6 @@ Reads only projection tables (human tasks, events, scores, form submissions), ne
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +16,7 @@ from . import audit, contacts
 from .access import RECORD_READERS, Actor
 from .careteam import require_client
 from .caseload import current_risk
-from .clients import case_row, case_view, client_row, client_view, event_view
+from .clients import case_row, case_view, client_row, client_view
 from .inbox import task_view
 from .library import SpecCache
 from .models import Case, Client, Event, FormSubmission, HumanTask, PathwayInstance, PathwayVersion, User
@@ -46,18 +45,13 @@ def read_case_file(
     client = client_row(session, case.client_id, options=WITHOUT_ROLES_OF_CASE_MANAGER)
     audit.record(session, actor, "read", "case", case.id, client.id, now)
     view = case_view(session, case)
-    events = session.scalars(
-        select(Event).where(Event.case_id == case.id).order_by(Event.at.desc(), Event.id.desc()).limit(EVENT_LIMIT)
-    ).all()
     open_tasks = _open_tasks(session, case.id)
     return {
         "case": view,
         "client": client_view(client, _cases_of(session, client.id), now.date()),
         "care_team": care_team(session, case, client),
-        "pathways": _positions(session, view["pathways"], open_tasks, events, now),
+        "pathways": _positions(session, case.id, view["pathways"], open_tasks, now),
         "open_tasks": [task_view(t, now, client) for t in open_tasks],
-        "events": [event_view(e) for e in events],
-        "events_truncated": len(events) == EVENT_LIMIT,
         "timeline": timeline(session, case.id, everything),
         "adherence": case_promises(session, now, case.id, {p["pathway"] for p in view["pathways"]}),
         "scores": _score_series(view["scores"]),
@@ -222,9 +216,9 @@ def _cases_of(session: Session, client_id: int) -> list[Case]:
 
 def _positions(
     session: Session,
+    case_id: int,
     pathways: list[PathwayInstanceView],
     open_tasks: list[HumanTask],
-    events: Sequence[Event],
     now: datetime,
 ) -> list[dict[str, Any]]:
     """Where the client is in each pathway instance: its open tasks, else the last thing that happened."""
@@ -239,8 +233,14 @@ def _positions(
         if pathways
         else {}
     )
-    last_event: dict[int, Event] = {}
-    for e in events:  # newest first
+    last_event: dict[int, Any] = {}
+    recent = session.execute(  # the columns shown only, newest first (the case's events index)
+        select(Event.instance_id, Event.activity, Event.activity_name, Event.lifecycle, Event.at)
+        .where(Event.case_id == case_id)
+        .order_by(Event.at.desc(), Event.id.desc())
+        .limit(EVENT_LIMIT)
+    )
+    for e in recent:
         if e.instance_id is not None and e.instance_id not in last_event:
             last_event[e.instance_id] = e
     out = []

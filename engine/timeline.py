@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypedDict
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased, lazyload
 
 from .models import Event, HumanTask, User
@@ -35,7 +35,7 @@ class TimelineEntry(TypedDict):
     lifecycle: str | None  # engine steps: the event log's lifecycle
 
 
-def completed_work(session: Session, case_id: int) -> list[TimelineEntry]:
+def completed_work(session: Session, case_id: int, everything: bool = False) -> list[TimelineEntry]:
     """Every task people completed in the case, with who, when and how late."""
     who = aliased(User)
     rows = session.execute(
@@ -71,23 +71,27 @@ def completed_work(session: Session, case_id: int) -> list[TimelineEntry]:
     return out
 
 
-def logged_events(session: Session, case_id: int) -> list[TimelineEntry]:
-    """The event log: the case's life (opened, closed, risk, a crisis reported by someone, work gone overdue)
-    as `case` entries; every other pathway step as `engine` entries."""
-    rows = session.execute(
-        select(Event, User.display_name)
+# The case's life among its events: opened, closed, risk, a crisis reported by someone, work gone overdue.
+PERSONAL = or_(
+    Event.activity.in_(CASE_EVENTS),
+    and_(Event.lifecycle == Lifecycle.MESSAGE, Event.username.is_not(None)),
+    and_(Event.lifecycle == Lifecycle.TIMER_FIRED, Event.human_task_id.is_not(None)),
+)
+
+
+def logged_events(session: Session, case_id: int, everything: bool) -> list[TimelineEntry]:
+    """The event log: the case's life as `case` entries; with `everything`, every other pathway step as
+    `engine` entries (without it they are not read at all)."""
+    stmt = (
+        select(Event, User.display_name, PERSONAL.label("personal"))
         .outerjoin(User, User.username == Event.username)
         .where(Event.case_id == case_id)
         .order_by(Event.at.desc(), Event.id.desc())
         .limit(LIMIT)
-    ).all()
+    )
+    rows = session.execute(stmt if everything else stmt.where(PERSONAL)).all()
     out: list[TimelineEntry] = []
-    for e, name in rows:
-        personal = (
-            e.activity in CASE_EVENTS
-            or (e.lifecycle == Lifecycle.MESSAGE and e.username is not None)
-            or (e.lifecycle == Lifecycle.TIMER_FIRED and e.human_task_id is not None)
-        )
+    for e, name, personal in rows:
         out.append(
             {
                 "kind": "case" if personal else "engine",
@@ -105,13 +109,16 @@ def logged_events(session: Session, case_id: int) -> list[TimelineEntry]:
     return out
 
 
-SOURCES: list[Callable[[Session, int], list[TimelineEntry]]] = [completed_work, logged_events]
+SOURCES: list[Callable[[Session, int, bool], list[TimelineEntry]]] = [completed_work, logged_events]
 
 
 def timeline(session: Session, case_id: int, everything: bool = False) -> list[TimelineEntry]:
     """The case's timeline, newest first: people's work and the case's life; with `everything`, engine steps too."""
     entries = [
-        entry for source in SOURCES for entry in source(session, case_id) if everything or entry["kind"] != "engine"
+        entry
+        for source in SOURCES
+        for entry in source(session, case_id, everything)
+        if everything or entry["kind"] != "engine"
     ]
     # Work first within one instant: a completion reads before the steps it caused.
     return sorted(entries, key=lambda e: (e["at"], e["kind"] == "work"), reverse=True)[:LIMIT]
