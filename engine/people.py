@@ -150,11 +150,16 @@ def _token_hash(token: str) -> str:
 
 def actor_for_token(session: Session, token: str, now: datetime) -> Actor:
     """Raises NotAuthenticated for an unknown, expired or revoked token, or a disabled user's."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token or "")))
-    if row is None or row.revoked or row.expires_at <= now:
+    # The token and its user in one statement (every API request starts here); the roles follow in one more.
+    found = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == _token_hash(token or ""))
+    ).first()
+    if found is None:
         raise NotAuthenticated("The API token is not valid (unknown, expired or revoked).")
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    row, user = found
+    if row.revoked or row.expires_at <= now or not user.active:
         raise NotAuthenticated("The API token is not valid (unknown, expired or revoked).")
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
         row.last_used_at = now  # coarse, so that every request does not write
