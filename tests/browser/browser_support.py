@@ -1,9 +1,48 @@
-"""What the browser tests do as people do it: sign in, answer a task's form."""
+"""What the browser tests do as people do it: sign in, answer a task's form; and the server they do it on."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from werkzeug.serving import make_server
+
 from carepath.engine.form_samples import valid_sample
 from ui_support import posted
+
+
+@contextmanager
+def served(app: Any, name: str) -> Iterator[str]:
+    """Serve a WSGI app on 127.0.0.1 (a free port) from a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, _closing(app), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def _closing(app: Any) -> Any:
+    """Werkzeug's development server skips closing a response when the browser drops the connection while reading
+    it (a page left before a large script finished loading), so the open static file is left to the garbage
+    collector and shows up as a ResourceWarning in whichever test runs next. Carepath is served by gunicorn,
+    which closes it; here the response is closed when its iteration ends, however it ends."""
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        body = app(environ, start_response)
+        try:
+            yield from body
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
 
 
 def sign_in(page, username: str, password: str = "demo") -> None:

@@ -10,13 +10,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
+from browser_support import served
 from carepath.engine.app import Carepath
 from carepath.engine.clock import FixedClock
 from carepath.engine.settings import Settings
@@ -86,13 +85,8 @@ def live(sqlite_template, tmp_path_factory):
     from carepath.web import create_app
 
     app = create_app(carepath=cp)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="carepath-live", daemon=True)
-    thread.start()
-    yield Live(f"http://127.0.0.1:{server.server_port}", cp)
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    with served(app, "carepath-live") as url:
+        yield Live(url, cp)
     cp.close()
 
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from pathlib import Path
 
 import pytest
 from flask import Blueprint, Response, abort, send_from_directory
 from lxml import etree
-from werkzeug.serving import make_server
 
+from browser_support import served
 from carepath.engine.settings import Settings
 
 pytestmark = pytest.mark.browser
@@ -76,13 +75,8 @@ def site(tmp_path_factory):
         return send_from_directory(PAGES, name)
 
     app.register_blueprint(pages)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="carepath-vendor", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    with served(app, "carepath-vendor") as url:
+        yield url
     app.extensions["carepath"].close()
 
 
