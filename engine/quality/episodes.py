@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, func, literal, null, or_, select
+from sqlalchemy import String, Text, and_, cast, exists, func, literal, null, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased
 
-from ..models import Case, Event, HumanTask, PathwayInstance, Score
+from ..models import Case, Event, HumanTask, PathwayInstance, PathwayVersion, Score
 from ..paging import AnySelect
 from ..states import InstanceStatus, Lifecycle, TaskStatus
 from .sqltime import plus_seconds
@@ -204,7 +204,42 @@ def hospital_follow_up(kind: str, days: int) -> AnySelect:
         handover.activity == kind,
         handover.lifecycle == Lifecycle.COMPLETED,
     )
-    return _instance_rows(pi, case, due, first_qualifying).where(pi.process_id == "hospital_follow_up", started_by)
+    done = sql_case(
+        (pi.pathway_version_id.in_(_versions_without_qualifying_visits()), _accepted_visit(pi, days)),
+        else_=first_qualifying,
+    )
+    return _instance_rows(pi, case, due, done).where(pi.process_id == "hospital_follow_up", started_by)
+
+
+def _versions_without_qualifying_visits() -> AnySelect:
+    """Hospital follow-up versions published before the pathway recorded qualifying visits (an agency's history,
+    or its own older version): their episodes never pass `visit_qualified`, so they are counted as they were
+    then. A handful of rows, read once per statement."""
+    pv = PathwayVersion
+    return select(pv.id).where(
+        pv.process_id == "hospital_follow_up", ~cast(pv.sources, Text).contains(QUALIFYING_VISIT)
+    )
+
+
+def _accepted_visit(pi: Any, days: int) -> Any:
+    """The rule for those older versions: the first visit completed that opened no rebooking (for 30 days, a
+    7-day visit too). It reads a third missed visit in a window as accepted, which is why the pathway now says
+    which visits qualify."""
+    visit, rebook = aliased(HumanTask), aliased(HumanTask)
+    return (
+        select(func.min(visit.completed_at))
+        .where(
+            visit.instance_id == pi.id,
+            visit.bpmn_id.in_(("visit_7",) if days == 7 else ("visit_7", "visit_30")),
+            visit.status == TaskStatus.COMPLETED,
+            ~exists().where(
+                rebook.instance_id == visit.instance_id,
+                rebook.bpmn_id == "rebook",
+                rebook.created_at == visit.completed_at,
+            ),
+        )
+        .scalar_subquery()
+    )
 
 
 def depression_remission_12m() -> AnySelect:

@@ -12,7 +12,9 @@ from datetime import UTC, datetime, timedelta
 from quality_support import counts, rows
 from sqlalchemy import select
 
+from carepath.engine import library
 from carepath.engine.models import Event
+from carepath.engine.pathway_files import FileSet
 
 CRISIS = {"reason": "Client called: cannot keep themselves safe tonight."}
 ADMITTED = {"client_reached": True, "client_status": "admitted_to_hospital", "contact_method": "collateral"}
@@ -141,3 +143,37 @@ def test_after_an_emergency_visit_the_day_itself_counts(driver, cp, clock, actor
     assert counts(cp, "fum_30day") == (1, 1)
     assert counts(cp, "fuh_7day") == (0, 0)
     assert qualifying_events(cp, case) == [seen]
+
+
+def test_a_follow_up_on_a_version_from_before_qualifying_visits_keeps_the_rule_it_was_counted_by(
+    driver, cp, clock, actors
+):
+    """An agency's history: follow-ups that ran on a version without `visit_qualified` (here the shipped one with
+    that element renamed) never recorded the event, so they are counted by the rule of their time (the first
+    visit that opened no rebooking) instead of all reading as missed after an upgrade."""
+    files = cp.library_files().files
+    older = {
+        **files,
+        "hospital_follow_up.bpmn": files["hospital_follow_up.bpmn"].replace("visit_qualified", "visit_seen"),
+    }
+    with cp.db.begin() as session:
+        library.publish(session, library.build(FileSet(older), only={"hospital_follow_up"}), clock.now(), "publish")
+    seen, rebooked, missed = (after_hospital_stay(driver, cp, actors) for _ in range(3))
+    clock.set(at(3, 15))
+    driver.complete((seen, "visit_7"), attended(3))
+    driver.complete((rebooked, "visit_7"), attended(0))  # the day of discharge: rebooked, then seen on day 5
+    driver.complete((rebooked, "rebook"), {"new_visit_date": "2026-03-06"})
+    driver.complete((missed, "visit_7"), MISSED)
+    driver.complete((missed, "rebook"), {"new_visit_date": "2026-03-06"})
+    clock.set(at(5))
+    driver.complete((rebooked, "visit_7"), attended(5))
+    assert all(qualifying_events(cp, case) == [] for case in (seen, rebooked, missed))
+
+    after = DUE_7 + timedelta(seconds=1)
+    assert counts(cp, "fuh_7day", now=after) == (2, 3)
+    found = rows(cp, "fuh_7day", now=after)
+    assert {c: [(m, done) for m, _, _, done in r] for c, r in found.items()} == {
+        seen: [(True, at(3, 15))],
+        rebooked: [(True, at(5))],
+        missed: [(False, None)],
+    }
