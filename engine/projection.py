@@ -12,11 +12,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from jinja2 import TemplateError
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from .library import LoadedPathway
@@ -101,7 +101,38 @@ def _is_gateway(task: Any) -> bool:
     return "Gateway" in type(task.task_spec).__name__
 
 
-def log_transitions(session: Session, live: Live, now: datetime, case_id: int, done_by: dict[UUID, str]) -> None:
+# Every column of an event row but its id: each row of one INSERT must name the same columns.
+_EVENTS = cast(Table, Event.__table__)
+_EVENT_COLUMNS = tuple(c.name for c in _EVENTS.columns if c.name != "id")
+# A Core insert of the table (not the mapped class): executed with a list of rows it is one executemany, with no
+# unit of work and no ids read back.
+_INSERT_EVENTS = insert(_EVENTS)
+
+
+class EventLog:
+    """The event-log rows a step adds, written together in one INSERT when the step is written.
+
+    A step logs several events (a task completed, the next one ready, a message, a risk change); as ORM objects
+    each was a unit-of-work insert of its own that also read back its id, which nothing in a step uses. Nothing
+    reads the log during the step that writes it, so the rows wait here until `write` at the end of the step."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, **values: Any) -> None:
+        row: dict[str, Any] = dict.fromkeys(_EVENT_COLUMNS)
+        row["activity_name"] = ""
+        row.update(values)
+        self.rows.append(row)
+
+    def write(self, session: Session) -> None:
+        """Insert the rows logged so far, in the order they were logged (the log's order within one instant)."""
+        if self.rows:
+            session.connection().execute(_INSERT_EVENTS, self.rows)
+            self.rows = []
+
+
+def log_transitions(events: EventLog, live: Live, now: datetime, case_id: int, done_by: dict[UUID, str]) -> None:
     """Event-log rows for every task whose state changed since `live.states`, then remember the new ones."""
     after = task_states(live.wf)
     for task in all_tasks(live.wf):
@@ -118,20 +149,18 @@ def log_transitions(session: Session, live: Live, now: datetime, case_id: int, d
             lifecycle = Lifecycle.CANCELLED
         else:
             continue
-        session.add(
-            Event(
-                at=now,
-                case_id=case_id,
-                client_id=live.client_id,
-                instance_id=live.row.id,
-                process_id=live.row.process_id,
-                pathway_version=live.pathway.version,
-                activity=task.task_spec.bpmn_id,
-                activity_name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-                lifecycle=lifecycle,
-                role=role_of_lane(task.task_spec.lane),
-                username=done_by.get(task.id) if lifecycle == Lifecycle.COMPLETED else None,
-            )
+        events.add(
+            at=now,
+            case_id=case_id,
+            client_id=live.client_id,
+            instance_id=live.row.id,
+            process_id=live.row.process_id,
+            pathway_version=live.pathway.version,
+            activity=task.task_spec.bpmn_id,
+            activity_name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+            lifecycle=lifecycle,
+            role=role_of_lane(task.task_spec.lane),
+            username=done_by.get(task.id) if lifecycle == Lifecycle.COMPLETED else None,
         )
     live.states = after
 

@@ -14,7 +14,7 @@ from sqlalchemy import Select, select
 
 from .errors import PathwayFailed
 from .library import SpecCache
-from .models import Event, MessageWait, PathwayInstance, PathwayVersion
+from .models import MessageWait, PathwayInstance, PathwayVersion
 from .projection import Live
 from .safety import case_work
 from .spiff import catch_message, message_waits
@@ -110,17 +110,15 @@ class MessageRouting(ABC):
 
     @staticmethod
     def _log_message(step: _Step, live: Live, name: str) -> None:
-        step.session.add(
-            Event(
-                at=step.now,
-                case_id=step.case.id,
-                client_id=live.client_id,
-                instance_id=live.row.id,
-                process_id=live.row.process_id,
-                pathway_version=live.pathway.version,
-                activity=name,
-                activity_name=f"Message {name}",
-                lifecycle=Lifecycle.MESSAGE,
-                username=step.actor.username if step.actor else None,
-            )
+        step.events.add(
+            at=step.now,
+            case_id=step.case.id,
+            client_id=live.client_id,
+            instance_id=live.row.id,
+            process_id=live.row.process_id,
+            pathway_version=live.pathway.version,
+            activity=name,
+            activity_name=f"Message {name}",
+            lifecycle=Lifecycle.MESSAGE,
+            username=step.actor.username if step.actor else None,
         )

@@ -25,10 +25,10 @@ from .access import MESSENGERS, REGISTRARS, Actor, is_record_id, may_work_task
 from .careteam import require_client
 from .clock import step_time
 from .errors import BadRequest, ContactRequired, NotAllowed, NotFound, PathwayFailed, TaskNotOpen
-from .firing import running_instance
 from .library import SpecCache
-from .models import Case, Client, Event, FormSubmission, HumanTask, PathwayInstance, PathwayVersion, Score
+from .models import Case, Client, FormSubmission, HumanTask, PathwayInstance, PathwayVersion, Score
 from .projection import (
+    EventLog,
     Live,
     close_human_task,
     log_transitions,
@@ -51,6 +51,7 @@ from .spiff import (
     thrown_messages,
 )
 from .states import CaseStatus, InstanceStatus, Lifecycle, TaskStatus
+from .step_reads import running_instance, task_target
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class _Step:
         self.live: dict[int, Live] = {}
         self.done_by: dict[UUID, str] = {}
         self.messages: deque[tuple[str, dict[str, Any]]] = deque()
+        self.events = EventLog()  # written with the rest of the step in _finish
         self.close_reason: str | None = None
         self.budget = StepBudget(limit)  # the time all of the step's pathway code shares (sandbox.py)
         self.role: str | None = None  # the role of the task completed in this step: risk changes record it
@@ -132,16 +134,14 @@ class Runtime(MessageRouting):
         version = self._current_version(session, ENTRY_PATHWAY)
         if version is None:
             raise PathwayFailed(f"No '{ENTRY_PATHWAY}' pathway is published.")
-        session.add(
-            Event(
-                at=now,
-                case_id=case.id,
-                client_id=client.id,
-                activity="case_opened",
-                activity_name="Case opened",
-                lifecycle=Lifecycle.COMPLETED,
-                username=actor.username,
-            )
+        step.events.add(
+            at=now,
+            case_id=case.id,
+            client_id=client.id,
+            activity="case_opened",
+            activity_name="Case opened",
+            lifecycle=Lifecycle.COMPLETED,
+            username=actor.username,
         )
         self._start_instance(step, version, None)
         self._route(step)
@@ -158,15 +158,15 @@ class Runtime(MessageRouting):
         its fields by the schema, read here in the same transaction).
         Raises NotFound, TaskNotOpen, NotAllowed, InvalidFormData, StaleInstance, PathwayFailed."""
         # Lock the task row first: a second person completing it waits here, then finds it done.
-        ht = session.get(HumanTask, task_id, with_for_update={"of": HumanTask}) if is_record_id(task_id) else None
-        if ht is None:
+        target = task_target(session, task_id) if is_record_id(task_id) else None
+        if target is None:
             raise NotFound(f"No task {task_id}.")
+        ht = target.task
         if ht.status != TaskStatus.OPEN:
             raise TaskNotOpen(f"This task was already {ht.status}; nothing was changed.")
         if not may_work_task(actor, ht.role, ht.assignee_id):
             raise NotAllowed("This task belongs to someone else or to another role.")
-        case = session.get(Case, ht.case_id)
-        step = self._step(session, now, case, actor)
+        step = self._step(session, now, target.case, actor)
         step.role = ht.role
         live = self._load(step, ht.instance_id)
         task = find_task(live.wf, ht.spiff_task_id)
@@ -276,21 +276,20 @@ class Runtime(MessageRouting):
             return
         case = session.get(Case, ht.case_id)
         step = self._step(session, now, case, None)
-        session.add(
-            Event(
-                at=now,
-                case_id=ht.case_id,
-                client_id=ht.client_id,
-                instance_id=ht.instance_id,
-                process_id=ht.process_id,
-                activity=ht.bpmn_id,
-                activity_name=f"{ht.title} (overdue)",
-                lifecycle=Lifecycle.TIMER_FIRED,
-                role=ht.role,
-                human_task_id=ht.id,
-            )
+        step.events.add(
+            at=now,
+            case_id=ht.case_id,
+            client_id=ht.client_id,
+            instance_id=ht.instance_id,
+            process_id=ht.process_id,
+            activity=ht.bpmn_id,
+            activity_name=f"{ht.title} (overdue)",
+            lifecycle=Lifecycle.TIMER_FIRED,
+            role=ht.role,
+            human_task_id=ht.id,
         )
         if step.case.status != CaseStatus.OPEN:
+            step.events.write(session)
             return
         step.messages.append(
             (
@@ -398,7 +397,7 @@ class Runtime(MessageRouting):
             case_work.record_risk_level(step, live, effects.risk_level)
         if effects.close_reason:
             step.close_reason = effects.close_reason
-        log_transitions(step.session, live, step.now, step.case.id, step.done_by)
+        log_transitions(step.events, live, step.now, step.case.id, step.done_by)
         # The case's last safety work just ended: a closure waiting for it may go ahead.
         step.messages.extend(case_work.safety_work_messages(step, live))
         step.messages.extend(thrown_messages(live.wf))
@@ -421,6 +420,7 @@ class Runtime(MessageRouting):
                 sync_message_waits(step.session, live, step.case.id)
                 sync_timer_job(step.session, live, step.case.id, step.now)
         step.session.flush()
+        step.events.write(step.session)
         return opened
 
     def _close_case(self, step: _Step) -> None:
@@ -441,14 +441,12 @@ class Runtime(MessageRouting):
         # Whoever held a task the closure ended is told in their inbox (the library's notice pathway).
         step.messages.extend(case_work.ended_work_messages(step, ending))
         self._route(step)
-        step.session.add(
-            Event(
-                at=step.now,
-                case_id=step.case.id,
-                client_id=step.case.client_id,
-                activity="case_closed",
-                activity_name="Case closed",
-                lifecycle=Lifecycle.COMPLETED,
-                username=step.actor.username if step.actor else None,
-            )
+        step.events.add(
+            at=step.now,
+            case_id=step.case.id,
+            client_id=step.case.client_id,
+            activity="case_closed",
+            activity_name="Case closed",
+            lifecycle=Lifecycle.COMPLETED,
+            username=step.actor.username if step.actor else None,
         )

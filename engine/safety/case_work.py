@@ -26,12 +26,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..access import Actor
-from ..models import Case, Event, FormSubmission, HumanTask, PathwayInstance, PathwayVersion, User
+from ..models import Case, FormSubmission, HumanTask, PathwayInstance, PathwayVersion, User
 from .properties import SAFETY_KINDS, SAFETY_WORK, joins_open_instance, process_properties, safety_kind
 
 if TYPE_CHECKING:
     from ..library import LoadedPathway
-    from ..projection import Live
+    from ..projection import EventLog, Live
 
 RISK_ORDER = {"low": 0, "moderate": 1, "high": 2, "imminent": 3}
 RISK_EVENT = "risk_level_changed"
@@ -65,6 +65,8 @@ class Step(Protocol):
     def live(self) -> dict[int, Live]: ...
     @property
     def messages(self) -> deque[tuple[str, dict[str, Any]]]: ...
+    @property
+    def events(self) -> EventLog: ...
 
 
 def _kinds(session: Session, version_ids: set[int]) -> dict[int, str | None]:
@@ -145,20 +147,18 @@ def record_risk_level(step: Step, live: Live, level: str) -> None:
     if level == old:
         return
     step.case.risk_level = level
-    step.session.add(
-        Event(
-            at=step.now,
-            case_id=step.case.id,
-            client_id=step.case.client_id,
-            instance_id=live.row.id,
-            process_id=live.row.process_id,
-            pathway_version=live.pathway.version,
-            activity=RISK_EVENT,
-            activity_name=f"Risk level: {old or 'unknown'} -> {level}",
-            lifecycle="completed",
-            role=getattr(step, "role", None),
-            username=step.actor.username if step.actor else None,
-        )
+    step.events.add(
+        at=step.now,
+        case_id=step.case.id,
+        client_id=step.case.client_id,
+        instance_id=live.row.id,
+        process_id=live.row.process_id,
+        pathway_version=live.pathway.version,
+        activity=RISK_EVENT,
+        activity_name=f"Risk level: {old or 'unknown'} -> {level}",
+        lifecycle="completed",
+        role=getattr(step, "role", None),
+        username=step.actor.username if step.actor else None,
     )
     # From unknown counts as a rise: a waiting review only ever moves earlier (periodic_review takes the sooner date).
     if old is None or RISK_ORDER.get(level, 0) > RISK_ORDER.get(old, 0):
@@ -206,18 +206,16 @@ def join_target(step: Step, version: PathwayVersion, loaded: LoadedPathway) -> i
 
 
 def log_join(step: Step, instance_id: int, process_id: str, name: str) -> None:
-    step.session.add(
-        Event(
-            at=step.now,
-            case_id=step.case.id,
-            client_id=step.case.client_id,
-            instance_id=instance_id,
-            process_id=process_id,
-            activity=name,
-            activity_name=f"Message {name} (joined the open {process_id.replace('_', ' ')})",
-            lifecycle="message",
-            username=step.actor.username if step.actor else None,
-        )
+    step.events.add(
+        at=step.now,
+        case_id=step.case.id,
+        client_id=step.case.client_id,
+        instance_id=instance_id,
+        process_id=process_id,
+        activity=name,
+        activity_name=f"Message {name} (joined the open {process_id.replace('_', ' ')})",
+        lifecycle="message",
+        username=step.actor.username if step.actor else None,
     )
 
 
