@@ -14,10 +14,10 @@ from collections import deque
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from . import audit, contacts, drafts, forms, incidents, messages
@@ -60,6 +60,9 @@ ENTRY_PATHWAY = "intake"
 FormAnswers = dict[str, Any] | Callable[[dict[str, Any]], Any]
 # A form's UI hint: completing its task needs a contact recorded from the task (e.g. a crisis follow-up).
 REQUIRES_CONTACT = "x-requires-contact"
+# The answers as submitted: written once and never changed by the step, so a Core insert (built once) rather
+# than an object in the step's unit of work.
+_RECORD_ANSWERS = insert(cast(Table, FormSubmission.__table__))
 
 
 class _Step:
@@ -190,15 +193,16 @@ class Runtime(MessageRouting):
             ht.assignee_id = actor.id
         close_human_task(session, ht, TaskStatus.COMPLETED, now, actor.id)
         live.ready.discard(ht.spiff_task_id)  # its row is closed here, with who completed it
-        session.add(
-            FormSubmission(
-                human_task_id=ht.id,
-                case_id=ht.case_id,
-                form_id=ht.form_id or "",
-                data=answers,
-                submitted_by=actor.id,
-                submitted_at=now,
-            )
+        session.connection().execute(
+            _RECORD_ANSWERS,
+            {
+                "human_task_id": ht.id,
+                "case_id": ht.case_id,
+                "form_id": ht.form_id or "",
+                "data": answers,
+                "submitted_by": actor.id,
+                "submitted_at": now,
+            },
         )
         opened = self._finish(step)
         drafts.discard(session, ht.id)  # the answers are in the record now; no copy is left behind
