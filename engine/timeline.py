@@ -8,12 +8,14 @@ SOURCES; `timeline()` merges them newest first. A new kind of entry (contacts, n
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import TypedDict
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, aliased, lazyload
+from sqlalchemy import Integer, and_, bindparam, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from .models import Event, HumanTask, User
+from .paging import AnySelect
 from .safety.case_work import RISK_EVENT
 from .states import Lifecycle, TaskStatus
 
@@ -37,18 +39,8 @@ class TimelineEntry(TypedDict):
 
 def completed_work(session: Session, case_id: int, everything: bool = False) -> list[TimelineEntry]:
     """Every task people completed in the case, with who, when and how late."""
-    who = aliased(User)
-    rows = session.execute(
-        select(HumanTask, who.display_name, who.username)
-        .options(lazyload(HumanTask.assignee))  # not shown here: no join to users and their roles for it
-        .outerjoin(who, who.id == HumanTask.completed_by)
-        .where(HumanTask.case_id == case_id, HumanTask.status == TaskStatus.COMPLETED)
-        .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
-        .limit(LIMIT)
-    ).all()
     out: list[TimelineEntry] = []
-    for task, name, username in rows:
-        assert task.completed_at is not None
+    for task in session.execute(_completed_work(), {"case_id": case_id}):
         late = (
             int((task.completed_at - task.due_at).total_seconds())
             if task.due_at is not None and task.completed_at > task.due_at
@@ -60,7 +52,7 @@ def completed_work(session: Session, case_id: int, everything: bool = False) -> 
                 "at": task.completed_at.isoformat(),
                 "title": task.title,
                 "pathway": task.process_id,
-                "who": name or username,
+                "who": task.name or task.username,
                 "role": task.role,
                 "due_at": task.due_at.isoformat() if task.due_at else None,
                 "late_seconds": late,
@@ -69,6 +61,28 @@ def completed_work(session: Session, case_id: int, everything: bool = False) -> 
             }
         )
     return out
+
+
+@cache
+def _completed_work() -> AnySelect:
+    """The columns shown of the case `:case_id`'s completed tasks, newest first, with who completed each."""
+    who = aliased(User)
+    return (
+        select(
+            HumanTask.id,
+            HumanTask.title,
+            HumanTask.process_id,
+            HumanTask.role,
+            HumanTask.due_at,
+            HumanTask.completed_at,
+            who.display_name.label("name"),
+            who.username,
+        )
+        .outerjoin(who, who.id == HumanTask.completed_by)
+        .where(HumanTask.case_id == bindparam("case_id", type_=Integer), HumanTask.status == TaskStatus.COMPLETED)
+        .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
+        .limit(LIMIT)
+    )
 
 
 # The case's life among its events: opened, closed, risk, a crisis reported by someone, work gone overdue.
@@ -82,23 +96,15 @@ PERSONAL = or_(
 def logged_events(session: Session, case_id: int, everything: bool) -> list[TimelineEntry]:
     """The event log: the case's life as `case` entries; with `everything`, every other pathway step as
     `engine` entries (without it they are not read at all)."""
-    stmt = (
-        select(Event, User.display_name, PERSONAL.label("personal"))
-        .outerjoin(User, User.username == Event.username)
-        .where(Event.case_id == case_id)
-        .order_by(Event.at.desc(), Event.id.desc())
-        .limit(LIMIT)
-    )
-    rows = session.execute(stmt if everything else stmt.where(PERSONAL)).all()
     out: list[TimelineEntry] = []
-    for e, name, personal in rows:
+    for e in session.execute(_logged_events(everything), {"case_id": case_id}):
         out.append(
             {
-                "kind": "case" if personal else "engine",
+                "kind": "case" if e.personal else "engine",
                 "at": e.at.isoformat(),
                 "title": e.activity_name or e.activity,
                 "pathway": e.process_id,
-                "who": name or e.username,
+                "who": e.name or e.username,
                 "role": e.role,
                 "due_at": None,
                 "late_seconds": None,
@@ -107,6 +113,30 @@ def logged_events(session: Session, case_id: int, everything: bool) -> list[Time
             }
         )
     return out
+
+
+@cache
+def _logged_events(everything: bool) -> AnySelect:
+    """The columns shown of the case `:case_id`'s events (all, or only its life), newest first, with the
+    name of the person each names."""
+    stmt = (
+        select(
+            Event.at,
+            Event.activity,
+            Event.activity_name,
+            Event.process_id,
+            Event.username,
+            Event.role,
+            Event.lifecycle,
+            User.display_name.label("name"),
+            PERSONAL.label("personal"),
+        )
+        .outerjoin(User, User.username == Event.username)
+        .where(Event.case_id == bindparam("case_id", type_=Integer))
+        .order_by(Event.at.desc(), Event.id.desc())
+        .limit(LIMIT)
+    )
+    return stmt if everything else stmt.where(PERSONAL)
 
 
 SOURCES: list[Callable[[Session, int, bool], list[TimelineEntry]]] = [completed_work, logged_events]
