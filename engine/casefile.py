@@ -94,7 +94,7 @@ def task_context(
     if not actor.has_any(RECORD_READERS):
         return None
     case = case_row(session, case_id)
-    client = client_row(session, case.client_id)
+    client = client_row(session, case.client_id, options=WITHOUT_ROLES_OF_CASE_MANAGER)
     view = case_view(session, case)
     return {
         "case": {k: view[k] for k in ("id", "status", "risk_level", "opened_at")},
