@@ -8,6 +8,7 @@ answers are read only for the clients on the page, and only to count what is sti
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -40,6 +41,11 @@ def current_risk(session: Session, case_ids: list[int], risk_levels: dict[int, s
         )
     )
     return {cid: CRISIS if cid in in_crisis else risk_levels.get(cid) for cid in case_ids}
+
+
+def shown_risk(risk_level: str | None, running_pathways: Iterable[str]) -> str | None:
+    """`current_risk` of one case whose running pathway instances the caller has read already (the case file)."""
+    return CRISIS if any(p in CRISIS_PATHWAYS for p in running_pathways) else risk_level
 
 
 def my_caseload(

@@ -245,6 +245,12 @@ def case_view(session: Session, case: Case) -> CaseView:
         .order_by(PathwayInstance.id)
     ).all()
     scores = session.scalars(select(Score).where(Score.case_id == case.id).order_by(Score.at, Score.id)).all()
+    return case_view_of(case, rows, scores)
+
+
+def case_view_of(case: Case, pathways: Sequence[Any], scores: Sequence[Any]) -> CaseView:
+    """The case with its pathway instances and scores as read by the caller (rows or objects with the columns
+    `case_view` reads), for a read that fetches them in its own statements (the case file)."""
     return {
         "id": case.id,
         "client_id": case.client_id,
@@ -262,7 +268,7 @@ def case_view(session: Session, case: Case) -> CaseView:
                 "started_at": r.started_at.isoformat(),
                 "ended_at": r.ended_at.isoformat() if r.ended_at else None,
             }
-            for r in rows
+            for r in pathways
         ],
         "scores": [
             {"instrument": s.instrument, "total": s.total, "severity": s.severity, "at": s.at.isoformat()}

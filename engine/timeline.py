@@ -1,19 +1,26 @@
 """The case file's timeline, written for people: who did what and when (and whether it was late), what
 happened to the case, and, on request, every engine step as well.
 
-Each kind of entry comes from one source function `(session, case_id) -> list[TimelineEntry]` listed in
-SOURCES; `timeline()` merges them newest first. A new kind of entry (contacts, notes) is one more source.
+Each kind of entry comes from one source listed in SOURCES: a select of the case `:case_id`'s entries of that
+kind in the columns of ENTRY_COLUMNS, newest first and at most LIMIT. `timeline()` reads every source in one
+statement (their UNION ALL) and merges them newest first. A new kind of entry (contacts, notes) is one more
+source.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypedDict
+from functools import cache
+from typing import Any, TypedDict
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, aliased, lazyload
+from sqlalchemy import Integer, String, and_, bindparam, case, cast, literal, null, or_, select, union_all
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import Cast
+from sqlalchemy.sql.type_api import TypeEngine
 
-from .models import Event, HumanTask, User
+from .models import Event, HumanTask, User, UTCDateTime
+from .paging import AnySelect
 from .safety.case_work import RISK_EVENT
 from .states import Lifecycle, TaskStatus
 
@@ -35,40 +42,44 @@ class TimelineEntry(TypedDict):
     lifecycle: str | None  # engine steps: the event log's lifecycle
 
 
-def completed_work(session: Session, case_id: int, everything: bool = False) -> list[TimelineEntry]:
-    """Every task people completed in the case, with who, when and how late."""
+# What every source selects, in this order: the entry's kind, when, its row's id (the order within one
+# instant), its title and the name that replaces the title when there is one (an activity's name over its id),
+# pathway, who (display name, else username), role, due time, task and lifecycle.
+ENTRY_COLUMNS = (
+    *("kind", "at", "ref", "title", "name_of_title", "pathway"),
+    *("name", "username", "role", "due_at", "task_id", "lifecycle"),
+)
+CASE_ID = bindparam("case_id", type_=Integer)
+
+
+def _none(type_: TypeEngine[Any] | type[TypeEngine[Any]]) -> Cast[Any]:
+    # A typed NULL: PostgreSQL matches a UNION's columns by type, and an untyped NULL in a subquery is text.
+    return cast(null(), type_)
+
+
+def completed_work(everything: bool) -> AnySelect:
+    """Every task people completed in the case, with who completed it, when, and its due time (how late)."""
     who = aliased(User)
-    rows = session.execute(
-        select(HumanTask, who.display_name, who.username)
-        .options(lazyload(HumanTask.assignee))  # not shown here: no join to users and their roles for it
+    return (
+        select(
+            literal("work", String).label("kind"),
+            HumanTask.completed_at.label("at"),
+            HumanTask.id.label("ref"),
+            HumanTask.title.label("title"),
+            _none(String).label("name_of_title"),
+            HumanTask.process_id.label("pathway"),
+            who.display_name.label("name"),
+            who.username.label("username"),
+            HumanTask.role.label("role"),
+            HumanTask.due_at.label("due_at"),
+            HumanTask.id.label("task_id"),
+            _none(String).label("lifecycle"),
+        )
         .outerjoin(who, who.id == HumanTask.completed_by)
-        .where(HumanTask.case_id == case_id, HumanTask.status == TaskStatus.COMPLETED)
+        .where(HumanTask.case_id == CASE_ID, HumanTask.status == TaskStatus.COMPLETED)
         .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
         .limit(LIMIT)
-    ).all()
-    out: list[TimelineEntry] = []
-    for task, name, username in rows:
-        assert task.completed_at is not None
-        late = (
-            int((task.completed_at - task.due_at).total_seconds())
-            if task.due_at is not None and task.completed_at > task.due_at
-            else None
-        )
-        out.append(
-            {
-                "kind": "work",
-                "at": task.completed_at.isoformat(),
-                "title": task.title,
-                "pathway": task.process_id,
-                "who": name or username,
-                "role": task.role,
-                "due_at": task.due_at.isoformat() if task.due_at else None,
-                "late_seconds": late,
-                "task_id": task.id,
-                "lifecycle": None,
-            }
-        )
-    return out
+    )
 
 
 # The case's life among its events: opened, closed, risk, a crisis reported by someone, work gone overdue.
@@ -79,46 +90,73 @@ PERSONAL = or_(
 )
 
 
-def logged_events(session: Session, case_id: int, everything: bool) -> list[TimelineEntry]:
+def logged_events(everything: bool) -> AnySelect:
     """The event log: the case's life as `case` entries; with `everything`, every other pathway step as
     `engine` entries (without it they are not read at all)."""
     stmt = (
-        select(Event, User.display_name, PERSONAL.label("personal"))
+        select(
+            case((PERSONAL, "case"), else_="engine").label("kind"),
+            Event.at.label("at"),
+            Event.id.label("ref"),
+            Event.activity.label("title"),
+            Event.activity_name.label("name_of_title"),
+            Event.process_id.label("pathway"),
+            User.display_name.label("name"),
+            Event.username.label("username"),
+            Event.role.label("role"),
+            _none(UTCDateTime).label("due_at"),
+            _none(Integer).label("task_id"),
+            Event.lifecycle.label("lifecycle"),
+        )
         .outerjoin(User, User.username == Event.username)
-        .where(Event.case_id == case_id)
+        .where(Event.case_id == CASE_ID)
         .order_by(Event.at.desc(), Event.id.desc())
         .limit(LIMIT)
     )
-    rows = session.execute(stmt if everything else stmt.where(PERSONAL)).all()
-    out: list[TimelineEntry] = []
-    for e, name, personal in rows:
-        out.append(
-            {
-                "kind": "case" if personal else "engine",
-                "at": e.at.isoformat(),
-                "title": e.activity_name or e.activity,
-                "pathway": e.process_id,
-                "who": name or e.username,
-                "role": e.role,
-                "due_at": None,
-                "late_seconds": None,
-                "task_id": None,
-                "lifecycle": e.lifecycle,
-            }
+    return stmt if everything else stmt.where(PERSONAL)
+
+
+SOURCES: list[Callable[[bool], AnySelect]] = [completed_work, logged_events]
+
+
+@cache
+def _every_source(everything: bool) -> AnySelect:
+    """The entries of every source for the case `:case_id`, as one statement: each source's limit applies
+    within its subquery, and the rows come source by source, each newest first (the merge keeps that order
+    among entries of one instant)."""
+    every = union_all(
+        *(
+            select(source(everything).subquery(), literal(i, Integer).label("position"))
+            for i, source in enumerate(SOURCES)
         )
-    return out
+    ).subquery()
+    return select(*(every.c[name] for name in ENTRY_COLUMNS)).order_by(
+        every.c.position, every.c.at.desc(), every.c.ref.desc()
+    )
 
 
-SOURCES: list[Callable[[Session, int, bool], list[TimelineEntry]]] = [completed_work, logged_events]
+def _entry(row: Row[Any]) -> TimelineEntry:
+    late = int((row.at - row.due_at).total_seconds()) if row.due_at is not None and row.at > row.due_at else None
+    return {
+        "kind": row.kind,
+        "at": row.at.isoformat(),
+        "title": row.name_of_title or row.title,
+        "pathway": row.pathway,
+        "who": row.name or row.username,
+        "role": row.role,
+        "due_at": row.due_at.isoformat() if row.due_at else None,
+        "late_seconds": late,
+        "task_id": row.task_id,
+        "lifecycle": row.lifecycle,
+    }
 
 
 def timeline(session: Session, case_id: int, everything: bool = False) -> list[TimelineEntry]:
     """The case's timeline, newest first: people's work and the case's life; with `everything`, engine steps too."""
     entries = [
-        entry
-        for source in SOURCES
-        for entry in source(session, case_id, everything)
-        if everything or entry["kind"] != "engine"
+        _entry(row)
+        for row in session.execute(_every_source(everything), {"case_id": case_id})
+        if everything or row.kind != "engine"
     ]
     # Work first within one instant: a completion reads before the steps it caused.
     return sorted(entries, key=lambda e: (e["at"], e["kind"] == "work"), reverse=True)[:LIMIT]
