@@ -19,7 +19,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Row, and_, bindparam, false, or_, select, true, tuple_, union_all
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Row,
+    and_,
+    bindparam,
+    false,
+    or_,
+    select,
+    true,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from .access import RECORD_READERS, TEAM_LEADS, Actor
@@ -67,7 +80,9 @@ def _branches(actor: Actor, query: TaskQuery) -> list[Branch]:
     return mine + team
 
 
-def _branch_condition(kind: str, me: Any, role: Any) -> ColumnElement[bool]:
+def _branch_condition(
+    kind: str, me: int | BindParameter[int], role: str | None | BindParameter[str]
+) -> ColumnElement[bool]:
     """One branch as a condition; `me` and `role` are values, or bound parameters in a statement built once."""
     if kind == "mine":
         return HumanTask.assignee_id == me
