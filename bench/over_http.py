@@ -3,12 +3,14 @@
 a) SQLite file database, `--workers 1`: start a case for a registered client (POST /api/v1/cases, as
    intake), find its first open task (GET /api/v1/tasks?case_id=), complete it with a valid referral form
    (POST /api/v1/tasks/{id}/complete). Median and p95 of the start (POST + GET), the completion, and both.
+   Then the same three requests through the app in this process (`--counts`, Flask's test client): the
+   statements and the Python function calls each takes, figures that do not move with the machine's load.
 b) PostgreSQL, `--workers 2`, 8 client threads: cases prepared through the engine (real pathway instances,
    each waiting at its referral task), then the threads complete distinct tasks as fast as the server
    answers; completions per second, then a check in the database that every task was completed exactly
    once (one completion event, one form submission) and how many requests got anything but 200.
 
-    .venv/bin/python bench/over_http.py [--runs 100] [--completions 400] [--threads 8] [--postgres URL]
+    .venv/bin/python bench/over_http.py [--runs 100] [--counts 20] [--completions 400] [--threads 8] [--postgres URL]
 
 PostgreSQL runs when --postgres or CAREPATH_TEST_POSTGRES_URL is given. Scratch databases (a temporary
 SQLite file, a PostgreSQL database named carepath_bench_http_*) are created and dropped here; the servers
@@ -23,9 +25,11 @@ engine imports, needs http.client).
 from __future__ import annotations
 
 import argparse
+import cProfile
 import http.client
 import json
 import os
+import pstats
 import queue
 import socket
 import statistics
@@ -40,7 +44,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
 from carepath.engine import clients, people
@@ -49,6 +53,7 @@ from carepath.engine.form_samples import valid_sample
 from carepath.engine.migrate import upgrade
 from carepath.engine.models import Event, FormSubmission, HumanTask
 from carepath.engine.settings import Settings
+from carepath.web import create_app
 
 REFERRAL = {"referral_date": "2026-03-02", "source": "self", "reason": "Low mood for months.", "urgency": "routine"}
 FIRST_TASK = "record_referral"  # intake's first task, in the intake lane
@@ -225,6 +230,52 @@ def start_and_complete(runs: int, warmup: int) -> bool:
     return True
 
 
+def counts_in_process(runs: int, warmup: int) -> bool:
+    """(a)'s three requests through the app in this process (Flask's test client, a SQLite file): the
+    statements each sends to the database (BEGIN included; COMMIT is a call of the driver, not a statement)
+    and the Python function calls it makes (cProfile). Neither depends on how busy the machine is."""
+    requests = ("POST /cases", "GET /tasks?case_id=", "POST /tasks/{id}/complete")
+    measured: dict[str, list[tuple[int, int]]] = {name: [] for name in requests}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        url = f"sqlite:///{tmp}/bench.db"
+        cp, tokens, client_ids, referral = prepare(url, runs + warmup)
+        cp.close()
+        cp = Carepath(Settings(database_url=url, secret_key="bench-http", instance_dir=str(tmp / "instance")))
+        client = create_app(carepath=cp).test_client()
+        headers = {"Authorization": f"Bearer {tokens['intake']}"}
+        sent = [0]
+        event.listen(cp.engine, "before_cursor_execute", lambda *_: sent.__setitem__(0, sent[0] + 1))
+
+        def request(name: str, keep: bool, method: str, path: str, body: Any, status: int) -> Any:
+            profile, before = cProfile.Profile(), sent[0]
+            profile.enable()
+            resp = client.open(path, method=method, json=body, headers=headers)
+            profile.disable()
+            expect((resp.status_code, resp.get_json(silent=True)), status, name)
+            if keep:
+                measured[name].append((sent[0] - before, pstats.Stats(profile).total_calls))
+            return resp.get_json()
+
+        for i, client_id in enumerate(client_ids):
+            keep = i >= warmup
+            case = request(requests[0], keep, "POST", "/api/v1/cases", {"client_id": client_id}, 201)
+            tasks = request(requests[1], keep, "GET", f"/api/v1/tasks?case_id={case['id']}", None, 200)
+            task = next(t for t in tasks if t["task"] == FIRST_TASK)
+            request(requests[2], keep, "POST", f"/api/v1/tasks/{task['id']}/complete", {"data": referral}, 200)
+        cp.close()
+    print(f"a) the same requests in this process (Flask's test client), median of {runs}:")
+    for name in requests:
+        statements = statistics.median(n for n, _ in measured[name])
+        calls = statistics.median(c for _, c in measured[name])
+        print(f"  {name:<58} {statements:5.0f} statements   {calls:8,.0f} Python function calls")
+    print(
+        f"  {'all three':<58} {sum(statistics.median(n for n, _ in measured[r]) for r in requests):5.0f} statements"
+        f"   {sum(statistics.median(c for _, c in measured[r]) for r in requests):8,.0f} Python function calls"
+    )
+    return True
+
+
 # ---------- b) completions per second, PostgreSQL ----------
 
 
@@ -374,10 +425,14 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5, help="a) sequences, b) completions per thread, not timed")
     parser.add_argument("--postgres", default=os.environ.get("CAREPATH_TEST_POSTGRES_URL"))
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--counts", type=int, default=20, help="a) sequences counted in this process (0: none)")
     args = parser.parse_args()
     good = True
     if not args.skip_sqlite:
-        good = start_and_complete(args.runs, args.warmup) and good
+        if args.runs:
+            good = start_and_complete(args.runs, args.warmup) and good
+        if args.counts:
+            good = counts_in_process(args.counts, args.warmup) and good
     if args.postgres:
         good = (
             completions_per_second(args.postgres, args.completions, args.threads, args.warmup * args.threads) and good

@@ -179,7 +179,10 @@ class Carepath(AuthoringFacade, QualityFacade, DayFacade):
         return self._do(lambda s, now: people.actor_by_id(s, user_id, channel))
 
     def actor_for_token(self, token: str) -> Actor:
-        return self._do(lambda s, now: people.actor_for_token(s, token, now))
+        # Every API request starts here: one statement of columns, on a plain connection in a transaction of its
+        # own (an ORM session would cost more to set up than the check itself).
+        with self.engine.begin() as connection:
+            return people.actor_for_token(connection, token, self.clock.now())
 
     def add_user(self, username: str, roles: list[str], password: str | None, display_name: str = "") -> None:
         self._do(lambda s, now: people.add_user(s, username, roles, password, now, display_name))

@@ -24,7 +24,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, literal, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, bindparam, literal, select, union
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from . import audit
@@ -40,7 +40,11 @@ REASON_MIN, REASON_MAX = 10, 1000
 
 def team_client_ids(actor: Actor, now: datetime, client_id: int | None = None) -> CompoundSelect[int]:
     """A SELECT of the ids of the clients whose care team the person is on (optionally only `client_id`)."""
-    me = actor.id
+    return _team_client_ids(actor.id, now, client_id)
+
+
+def _team_client_ids(me: Any, now: Any, client_id: Any) -> CompoundSelect[int]:
+    """team_client_ids with values, or with bound parameters in a statement built once."""
 
     def only(column: QueryableAttribute[int]) -> ColumnElement[bool]:
         return column == client_id if client_id is not None else literal(True)
@@ -59,8 +63,18 @@ def team_client_ids(actor: Actor, now: datetime, client_id: int | None = None) -
     )
 
 
+# Is this person on this client's care team: asked before most reads and changes of a record (every case
+# opened), so built once with bound parameters; building the union each time cost more than answering it.
+_ON_CARE_TEAM = _team_client_ids(
+    bindparam("me", type_=Client.case_manager_id.type),
+    bindparam("now", type_=BreakGlass.expires_at.type),
+    bindparam("client_id", type_=Client.id.type),
+).limit(1)
+
+
 def on_care_team(session: Session, actor: Actor, client_id: int, now: datetime) -> bool:
-    return session.execute(team_client_ids(actor, now, client_id).limit(1)).first() is not None
+    found = session.execute(_ON_CARE_TEAM, {"me": actor.id, "now": now, "client_id": client_id})
+    return found.first() is not None
 
 
 def reads_every_record(actor: Actor) -> bool:

@@ -19,11 +19,11 @@ from . import audit, contacts
 from .access import RECORD_READERS, Actor, is_record_id
 from .careteam import require_client
 from .caseload import current_risk, shown_risk
-from .clients import case_row, case_view, case_view_of, client_row, client_view
+from .clients import CASE_SCORES, case_row, case_view, case_view_of, client_row, client_view
 from .errors import NotFound
 from .inbox import task_view
 from .library import SpecCache
-from .models import Case, Client, Event, FormSubmission, HumanTask, PathwayInstance, PathwayVersion, Score, User
+from .models import Case, Client, Event, FormSubmission, HumanTask, PathwayInstance, PathwayVersion, User
 from .paging import AnySelect
 from .quality.adherence import case_promises
 from .states import InstanceStatus
@@ -55,7 +55,7 @@ def read_case_file(
     require_client(session, actor, case.client_id, now)
     audit.record_many(session, actor, "read", "case", case.id, [client.id], now)
     instances = session.execute(_instances_of_case(), {"case_id": case.id}).all()
-    view = case_view_of(case, instances, session.execute(_scores_of_case(), {"case_id": case.id}).all())
+    view = case_view_of(case, instances, session.execute(CASE_SCORES, {"case_id": case.id}).all())
     open_tasks = _open_tasks(session, case.id)
     return {
         "case": view,
@@ -316,15 +316,6 @@ def _instances_of_case() -> AnySelect:
         .outerjoin(ranked, and_(ranked.c.instance_id == PathwayInstance.id, ranked.c.nth == 1))
         .where(PathwayInstance.case_id == case_id)
         .order_by(PathwayInstance.id)
-    )
-
-
-@cache
-def _scores_of_case() -> AnySelect:
-    return (
-        select(Score.instrument, Score.total, Score.severity, Score.at)
-        .where(Score.case_id == bindparam("case_id", type_=Integer))
-        .order_by(Score.at, Score.id)
     )
 
 

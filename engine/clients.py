@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, defaultload
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -230,21 +230,31 @@ def case_row(session: Session, case_id: object) -> Case:
     return case
 
 
+# What a case view shows besides the case, built once (every case opened over the API answers with it):
+# its pathway instances, and its scores as columns rather than objects.
+_CASE_PATHWAYS = (
+    select(
+        PathwayInstance.id,
+        PathwayInstance.process_id,
+        PathwayVersion.version,
+        PathwayInstance.status,
+        PathwayInstance.started_at,
+        PathwayInstance.ended_at,
+    )
+    .join(PathwayVersion, PathwayVersion.id == PathwayInstance.pathway_version_id)
+    .where(PathwayInstance.case_id == bindparam("case_id"))
+    .order_by(PathwayInstance.id)
+)
+CASE_SCORES = (
+    select(Score.instrument, Score.total, Score.severity, Score.at)
+    .where(Score.case_id == bindparam("case_id"))
+    .order_by(Score.at, Score.id)
+)
+
+
 def case_view(session: Session, case: Case) -> CaseView:
-    rows = session.execute(
-        select(
-            PathwayInstance.id,
-            PathwayInstance.process_id,
-            PathwayVersion.version,
-            PathwayInstance.status,
-            PathwayInstance.started_at,
-            PathwayInstance.ended_at,
-        )
-        .join(PathwayVersion, PathwayVersion.id == PathwayInstance.pathway_version_id)
-        .where(PathwayInstance.case_id == case.id)
-        .order_by(PathwayInstance.id)
-    ).all()
-    scores = session.scalars(select(Score).where(Score.case_id == case.id).order_by(Score.at, Score.id)).all()
+    rows = session.execute(_CASE_PATHWAYS, {"case_id": case.id}).all()
+    scores = session.execute(CASE_SCORES, {"case_id": case.id}).all()
     return case_view_of(case, rows, scores)
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, carryover
@@ -269,9 +269,13 @@ def take_next(session: Session, actor: Actor, now: datetime) -> TaskView | None:
     return None
 
 
+# Built once (every completion answers with it): the ids are one expanding parameter.
+_TASKS_BY_ID = task_columns().where(HumanTask.id.in_(bindparam("ids", expanding=True))).order_by(HumanTask.id)
+
+
 def tasks_by_id(session: Session, ids: list[int], now: datetime) -> list[TaskView]:
     """The tasks' views, by id: one column query (no ORM objects, no lazy loads of people and their roles)."""
     if not ids:
         return []
-    rows = session.execute(task_columns().where(HumanTask.id.in_(ids)).order_by(HumanTask.id)).all()
+    rows = session.execute(_TASKS_BY_ID, {"ids": ids}).all()
     return [task_view_of(r, now) for r in rows]

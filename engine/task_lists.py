@@ -14,11 +14,25 @@ that open or close between two pages never shift the next one.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, false, or_, select, true, tuple_, union_all
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Row,
+    and_,
+    bindparam,
+    false,
+    or_,
+    select,
+    true,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from .access import RECORD_READERS, TEAM_LEADS, Actor
@@ -48,41 +62,62 @@ class TaskQuery:
     sort: str = "due"
 
 
-def _branches(actor: Actor, query: TaskQuery) -> list[ColumnElement[bool]]:
-    """The open tasks the person may see, as conditions each answered by one index."""
+Branch = tuple[str, str | None]  # ("mine", None), ("team", role) or ("all", None): what one index answers
+
+
+def _branches(actor: Actor, query: TaskQuery) -> list[Branch]:
+    """The open tasks the person may see, as branches each answered by one index."""
     if not actor.has_any(RECORD_READERS):
         return []  # admins run the system and see no client's work
-    mine: list[ColumnElement[bool]] = [HumanTask.assignee_id == actor.id]
-    team: list[ColumnElement[bool]] = [
-        and_(HumanTask.assignee_id.is_(None), HumanTask.role == r)
-        for r in sorted(actor.roles)
-        if not query.role or r == query.role
-    ]
+    mine: list[Branch] = [("mine", None)]
+    team: list[Branch] = [("team", r) for r in sorted(actor.roles) if not query.role or r == query.role]
     if query.view == "mine" or query.mine:
         return mine
     if query.view == "team":
         return team
     if actor.has_any(TEAM_LEADS):
-        return [true()]
+        return [("all", None)]
     return mine + team
+
+
+def _branch_condition(
+    kind: str, me: int | BindParameter[int], role: str | None | BindParameter[str]
+) -> ColumnElement[bool]:
+    """One branch as a condition; `me` and `role` are values, or bound parameters in a statement built once."""
+    if kind == "mine":
+        return HumanTask.assignee_id == me
+    if kind == "team":
+        return and_(HumanTask.assignee_id.is_(None), HumanTask.role == role)
+    return true()
+
+
+def _conditions(actor: Actor, branches: list[Branch]) -> list[ColumnElement[bool]]:
+    return [_branch_condition(kind, actor.id, role) for kind, role in branches]
 
 
 def visible_open(actor: Actor, view: str) -> ColumnElement[bool]:
     """One condition for a view's open tasks (the counts on the inbox tabs)."""
-    branches = _branches(actor, TaskQuery(view=view))
+    branches = _conditions(actor, _branches(actor, TaskQuery(view=view)))
     return or_(*branches) if branches else false()
+
+
+# The filters a list may have, by name, and the column each compares.
+_FILTER_COLUMNS = {
+    "case_id": HumanTask.case_id,
+    "client_id": HumanTask.client_id,
+    "role": HumanTask.role,
+    "pathway": HumanTask.process_id,
+}
+
+
+def _filter_values(query: TaskQuery) -> dict[str, Any]:
+    given = {"case_id": query.case_id, "client_id": query.client_id, "role": query.role, "pathway": query.pathway}
+    return {name: value for name, value in given.items() if value is not None and value != ""}
 
 
 def _filters(query: TaskQuery, dialect: str) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [HumanTask.status == TaskStatus.OPEN]
-    if query.case_id is not None:
-        where.append(HumanTask.case_id == query.case_id)
-    if query.client_id is not None:
-        where.append(HumanTask.client_id == query.client_id)
-    if query.role:
-        where.append(HumanTask.role == query.role)
-    if query.pathway:
-        where.append(HumanTask.process_id == query.pathway)
+    where += [_FILTER_COLUMNS[name] == value for name, value in _filter_values(query).items()]
     if query.q.strip():
         where.append(name_matches(query.q, dialect))
     return where
@@ -95,41 +130,86 @@ def open_tasks(
     branches = _branches(actor, query)
     if not branches:
         return Page([], None)
+    if query.sort not in ("created", "client"):
+        return _by_due(session, actor, branches, query, now, limit, cursor)
     where = _filters(query, session.get_bind().dialect.name)
+    visible = or_(*_conditions(actor, branches))
     if query.sort == "created":
         order = [SortKey(HumanTask.created_at), SortKey(HumanTask.id)]
         return keyset_page(
             session,
-            task_columns().where(or_(*branches), *where),
+            task_columns().where(visible, *where),
             order,
             limit,
             cursor,
             lambda r: (r.created_at, r.id),
             lambda r: task_view_of(r, now),
         )
-    if query.sort == "client":
-        order = [SortKey(Client.family_name), SortKey(Client.given_name), SortKey(HumanTask.id)]
-        return keyset_page(
-            session,
-            task_columns().where(or_(*branches), *where),
-            order,
-            limit,
-            cursor,
-            lambda r: (r.family_name, r.given_name, r.id),
-            lambda r: task_view_of(r, now),
-        )
-    return _by_due(session, branches, where, now, limit, cursor)
+    order = [SortKey(Client.family_name), SortKey(Client.given_name), SortKey(HumanTask.id)]
+    return keyset_page(
+        session,
+        task_columns().where(visible, *where),
+        order,
+        limit,
+        cursor,
+        lambda r: (r.family_name, r.given_name, r.id),
+        lambda r: task_view_of(r, now),
+    )
 
 
 def _by_due(
     session: Session,
-    branches: list[ColumnElement[bool]],
-    where: list[ColumnElement[bool]],
+    actor: Actor,
+    branches: list[Branch],
+    query: TaskQuery,
     now: datetime,
     limit: int,
     cursor: str | None,
 ) -> Page[TaskView]:
     """Most urgent first, tasks without a due time last: the inboxes' order, and the one staff use all day.
+
+    The statement is built once per shape (its branches, the filters given, the kind of cursor) with bound
+    parameters, and only the values change from one request to the next: building it (a union of subqueries,
+    their column proxies) cost more than the database spent answering it. A search by name (`q`) is built
+    each time, its condition depending on the words."""
+    params: dict[str, Any] = {"me": actor.id, "rows": limit + 1}
+    params.update({f"role_{i}": role for i, (kind, role) in enumerate(branches) if kind == "team"})
+    filters = _filter_values(query)
+    params.update({f"filter_{name}": value for name, value in filters.items()})
+    after = None
+    if cursor:
+        due, task_id = decode_cursor(cursor, 2)
+        after = "no_due" if due is None else "due"
+        params.update(after_due=due, after_id=task_id)
+    # A list of one case or one client is a handful of open tasks, found by that case's or client's own index:
+    # one select with the branches' OR reads them all; separate branches would buy nothing.
+    one_select = query.case_id is not None or query.client_id is not None
+    shape = (tuple(kind for kind, _ in branches), tuple(filters), after, one_select)
+    if query.q.strip():
+        statement = _due_page(*shape, name_matches(query.q, session.get_bind().dialect.name))
+    else:
+        statement = _due_page_once(*shape)
+    rows = session.execute(statement, params).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor((rows[-1].due_at, rows[-1].id)) if more and rows else None
+    return Page([task_view_of(r, now) for r in rows], next_cursor)
+
+
+@functools.lru_cache(maxsize=256)
+def _due_page_once(kinds: tuple[str, ...], filters: tuple[str, ...], after: str | None, one_select: bool) -> AnySelect:
+    return _due_page(kinds, filters, after, one_select)
+
+
+def _due_page(
+    kinds: tuple[str, ...],
+    filters: tuple[str, ...],
+    after: str | None,
+    one_select: bool,
+    *extra: ColumnElement[bool],
+) -> AnySelect:
+    """One page in due order, as one statement with bound parameters: me, role_<i> (the i-th branch's role),
+    filter_<name>, after_due and after_id (the cursor), rows (the page and one more).
 
     Each branch reads one page from its own index in this order, and the union of those few pages is ordered
     and cut again: an OR of the branches would leave the planner to guess, and it may sort every open task.
@@ -137,25 +217,27 @@ def _by_due(
     expression index, which SQLite cannot reflect), so the cursor is the helper's and "after" is spelled
     here: a row comparison on (due_at, id), which both databases answer from the index, then the tasks
     without a due time by id."""
-    if cursor:
-        due, task_id = decode_cursor(cursor, 2)
-        if due is None:
-            where = [*where, HumanTask.due_at.is_(None), HumanTask.id > task_id]
-        else:
-            where = [*where, or_(tuple_(HumanTask.due_at, HumanTask.id) > (due, task_id), HumanTask.due_at.is_(None))]
+    where: list[ColumnElement[bool]] = [HumanTask.status == TaskStatus.OPEN, *extra]
+    where += [_FILTER_COLUMNS[name] == bindparam(f"filter_{name}") for name in filters]
+    after_id = bindparam("after_id", type_=HumanTask.id.type)
+    if after == "no_due":
+        where += [HumanTask.due_at.is_(None), HumanTask.id > after_id]
+    elif after == "due":
+        after_due = bindparam("after_due", type_=HumanTask.due_at.type)
+        where.append(
+            or_(tuple_(HumanTask.due_at, HumanTask.id) > tuple_(after_due, after_id), HumanTask.due_at.is_(None))
+        )
+    me = bindparam("me", type_=HumanTask.assignee_id.type)
+    branches = [
+        _branch_condition(kind, me, bindparam(f"role_{i}", type_=HumanTask.role.type)) for i, kind in enumerate(kinds)
+    ]
     order = [HumanTask.due_at.asc().nulls_last(), HumanTask.id]
-    parts = [task_columns().where(branch, *where).order_by(*order).limit(limit + 1) for branch in branches]
-    if len(parts) == 1:
-        rows = session.execute(parts[0]).all()
-    else:
-        merged = union_all(*[select(sub).select_from(sub) for sub in (p.subquery() for p in parts)]).subquery()
-        rows = session.execute(
-            select(merged).order_by(merged.c.due_at.asc().nulls_last(), merged.c.id).limit(limit + 1)
-        ).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor((rows[-1].due_at, rows[-1].id)) if more and rows else None
-    return Page([task_view_of(r, now) for r in rows], next_cursor)
+    rows = bindparam("rows", type_=Integer)
+    if one_select or len(branches) == 1:
+        return task_columns().where(or_(*branches), *where).order_by(*order).limit(rows)
+    parts = [task_columns().where(branch, *where).order_by(*order).limit(rows) for branch in branches]
+    merged = union_all(*[select(sub).select_from(sub) for sub in (p.subquery() for p in parts)]).subquery()
+    return select(merged).order_by(merged.c.due_at.asc().nulls_last(), merged.c.id).limit(rows)
 
 
 _ASSIGNEE = aliased(User, name="assignee")  # made once: a new alias per call costs more than the query

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gu
 
 def test_the_http_benchmark_runs_and_every_task_is_completed_exactly_once(tmp_path):
     postgres = os.environ.get("CAREPATH_TEST_POSTGRES_URL")
-    args = [sys.executable, str(BENCH), "--runs", "3", "--completions", "16", "--warmup", "1"]
+    args = [sys.executable, str(BENCH), "--runs", "3", "--counts", "2", "--completions", "16", "--warmup", "1"]
     done = subprocess.run(
         args + (["--postgres", postgres] if postgres else []),
         capture_output=True,
@@ -30,6 +30,7 @@ def test_the_http_benchmark_runs_and_every_task_is_completed_exactly_once(tmp_pa
     assert done.returncode == 0, done.stdout + done.stderr
     assert "start: POST /cases + GET /tasks?case_id=" in done.stdout
     assert "complete: POST /tasks/{id}/complete" in done.stdout
+    assert "Python function calls" in done.stdout  # the counts made in the benchmark's own process
     if postgres:
         assert "answers 24 x 200" in done.stdout  # 16 timed + 1 warm-up per thread
         assert "every task completed exactly once" in done.stdout

@@ -10,6 +10,7 @@ from itertools import count
 import pytest
 from sqlalchemy import insert, select
 
+from carepath.engine import people
 from carepath.engine.errors import BadRequest
 from carepath.engine.models import Client, HumanTask
 from support import CaseDriver, actors_of
@@ -169,3 +170,42 @@ def test_case_events_page_oldest_first(world):
     events = first.items + rest.items
     assert [(e["at"], e["id"]) for e in events] == sorted((e["at"], e["id"]) for e in events)
     assert len({e["id"] for e in events}) == len(events) == len(cp.read_case_events(sup, referral.case_id).items)
+
+
+def test_each_person_gets_their_own_list_from_the_same_kind_of_query(world):
+    """The due-order list is built once per kind of query and only the values change: two people of the same
+    role, or of different roles, asking the same thing each get their own tasks and their own queue's."""
+    cp, actors, referral = world
+    cp.add_user("intake2", ["intake"], None)
+    with cp.db() as session:
+        intake2 = people.actor_of(people.user_named(session, "intake2"), "api")
+    intake, clinician = actors["intake"], actors["clinician"]
+    queue = add_tasks(cp, referral, 4) + [referral.id]
+    mine = add_tasks(cp, referral, 3, assignee_id=intake.id)
+    theirs = add_tasks(cp, referral, 2, assignee_id=intake2.id)
+    reviews = add_tasks(cp, referral, 2, role="clinician")
+    for actor, expected in ((intake, mine + queue), (intake2, theirs + queue), (clinician, reviews)):
+        for filters in ({}, {"case_id": referral.case_id}, {"pathway": referral.process_id}):
+            shown = all_pages(cp, actor, 3, **filters)
+            assert sorted(t["id"] for t in shown) == sorted(expected), (actor.username, filters)
+            assert [(t["due_at"] is None, t["due_at"] or "", t["id"]) for t in shown] == sorted(
+                (t["due_at"] is None, t["due_at"] or "", t["id"]) for t in shown
+            )
+
+
+def test_a_case_list_shows_that_cases_tasks_the_person_may_see(world):
+    """GET /tasks?case_id=: the case's own open tasks, the person's and their roles' queue's, in due order;
+    another case's and another role's stay out."""
+    cp, actors, referral = world
+    intake = actors["intake"]
+    other_case = CaseDriver(cp, actors).new_case("Other", "Person")
+    queue = add_tasks(cp, referral, 3)
+    mine = add_tasks(cp, referral, 2, assignee_id=intake.id)
+    add_tasks(cp, referral, 2, role="clinician")
+    shown = cp.list_tasks(intake, case_id=referral.case_id).items
+    assert sorted(t["id"] for t in shown) == sorted([referral.id, *queue, *mine])
+    assert {t["case_id"] for t in shown} == {referral.case_id}
+    assert [t["id"] for t in cp.list_tasks(intake, case_id=referral.case_id, view="mine").items] == [
+        t["id"] for t in shown if t["id"] in mine
+    ]
+    assert [t["case_id"] for t in cp.list_tasks(intake, case_id=other_case).items] == [other_case]

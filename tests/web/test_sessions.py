@@ -106,3 +106,35 @@ def test_a_password_hashed_before_argon2id_still_signs_in_and_is_upgraded(world)
     with cp.db() as session:
         assert session.scalar(select(User.password_hash).where(User.username == "crisis")).startswith("$argon2id$")
     assert StaffClient(app).signin("crisis", "old-password").status_code == 302
+
+
+def test_a_token_acts_with_every_role_of_its_holder_and_stops_when_the_account_is_switched_off(world):
+    """The token, its holder and the holder's roles are read together on every request: a second role
+    counts at once, and so does an account made inactive in the database without its tokens revoked."""
+    cp, app, api = world
+    cp.add_user("dual", ["intake", "clinician"], None)
+    _, token = cp.issue_token("dual")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert api.call("GET", "/api/v1/me", headers=headers) == (
+        200,
+        {"username": "dual", "roles": ["clinician", "intake"]},
+    )
+    with cp.db.begin() as session:
+        session.scalar(select(User).where(User.username == "dual")).active = False
+    assert api.call("GET", "/api/v1/me", headers=headers)[0] == 401
+
+
+def test_a_tokens_last_use_is_kept_to_the_nearest_five_minutes(world):
+    """Every request does not write: the last use moves when it is more than five minutes old."""
+    cp, app, api = world
+    token_id, token = cp.issue_token("quality")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert cp.list_tokens("quality")[0]["last_used_at"] is None
+    first_use = cp.clock.now()
+    assert api.call("GET", "/api/v1/me", headers=headers)[0] == 200
+    cp.clock.advance(minutes=4)
+    assert api.call("GET", "/api/v1/me", headers=headers)[0] == 200
+    assert cp.list_tokens("quality")[0]["last_used_at"] == first_use.isoformat()
+    cp.clock.advance(minutes=2)
+    assert api.call("GET", "/api/v1/me", headers=headers)[0] == 200
+    assert cp.list_tokens("quality")[0]["last_used_at"] == cp.clock.now().isoformat()
