@@ -125,7 +125,13 @@ class Runtime(MessageRouting):
 
         Raises NotAllowed, NotFound (no such client), PathwayFailed (the intake pathway cannot start)."""
         actor.require(REGISTRARS, "open cases")
-        client = session.get(Client, client_id) if is_record_id(client_id) else None
+        # The client's id and case manager only (the step gives the case manager its tasks): loading the client
+        # would also load the case manager and their roles.
+        client = (
+            session.execute(select(Client.id, Client.case_manager_id).where(Client.id == client_id)).first()
+            if is_record_id(client_id)
+            else None
+        )
         if client is None:
             raise NotFound(f"No client {client_id}.")
         # Access (engine/careteam.py): a case is opened by someone who may change the client's record.
@@ -133,7 +139,7 @@ class Runtime(MessageRouting):
         case = Case(client_id=client.id, status=CaseStatus.OPEN, opened_at=now, opened_by=actor.id)
         session.add(case)
         session.flush()
-        step = self._step(session, now, case, actor)
+        step = self._step(session, now, case, actor, (client.case_manager_id,))
         version = self._current_version(session, ENTRY_PATHWAY)
         if version is None:
             raise PathwayFailed(f"No '{ENTRY_PATHWAY}' pathway is published.")
