@@ -19,7 +19,7 @@ from . import audit, contacts
 from .access import RECORD_READERS, Actor, is_record_id
 from .careteam import require_client
 from .caseload import current_risk, shown_risk
-from .clients import CASE_SCORES, case_row, case_view, case_view_of, client_row, client_view
+from .clients import CASE_PATHWAYS, CASE_SCORES, case_row, case_view, case_view_of, client_row, client_view
 from .errors import NotFound
 from .inbox import task_view
 from .library import SpecCache
@@ -277,7 +277,7 @@ def _client_cases() -> Select[Case, Client]:
 
 @cache
 def _instances_of_case() -> AnySelect:
-    """The pathway instances of the case `:case_id` (the columns `case_view` shows), each with its pathway's
+    """The pathway instances of the case `:case_id` (the case view's own statement), each with its pathway's
     current name and the last thing that happened in it among the case's latest EVENT_LIMIT events."""
     case_id = bindparam("case_id", type_=Integer)
     recent = (  # the case's events index, newest first
@@ -298,25 +298,9 @@ def _instances_of_case() -> AnySelect:
         .limit(1)
         .scalar_subquery()
     )
-    return (
-        select(
-            PathwayInstance.id,
-            PathwayInstance.process_id,
-            PathwayVersion.version,
-            PathwayInstance.status,
-            PathwayInstance.started_at,
-            PathwayInstance.ended_at,
-            current_name.label("name"),
-            ranked.c.activity,
-            ranked.c.activity_name,
-            ranked.c.lifecycle,
-            ranked.c.at,
-        )
-        .join(PathwayVersion, PathwayVersion.id == PathwayInstance.pathway_version_id)
-        .outerjoin(ranked, and_(ranked.c.instance_id == PathwayInstance.id, ranked.c.nth == 1))
-        .where(PathwayInstance.case_id == case_id)
-        .order_by(PathwayInstance.id)
-    )
+    return CASE_PATHWAYS.add_columns(
+        current_name.label("name"), ranked.c.activity, ranked.c.activity_name, ranked.c.lifecycle, ranked.c.at
+    ).outerjoin(ranked, and_(ranked.c.instance_id == PathwayInstance.id, ranked.c.nth == 1))
 
 
 def _positions(

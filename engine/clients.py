@@ -232,7 +232,7 @@ def case_row(session: Session, case_id: object) -> Case:
 
 # What a case view shows besides the case, built once (every case opened over the API answers with it):
 # its pathway instances, and its scores as columns rather than objects.
-_CASE_PATHWAYS = (
+CASE_PATHWAYS = (
     select(
         PathwayInstance.id,
         PathwayInstance.process_id,
@@ -253,7 +253,7 @@ CASE_SCORES = (
 
 
 def case_view(session: Session, case: Case) -> CaseView:
-    rows = session.execute(_CASE_PATHWAYS, {"case_id": case.id}).all()
+    rows = session.execute(CASE_PATHWAYS, {"case_id": case.id}).all()
     scores = session.execute(CASE_SCORES, {"case_id": case.id}).all()
     return case_view_of(case, rows, scores)
 
