@@ -274,13 +274,14 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_after_the_lease(postgres_u
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
+    waiting = None  # the stuck worker's database process
     try:
         deadline = time.time() + 60
         while time.time() < deadline:  # wait until the worker is stuck on our lock, mid-step
             with watcher.connect() as conn:
                 waiting = conn.execute(
                     text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                         "AND datname = current_database()"
                     )
                 ).scalar()
@@ -301,6 +302,15 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_after_the_lease(postgres_u
         blocker.rollback()
         blocker.close()
         blocker_engine.dispose()
+        # The dead worker's transaction ends when PostgreSQL notices its client is gone, just after our lock is
+        # released; until then it still holds the job's row, which the next claim would skip (SKIP LOCKED).
+        # A lease lasts minutes, so in service this never races; on a loaded test machine it can.
+        deadline = time.time() + 30
+        while waiting and time.time() < deadline:
+            with watcher.connect() as conn:
+                if not conn.execute(text("SELECT 1 FROM pg_stat_activity WHERE pid = :pid"), {"pid": waiting}).first():
+                    break
+            time.sleep(0.05)
         watcher.dispose()
 
     with cp.db() as session:
