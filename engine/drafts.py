@@ -56,9 +56,8 @@ def restore(session: Session, actor: Actor, ht: HumanTask, now: datetime) -> dic
 
 
 _DRAFTS = cast(Table, FormDraft.__table__)
-_DISCARD = delete(_DRAFTS).where(
-    _DRAFTS.c.human_task_id == bindparam("task_id")
-)  # built once: every completion runs it
+# Built once: every completion runs it.
+_DISCARD = delete(_DRAFTS).where(_DRAFTS.c.human_task_id == bindparam("task_id"))
 
 
 def discard(session: Session, task_id: int) -> None:
