@@ -197,19 +197,7 @@ def claim(session: Session, actor: Actor, task_id: int, now: datetime) -> TaskVi
 
 def _log_claim(session: Session, actor: Actor, ht: HumanTask, now: datetime) -> None:
     session.add(
-        Event(
-            at=now,
-            case_id=ht.case_id,
-            client_id=ht.client_id,
-            instance_id=ht.instance_id,
-            process_id=ht.process_id,
-            activity=ht.bpmn_id,
-            activity_name=ht.title,
-            lifecycle=Lifecycle.CLAIMED,
-            role=ht.role,
-            username=actor.username,
-            human_task_id=ht.id,
-        )
+        Event(**ht.event_fields(), at=now, activity_name=ht.title, lifecycle=Lifecycle.CLAIMED, username=actor.username)
     )
 
 

@@ -244,6 +244,19 @@ class HumanTask(Base):
         Index("ix_human_tasks_client_open", "client_id", "status", "due_at"),
     )
 
+    def event_fields(self) -> dict[str, Any]:
+        """The event-log columns that name this task and where it runs (an event about the task adds when, what
+        happened and who)."""
+        return {
+            "case_id": self.case_id,
+            "client_id": self.client_id,
+            "instance_id": self.instance_id,
+            "process_id": self.process_id,
+            "activity": self.bpmn_id,
+            "role": self.role,
+            "human_task_id": self.id,
+        }
+
 
 class FormSubmission(Base):
     """What a person entered in a task's form: the case file (plans, assessments) reads these."""

@@ -287,16 +287,7 @@ class Runtime(MessageRouting):
         case = session.get(Case, ht.case_id)
         step = self._step(session, now, case, None)
         step.events.add(
-            at=now,
-            case_id=ht.case_id,
-            client_id=ht.client_id,
-            instance_id=ht.instance_id,
-            process_id=ht.process_id,
-            activity=ht.bpmn_id,
-            activity_name=f"{ht.title} (overdue)",
-            lifecycle=Lifecycle.TIMER_FIRED,
-            role=ht.role,
-            human_task_id=ht.id,
+            **ht.event_fields(), at=now, activity_name=f"{ht.title} (overdue)", lifecycle=Lifecycle.TIMER_FIRED
         )
         if step.case.status != CaseStatus.OPEN:
             step.events.write(session)

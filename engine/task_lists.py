@@ -134,27 +134,18 @@ def open_tasks(
         return _by_due(session, actor, branches, query, now, limit, cursor)
     where = _filters(query, session.get_bind().dialect.name)
     visible = or_(*_conditions(actor, branches))
-    if query.sort == "created":
-        order = [SortKey(HumanTask.created_at), SortKey(HumanTask.id)]
-        return keyset_page(
-            session,
-            task_columns().where(visible, *where),
-            order,
-            limit,
-            cursor,
-            lambda r: (r.created_at, r.id),
-            lambda r: task_view_of(r, now),
-        )
-    order = [SortKey(Client.family_name), SortKey(Client.given_name), SortKey(HumanTask.id)]
+    order, key = _CREATED if query.sort == "created" else _CLIENT
     return keyset_page(
-        session,
-        task_columns().where(visible, *where),
-        order,
-        limit,
-        cursor,
-        lambda r: (r.family_name, r.given_name, r.id),
-        lambda r: task_view_of(r, now),
+        session, task_columns().where(visible, *where), order, limit, cursor, key, lambda r: task_view_of(r, now)
     )
+
+
+# The other two orders: the sort columns, and a listed row's values of them (its cursor).
+_CREATED = ([SortKey(HumanTask.created_at), SortKey(HumanTask.id)], lambda r: (r.created_at, r.id))
+_CLIENT = (
+    [SortKey(Client.family_name), SortKey(Client.given_name), SortKey(HumanTask.id)],
+    lambda r: (r.family_name, r.given_name, r.id),
+)
 
 
 def _by_due(
