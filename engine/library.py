@@ -377,6 +377,17 @@ class SpecCache:
         self._loaded: dict[int, LoadedPathway] = {}
         self._lock = threading.Lock()
 
+    def by_id(self, session: Session, version_id: int) -> LoadedPathway:
+        """The parsed version, reading its row only the first time this process needs it (a step names the
+        version by id, and the row's spec and sources are read once per process)."""
+        loaded = self._loaded.get(version_id)
+        if loaded is not None:
+            return loaded
+        version = session.get(PathwayVersion, version_id)
+        if version is None:
+            raise LookupError(f"no pathway version {version_id}")
+        return self.get(version)
+
     def get(self, version: PathwayVersion) -> LoadedPathway:
         loaded = self._loaded.get(version.id)
         if loaded is None:

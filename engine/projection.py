@@ -12,12 +12,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 from jinja2 import TemplateError
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from .library import LoadedPathway
 from .models import Event, HumanTask, MessageWait, PathwayInstance, TimerJob
@@ -200,10 +202,31 @@ def due_at_for(task: Any, now: datetime) -> datetime | None:
     return parse_datetime(text)
 
 
-def sync_human_tasks(session: Session, live: Live, now: datetime, case_id: int) -> list[HumanTask]:
+class OpenedTask(NamedTuple):
+    """A human task a step opened: its row's id, and the title its inbox shows."""
+
+    id: int
+    title: str
+
+
+_TASKS = cast(Table, HumanTask.__table__)
+_JOBS = cast(Table, TimerJob.__table__)
+# A step's own rows are written as Core statements built once, not as objects in the ORM's unit of work: a
+# new task needs only its id back (for its overdue job and the step's answer), and the unit of work's
+# bookkeeping cost more CPU than the rest of a fired timer (docs/performance.md, "A step").
+_OPEN_TASK = insert(_TASKS).returning(_TASKS.c.id)
+_ARM_JOB = insert(_JOBS)
+
+
+def _arm_job(session: Session, kind: str, case_id: int, due: datetime, **names: int) -> None:
+    values = dict(kind=kind, case_id=case_id, due_at=due, status=JobStatus.PENDING, attempts=0)
+    session.connection().execute(_ARM_JOB, {"instance_id": None, "human_task_id": None, **values, **names})
+
+
+def sync_human_tasks(session: Session, live: Live, now: datetime, case_id: int) -> list[OpenedTask]:
     """Open a row for each newly ready user task; close rows whose task is no longer ready.
 
-    Returns the rows opened. A closed task's pending overdue job is dropped with it."""
+    Returns the tasks opened. A closed task's pending overdue job is dropped with it."""
     ready = {str(t.id): t for t in ready_user_tasks(live.wf)}
     if set(ready) == live.ready:
         return []
@@ -230,53 +253,79 @@ def sync_human_tasks(session: Session, live: Live, now: datetime, case_id: int) 
             continue
         role = role_of_lane(task.task_spec.lane) or "case_manager"
         form_file = task_properties(task).get("formJsonSchemaFilename")
-        row = HumanTask(
-            instance_id=live.row.id,
-            case_id=case_id,
-            client_id=live.client_id,
-            process_id=live.row.process_id,
-            spiff_task_id=spiff_id,
-            bpmn_id=task.task_spec.bpmn_id,
-            title=(task.task_spec.bpmn_name or task.task_spec.bpmn_id)[:200],
-            role=role,
-            # A task may name its person (`assignee`, e.g. a notice to whoever held an ended task).
-            assignee_id=named_assignee(session, task) or (live.case_manager_id() if role == "case_manager" else None),
-            form_id=form_id_of(form_file) if form_file else None,
-            status=TaskStatus.OPEN,
-            instructions=render_instructions(task),
-            created_at=now,
-            due_at=due_at_for(task, now),
-        )
-        session.add(row)
-        opened.append(row)
-        if row.due_at is not None and escalates(task):
-            session.add(
-                TimerJob(
-                    kind=JobKind.TASK_OVERDUE,
-                    human_task=row,
-                    case_id=case_id,
-                    due_at=row.due_at,
-                    status=JobStatus.PENDING,
-                    attempts=0,
-                )
-            )
+        title = (task.task_spec.bpmn_name or task.task_spec.bpmn_id)[:200]
+        due_at = due_at_for(task, now)
+        task_id = session.connection().execute(
+            _OPEN_TASK,
+            {
+                "instance_id": live.row.id,
+                "case_id": case_id,
+                "client_id": live.client_id,
+                "process_id": live.row.process_id,
+                "spiff_task_id": spiff_id,
+                "bpmn_id": task.task_spec.bpmn_id,
+                "title": title,
+                "role": role,
+                # A task may name its person (`assignee`, e.g. a notice to whoever held an ended task).
+                "assignee_id": named_assignee(session, task)
+                or (live.case_manager_id() if role == "case_manager" else None),
+                "form_id": form_id_of(form_file) if form_file else None,
+                "status": TaskStatus.OPEN,
+                "instructions": render_instructions(task),
+                "created_at": now,
+                "due_at": due_at,
+                "completed_at": None,
+                "completed_by": None,
+                "about_task_id": None,
+            },
+        ).scalar_one()
+        opened.append(OpenedTask(task_id, title))
+        if due_at is not None and escalates(task):
+            _arm_job(session, JobKind.TASK_OVERDUE, case_id, due_at, human_task_id=task_id)
     return opened
 
 
-_JOBS = cast(Table, TimerJob.__table__)
 # Built once, as Core: it runs for nearly every task closed.
 _DROP_OVERDUE = (
     update(_JOBS)
     .where(_JOBS.c.human_task_id == bindparam("task_id"), _JOBS.c.status == JobStatus.PENDING)
     .values(status=JobStatus.DROPPED)
 )
+_CLOSE_TASK = (
+    update(_TASKS)
+    .where(_TASKS.c.id == bindparam("task_id"))
+    .values(
+        status=bindparam("closed_as"),
+        completed_at=bindparam("closed_at"),
+        completed_by=bindparam("closed_by"),
+        assignee_id=bindparam("held_by"),
+    )
+)
 
 
 def close_human_task(session: Session, row: HumanTask, status: str, now: datetime, user_id: int | None = None) -> None:
-    """Close a task's row; its pending overdue escalation goes with it."""
-    row.status, row.completed_at = status, row.completed_at or now
-    if user_id is not None:
-        row.completed_by = user_id
+    """Close a task's row; its pending overdue escalation goes with it.
+
+    Written as one Core UPDATE; the loaded row is given the same values as committed, so the unit of work
+    has nothing left to write for it."""
+    closed = {
+        "status": status,
+        "completed_at": row.completed_at or now,
+        "completed_by": row.completed_by if user_id is None else user_id,
+        "assignee_id": row.assignee_id,
+    }
+    session.connection().execute(
+        _CLOSE_TASK,
+        {
+            "task_id": row.id,
+            "closed_as": closed["status"],
+            "closed_at": closed["completed_at"],
+            "closed_by": closed["completed_by"],
+            "held_by": closed["assignee_id"],
+        },
+    )
+    for name, value in closed.items():
+        set_committed_value(row, name, value)
     if row.due_at is None:
         return  # no deadline, no overdue job (and a stray one finds the task closed and does nothing)
     session.connection().execute(_DROP_OVERDUE, {"task_id": row.id})
@@ -310,16 +359,7 @@ def sync_timer_job(session: Session, live: Live, case_id: int, now: datetime) ->
         # The worker's guard has just marked this instance's one pending timer job done: arm the next.
         live.timer_due, live.force_timer_sync = due, False
         if due is not None:
-            session.add(
-                TimerJob(
-                    kind=JobKind.BPMN_TIMER,
-                    instance_id=live.row.id,
-                    case_id=case_id,
-                    due_at=due,
-                    status=JobStatus.PENDING,
-                    attempts=0,
-                )
-            )
+            _arm_job(session, JobKind.BPMN_TIMER, case_id, due, instance_id=live.row.id)
         return
     if due == live.timer_due:
         return
@@ -339,13 +379,43 @@ def sync_timer_job(session: Session, live: Live, case_id: int, now: datetime) ->
             job.status = JobStatus.DONE if job.due_at <= now + timedelta(microseconds=1) else JobStatus.DROPPED
             job.fired_at = job.fired_at or (now if job.status == JobStatus.DONE else None)
     if due is not None and keep is None:
-        session.add(
-            TimerJob(
-                kind=JobKind.BPMN_TIMER,
-                instance_id=live.row.id,
-                case_id=case_id,
-                due_at=due,
-                status=JobStatus.PENDING,
-                attempts=0,
-            )
-        )
+        _arm_job(session, JobKind.BPMN_TIMER, case_id, due, instance_id=live.row.id)
+
+
+_INSTANCES = cast(Table, PathwayInstance.__table__)
+# The optimistic lock, by hand: the write names the version the step read, and finds no row if another step
+# wrote the instance since.
+_WRITE_INSTANCE = (
+    update(_INSTANCES)
+    .where(_INSTANCES.c.id == bindparam("instance_id"), _INSTANCES.c.version == bindparam("read_version"))
+    .values(
+        state=bindparam("new_state"),
+        version=bindparam("new_version"),
+        status=bindparam("new_status"),
+        ended_at=bindparam("new_ended_at"),
+    )
+)
+
+
+def write_instance(session: Session, row: PathwayInstance, state: dict[str, Any]) -> None:
+    """Write the instance's state, status and end, guarded by the version the step read.
+
+    The loaded row is given the written values as committed, so the unit of work does not write it again.
+    Raises StaleDataError (the ORM's own, which the unit of work reports as a conflict) when another step
+    wrote the instance first."""
+    written = {"state": state, "version": row.version + 1, "status": row.status, "ended_at": row.ended_at}
+    result = session.connection().execute(
+        _WRITE_INSTANCE,
+        {
+            "instance_id": row.id,
+            "read_version": row.version,
+            "new_state": written["state"],
+            "new_version": written["version"],
+            "new_status": written["status"],
+            "new_ended_at": written["ended_at"],
+        },
+    )
+    if result.rowcount != 1:
+        raise StaleDataError(f"pathway instance {row.id} was changed by another step")
+    for name, value in written.items():
+        set_committed_value(row, name, value)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, contacts, drafts, forms, incidents, messages
@@ -30,12 +30,14 @@ from .models import Case, Client, FormSubmission, HumanTask, PathwayInstance, Pa
 from .projection import (
     EventLog,
     Live,
+    OpenedTask,
     close_human_task,
     log_transitions,
     sync_human_tasks,
     sync_message_waits,
     sync_timer_job,
     task_properties,
+    write_instance,
 )
 from .routing import MessageRouting
 from .safety import case_work
@@ -51,7 +53,7 @@ from .spiff import (
     thrown_messages,
 )
 from .states import CaseStatus, InstanceStatus, Lifecycle, TaskStatus
-from .step_reads import running_instance, task_target
+from .step_reads import WITHOUT_VERSION_ROW, running_instance, task_target
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,12 @@ REQUIRES_CONTACT = "x-requires-contact"
 # The answers as submitted: written once and never changed by the step, so a Core insert (built once) rather
 # than an object in the step's unit of work.
 _RECORD_ANSWERS = insert(cast(Table, FormSubmission.__table__))
+_TASKS = cast(Table, HumanTask.__table__)
+_NAME_LATE_TASK = (
+    update(_TASKS)
+    .where(_TASKS.c.id == bindparam("review_id"))
+    .values(about_task_id=bindparam("late_id"), title=bindparam("named"))
+)
 
 
 class _Step:
@@ -160,7 +168,7 @@ class Runtime(MessageRouting):
 
     def complete_task(
         self, session: Session, now: datetime, actor: Actor, task_id: int, data: FormAnswers
-    ) -> list[HumanTask]:
+    ) -> list[OpenedTask]:
         """Validate the answers against the task's form and complete it. Returns the tasks it opened.
 
         `data` is the answers, or a function from the form's schema to the answers (the web page parses
@@ -309,8 +317,9 @@ class Runtime(MessageRouting):
         self._route(step)
         for review in self._finish(step):
             # The review names the late task: its page links it, and inbox rows of several reviews differ.
-            review.about_task_id = ht.id
-            review.title = f"{review.title}: {ht.title}"[:200]
+            step.session.connection().execute(
+                _NAME_LATE_TASK, {"review_id": review.id, "late_id": ht.id, "named": f"{review.title}: {ht.title}"[:200]}
+            )
 
     # ---------- instances ----------
 
@@ -348,10 +357,10 @@ class Runtime(MessageRouting):
     def _load(self, step: _Step, instance_id: int) -> Live:
         if instance_id in step.live:
             return step.live[instance_id]
-        row = step.session.get(PathwayInstance, instance_id)
+        row = step.session.get(PathwayInstance, instance_id, options=WITHOUT_VERSION_ROW)
         if row is None:
             raise NotFound(f"No pathway instance {instance_id}.")
-        pathway = self.specs.get(row.pathway_version)
+        pathway = self.specs.by_id(step.session, row.pathway_version_id)
         wf = load_instance(row.state, pathway.spec, pathway.subprocess_specs)
         # Deserializing restores SpiffWorkflow's unsafe default environment: always put ours back.
         wf.script_engine = self.script_engine
@@ -405,17 +414,17 @@ class Runtime(MessageRouting):
 
     # ---------- writing the step ----------
 
-    def _finish(self, step: _Step) -> list[HumanTask]:
+    def _finish(self, step: _Step) -> list[OpenedTask]:
         """Write every instance the step touched, and its projections. Returns the human tasks opened."""
         if step.close_reason:
             self._close_case(step)
-        opened: list[HumanTask] = []
+        opened: list[OpenedTask] = []
         # One flush at the end instead of one before every query: a step is a few statements, not dozens.
         with step.session.no_autoflush:
             for live in list(step.live.values()):
                 if live.row.status == InstanceStatus.RUNNING and live.wf.is_completed():
                     live.row.status, live.row.ended_at = InstanceStatus.COMPLETED, step.now
-                live.row.state = dump_instance(live.wf)
+                write_instance(step.session, live.row, dump_instance(live.wf))
                 with self._pathway_code(step, live):  # evaluates `dueIn` and renders instructions
                     opened += sync_human_tasks(step.session, live, step.now, step.case.id)
                 sync_message_waits(step.session, live, step.case.id)
