@@ -73,7 +73,7 @@ _ON_CARE_TEAM = _team_client_ids(
 
 
 def on_care_team(session: Session, actor: Actor, client_id: int, now: datetime) -> bool:
-    found = session.execute(_ON_CARE_TEAM, {"me": actor.id, "now": now, "client_id": client_id})
+    found = session.connection().execute(_ON_CARE_TEAM, {"me": actor.id, "now": now, "client_id": client_id})
     return found.first() is not None
 
 

@@ -4,17 +4,19 @@ unit of work every engine operation runs in."""
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Update, create_engine, event
+from sqlalchemy import CursorResult, Insert, Table, Update, create_engine, event, insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from .errors import PathwayFailed, StaleInstance
+from .schema_base import Base
 
 
 def make_engine(url: str) -> Engine:
@@ -88,3 +90,28 @@ def rows_updated(session: Session, statement: Update) -> int:
     """How many rows an UPDATE changed. (`Session.execute` is typed as returning a plain Result, which has no
     rowcount; an UPDATE's result is a CursorResult.)"""
     return cast(CursorResult[Any], session.execute(statement)).rowcount
+
+
+_Row = TypeVar("_Row", bound=Base)
+
+
+def inserted(session: Session, row: _Row) -> _Row:
+    """Insert a new row as one Core statement that reads back its id, and give the session the object as
+    persistent, as if it had been loaded: no flush, and none of the unit of work's bookkeeping for it.
+
+    For the rows a step creates and then works with (a case, a pathway instance). Every column must be set on
+    the object (`None` where empty): the session treats a column the object lacks as not loaded, and would
+    read it back from the database when asked."""
+    table = cast(Table, row.__table__)
+    (key,) = table.primary_key.columns
+    values = {c.name: getattr(row, c.key) for c in table.columns if c is not key}
+    setattr(row, key.key, session.connection().execute(_insert_returning_id(table), values).scalar_one())
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
+
+
+@functools.cache
+def _insert_returning_id(table: Table) -> Insert:
+    (key,) = table.primary_key.columns
+    return insert(table).returning(key)

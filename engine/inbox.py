@@ -265,5 +265,5 @@ def tasks_by_id(session: Session, ids: list[int], now: datetime) -> list[TaskVie
     """The tasks' views, by id: one column query (no ORM objects, no lazy loads of people and their roles)."""
     if not ids:
         return []
-    rows = session.execute(_TASKS_BY_ID, {"ids": ids}).all()
+    rows = session.connection().execute(_TASKS_BY_ID, {"ids": ids}).all()
     return [task_view_of(r, now) for r in rows]

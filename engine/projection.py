@@ -255,30 +255,34 @@ def sync_human_tasks(session: Session, live: Live, now: datetime, case_id: int) 
         form_file = task_properties(task).get("formJsonSchemaFilename")
         title = (task.task_spec.bpmn_name or task.task_spec.bpmn_id)[:200]
         due_at = due_at_for(task, now)
-        task_id = session.connection().execute(
-            _OPEN_TASK,
-            {
-                "instance_id": live.row.id,
-                "case_id": case_id,
-                "client_id": live.client_id,
-                "process_id": live.row.process_id,
-                "spiff_task_id": spiff_id,
-                "bpmn_id": task.task_spec.bpmn_id,
-                "title": title,
-                "role": role,
-                # A task may name its person (`assignee`, e.g. a notice to whoever held an ended task).
-                "assignee_id": named_assignee(session, task)
-                or (live.case_manager_id() if role == "case_manager" else None),
-                "form_id": form_id_of(form_file) if form_file else None,
-                "status": TaskStatus.OPEN,
-                "instructions": render_instructions(task),
-                "created_at": now,
-                "due_at": due_at,
-                "completed_at": None,
-                "completed_by": None,
-                "about_task_id": None,
-            },
-        ).scalar_one()
+        task_id = (
+            session.connection()
+            .execute(
+                _OPEN_TASK,
+                {
+                    "instance_id": live.row.id,
+                    "case_id": case_id,
+                    "client_id": live.client_id,
+                    "process_id": live.row.process_id,
+                    "spiff_task_id": spiff_id,
+                    "bpmn_id": task.task_spec.bpmn_id,
+                    "title": title,
+                    "role": role,
+                    # A task may name its person (`assignee`, e.g. a notice to whoever held an ended task).
+                    "assignee_id": named_assignee(session, task)
+                    or (live.case_manager_id() if role == "case_manager" else None),
+                    "form_id": form_id_of(form_file) if form_file else None,
+                    "status": TaskStatus.OPEN,
+                    "instructions": render_instructions(task),
+                    "created_at": now,
+                    "due_at": due_at,
+                    "completed_at": None,
+                    "completed_by": None,
+                    "about_task_id": None,
+                },
+            )
+            .scalar_one()
+        )
         opened.append(OpenedTask(task_id, title))
         if due_at is not None and escalates(task):
             _arm_job(session, JobKind.TASK_OVERDUE, case_id, due_at, human_task_id=task_id)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Table, select
 
 from .errors import PathwayFailed
 from .library import SpecCache
@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 MAX_DELIVERIES_PER_STEP = 50
 
 
+_VERSIONS = cast(Table, PathwayVersion.__table__)
+# Built once: every message a step routes asks it (the version rows' other columns are not needed).
+_CURRENT_STARTS = select(_VERSIONS.c.id, _VERSIONS.c.start_messages).where(_VERSIONS.c.is_current.is_(True))
+
+
 class MessageRouting(ABC):
     """Delivers a step's messages. The Runtime provides loading, starting and running instances."""
 
@@ -36,9 +41,7 @@ class MessageRouting(ABC):
     def _load(self, step: _Step, instance_id: int) -> Live: ...
 
     @abstractmethod
-    def _start_instance(
-        self, step: _Step, version: PathwayVersion, message: tuple[str, dict[str, Any]] | None
-    ) -> Live: ...
+    def _start_instance(self, step: _Step, version_id: int, message: tuple[str, dict[str, Any]] | None) -> Live: ...
 
     @abstractmethod
     def _engine(self, step: _Step, live: Live, action: Callable[[], object]) -> None: ...
@@ -76,25 +79,27 @@ class MessageRouting(ABC):
 
             self._engine(step, live, catch)
             received.append({"instance_id": instance_id, "pathway": live.row.process_id, "started": False})
-        for version in self._starters(step, name):
+        for version_id in self._starters(step, name):
+            pathway = self.specs.by_id(step.session, version_id)
             # A one-per-case pathway (joinOpenInstance) already open takes the trigger in: no second one.
-            joined = case_work.join_target(step, version, self.specs.get(version))
+            joined = case_work.join_target(step, pathway)
             if joined is not None:
                 if joined not in waiting:
-                    case_work.log_join(step, joined, version.process_id, name)
+                    case_work.log_join(step, joined, pathway.process_id, name)
                 received.append(
-                    {"instance_id": joined, "pathway": version.process_id, "started": False, "joined": True}
+                    {"instance_id": joined, "pathway": pathway.process_id, "started": False, "joined": True}
                 )
                 continue
-            live = self._start_instance(step, version, (name, payload))
+            live = self._start_instance(step, version_id, (name, payload))
             self._log_message(step, live, name)
-            received.append({"instance_id": live.row.id, "pathway": version.process_id, "started": True})
+            received.append({"instance_id": live.row.id, "pathway": pathway.process_id, "started": True})
         return received
 
     @staticmethod
-    def _starters(step: _Step, name: str) -> list[PathwayVersion]:
-        current = step.session.scalars(select(PathwayVersion).where(PathwayVersion.is_current.is_(True))).all()
-        return [v for v in current if name in (v.start_messages or [])]
+    def _starters(step: _Step, name: str) -> list[int]:
+        """The current versions whose start event catches the message, by id (their rows' columns only)."""
+        current = step.session.connection().execute(_CURRENT_STARTS).all()
+        return [version_id for version_id, starts in current if name in (starts or [])]
 
     @staticmethod
     def _waiting_instances(step: _Step, name: str) -> Select[Any]:

@@ -24,6 +24,7 @@ from . import audit, contacts, drafts, forms, incidents, messages
 from .access import MESSENGERS, REGISTRARS, Actor, is_record_id, may_work_task
 from .careteam import require_client
 from .clock import step_time
+from .db import inserted
 from .errors import BadRequest, ContactRequired, NotAllowed, NotFound, PathwayFailed, TaskNotOpen
 from .library import SpecCache
 from .models import Case, Client, FormSubmission, HumanTask, PathwayInstance, PathwayVersion, Score
@@ -53,7 +54,7 @@ from .spiff import (
     thrown_messages,
 )
 from .states import CaseStatus, InstanceStatus, Lifecycle, TaskStatus
-from .step_reads import WITHOUT_VERSION_ROW, running_instance, task_target
+from .step_reads import WITHOUT_VERSION_ROW, JobHold, held_running_instance, running_instance, task_target
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,10 @@ REQUIRES_CONTACT = "x-requires-contact"
 # than an object in the step's unit of work.
 _RECORD_ANSWERS = insert(cast(Table, FormSubmission.__table__))
 _TASKS = cast(Table, HumanTask.__table__)
+_VERSIONS = cast(Table, PathwayVersion.__table__)
+_CURRENT_VERSION = select(_VERSIONS.c.id).where(
+    _VERSIONS.c.process_id == bindparam("process_id"), _VERSIONS.c.is_current.is_(True)
+)
 _NAME_LATE_TASK = (
     update(_TASKS)
     .where(_TASKS.c.id == bindparam("review_id"))
@@ -144,11 +149,20 @@ class Runtime(MessageRouting):
             raise NotFound(f"No client {client_id}.")
         # Access (engine/careteam.py): a case is opened by someone who may change the client's record.
         require_client(session, actor, client.id, now, write=True)
-        case = Case(client_id=client.id, status=CaseStatus.OPEN, opened_at=now, opened_by=actor.id)
-        session.add(case)
-        session.flush()
+        case = inserted(
+            session,
+            Case(
+                client_id=client.id,
+                status=CaseStatus.OPEN,
+                risk_level=None,
+                opened_at=now,
+                closed_at=None,
+                close_reason=None,
+                opened_by=actor.id,
+            ),
+        )
         step = self._step(session, now, case, actor, (client.case_manager_id,))
-        version = self._current_version(session, ENTRY_PATHWAY)
+        version = self._current_version_id(session, ENTRY_PATHWAY)
         if version is None:
             raise PathwayFailed(f"No '{ENTRY_PATHWAY}' pathway is published.")
         step.events.add(
@@ -267,11 +281,19 @@ class Runtime(MessageRouting):
         audit.record(session, actor, "message", "case", case.id, case.client_id, now)
         return {"message": name, "received_by": receivers}
 
-    def fire_timers(self, session: Session, now: datetime, instance_id: int) -> None:
-        """Fire the instance's timers that are due at `now` (the worker calls this, one job per call)."""
-        target = running_instance(session, instance_id)
+    def fire_timers(self, session: Session, now: datetime, instance_id: int, job: JobHold | None = None) -> bool:
+        """Fire the instance's timers that are due at `now` (the worker calls this, one job per call).
+
+        `job`: the worker's job that brings the timer, marked done in this transaction if the worker still
+        holds it. Returns False, having done nothing, when it does not."""
+        if job is None:
+            target = running_instance(session, instance_id)
+        else:
+            held, target = held_running_instance(session, instance_id, job, now)
+            if not held:
+                return False
         if target is None:
-            return
+            return True
         step = self._step(session, now, target.case, None, (target.case_manager_id,))
         live = self._load(step, instance_id)
         live.force_timer_sync = True  # the job that brought us here is spent: always re-arm
@@ -286,6 +308,7 @@ class Runtime(MessageRouting):
         self._engine(step, live, fire)
         self._route(step)
         self._finish(step)
+        return True
 
     def escalate_overdue(self, session: Session, now: datetime, human_task_id: int) -> None:
         """The task is past due: tell the case (message `task_overdue`), leaving the task with its owner."""
@@ -318,30 +341,32 @@ class Runtime(MessageRouting):
         for review in self._finish(step):
             # The review names the late task: its page links it, and inbox rows of several reviews differ.
             step.session.connection().execute(
-                _NAME_LATE_TASK, {"review_id": review.id, "late_id": ht.id, "named": f"{review.title}: {ht.title}"[:200]}
+                _NAME_LATE_TASK,
+                {"review_id": review.id, "late_id": ht.id, "named": f"{review.title}: {ht.title}"[:200]},
             )
 
     # ---------- instances ----------
 
     @staticmethod
-    def _current_version(session: Session, process_id: str) -> PathwayVersion | None:
-        return session.scalar(
-            select(PathwayVersion).where(PathwayVersion.process_id == process_id, PathwayVersion.is_current.is_(True))
-        )
+    def _current_version_id(session: Session, process_id: str) -> int | None:
+        return session.connection().execute(_CURRENT_VERSION, {"process_id": process_id}).scalar()
 
-    def _start_instance(self, step: _Step, version: PathwayVersion, message: tuple[str, dict[str, Any]] | None) -> Live:
-        pathway = self.specs.get(version)
+    def _start_instance(self, step: _Step, version_id: int, message: tuple[str, dict[str, Any]] | None) -> Live:
+        pathway = self.specs.by_id(step.session, version_id)
         wf = BpmnWorkflow(pathway.spec, pathway.subprocess_specs, script_engine=self.script_engine)
-        row = PathwayInstance(
-            case_id=step.case.id,
-            pathway_version_id=version.id,
-            process_id=version.process_id,
-            status=InstanceStatus.RUNNING,
-            state={},
-            started_at=step.now,
+        row = inserted(
+            step.session,
+            PathwayInstance(
+                case_id=step.case.id,
+                pathway_version_id=version_id,
+                process_id=pathway.process_id,
+                status=InstanceStatus.RUNNING,
+                state={},
+                version=1,  # the optimistic lock's first version (write_instance moves it on)
+                started_at=step.now,
+                ended_at=None,
+            ),
         )
-        step.session.add(row)
-        step.session.flush()
         live = Live(row, wf, pathway, step.case.client_id, step.case_manager_id, states={})
         step.live[row.id] = live
 

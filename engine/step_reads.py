@@ -10,13 +10,14 @@ read here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import CursorResult, Table, bindparam, select, update
 from sqlalchemy.orm import Session, lazyload
 
-from .models import Case, Client, HumanTask, PathwayInstance
-from .states import InstanceStatus
-
+from .models import Case, Client, HumanTask, PathwayInstance, TimerJob
+from .states import InstanceStatus, JobStatus
 
 # A step finds its parsed pathway by the instance's `pathway_version_id` (library.SpecCache.by_id): the version's
 # row, which the mapping joins to every instance loaded, is not needed.
@@ -42,6 +43,37 @@ _TASK_TARGET = (
 )
 
 
+_JOBS = cast(Table, TimerJob.__table__)
+# The worker's guard (engine/timers.py): a job is marked done only by the worker that still holds its lease, in
+# the transaction of the step it causes. Built once, as Core on the table: it runs for every job fired.
+_MARK_DONE_IF_HELD = (
+    update(_JOBS)
+    .where(
+        _JOBS.c.id == bindparam("job_id"),
+        _JOBS.c.status == JobStatus.PENDING,
+        _JOBS.c.locked_by == bindparam("worker"),
+    )
+    .values(status=JobStatus.DONE, fired_at=bindparam("fired_at"), locked_until=None)
+)
+
+
+@dataclass(frozen=True)
+class JobHold:
+    """A timer job as the worker that leased it holds it."""
+
+    job_id: int
+    worker_id: str
+
+
+def mark_done_if_held(session: Session, hold: JobHold, now: datetime) -> bool:
+    """Mark the job done if this worker still holds it (the row stays locked until the step commits, so no
+    other worker can take it meanwhile). False: the lease passed to another worker, or the job is gone."""
+    done = session.connection().execute(
+        _MARK_DONE_IF_HELD, {"job_id": hold.job_id, "worker": hold.worker_id, "fired_at": now}
+    )
+    return cast(CursorResult[object], done).rowcount == 1
+
+
 @dataclass(frozen=True)
 class TimerTarget:
     # Held for the step: the session keeps only weak references, and the step's own load of the instance
@@ -55,9 +87,46 @@ def running_instance(session: Session, instance_id: int) -> TimerTarget | None:
     """The case of a running instance and its client's case manager (who gets the case-manager tasks the
     timer may open); None when the instance is gone or no longer running."""
     found = session.execute(_RUNNING_INSTANCE, {"instance_id": instance_id}).first()
-    if found is None or found[0].status != InstanceStatus.RUNNING:
+    return _running(found[0], found[1], found[2]) if found is not None else None
+
+
+def _running(instance: PathwayInstance | None, case: Case | None, case_manager_id: int | None) -> TimerTarget | None:
+    if instance is None or case is None or instance.status != InstanceStatus.RUNNING:
         return None
-    return TimerTarget(found[0], found[1], found[2])
+    return TimerTarget(instance, case, case_manager_id)
+
+
+# On PostgreSQL the guard and the read are one statement: the guard's UPDATE as a data-modifying CTE, which
+# PostgreSQL runs exactly once whatever the SELECT finds, and the instance joined to the job it marked (no row:
+# the job was not held). SQLite has no data-modifying CTEs: there they are two statements.
+_HELD = _MARK_DONE_IF_HELD.returning(_JOBS.c.id).cte("held")
+_HELD_RUNNING_INSTANCE = (
+    select(_HELD.c.id, PathwayInstance, Case, Client.case_manager_id)
+    .select_from(_HELD)
+    # Not named `instance_id`: an UPDATE takes a parameter named as one of its table's columns as a value to set.
+    .outerjoin(PathwayInstance, PathwayInstance.id == bindparam("timer_instance"))
+    .outerjoin(Case, Case.id == PathwayInstance.case_id)
+    .outerjoin(Client, Client.id == Case.client_id)
+    .options(*WITHOUT_VERSION_ROW)
+)
+
+
+def held_running_instance(
+    session: Session, instance_id: int, hold: JobHold, now: datetime
+) -> tuple[bool, TimerTarget | None]:
+    """Mark the job that brings the timer done if this worker still holds it, and read the instance as
+    `running_instance` does. Returns (held, target); nothing was read or changed when not held."""
+    if session.get_bind().dialect.name != "postgresql":
+        if not mark_done_if_held(session, hold, now):
+            return False, None
+        return True, running_instance(session, instance_id)
+    found = session.execute(
+        _HELD_RUNNING_INSTANCE,
+        {"job_id": hold.job_id, "worker": hold.worker_id, "fired_at": now, "timer_instance": instance_id},
+    ).first()
+    if found is None:
+        return False, None
+    return True, _running(found[1], found[2], found[3])
 
 
 @dataclass(frozen=True)

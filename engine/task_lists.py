@@ -180,7 +180,7 @@ def _by_due(
         statement = _due_page(*shape, name_matches(query.q, session.get_bind().dialect.name))
     else:
         statement = _due_page_once(*shape)
-    rows = session.execute(statement, params).all()
+    rows = session.connection().execute(statement, params).all()
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor((rows[-1].due_at, rows[-1].id)) if more and rows else None

@@ -17,15 +17,16 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from .db import make_sessionmaker, unit_of_work
 from .errors import CarepathError, NotFound, StepLimitExceeded, described
 from .models import TimerJob
 from .states import JobKind, JobStatus
+from .step_reads import JobHold, mark_done_if_held
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -147,25 +148,21 @@ class Worker:
             ).all()
         return sorted((tuple(r) for r in rows), key=lambda r: (r[4], r[0]))
 
-    def _still_mine(self, session: Session, job_id: int, now: datetime) -> bool:
-        # One statement: mark the job done only if this worker still holds it. The row stays locked until
-        # the step commits, so no other worker can take it meanwhile.
-        done = session.connection().execute(
-            _MARK_DONE_IF_MINE, {"job_id": job_id, "worker": self.worker_id, "now": now}
-        )
-        return done.rowcount == 1
-
     # ---------- firing ----------
 
     def _fire(self, job_id: int, kind: str, instance_id: int | None, human_task_id: int | None, now: datetime) -> str:
         try:
             # The job is marked done in the transaction of the step it causes: both commit, or neither.
+            hold = JobHold(job_id, self.worker_id)
             with unit_of_work(self.db) as session:
-                if not self._still_mine(session, job_id, now):
-                    return "skipped"
                 if kind == JobKind.BPMN_TIMER:
-                    self.cp.runtime.fire_timers(session, now, _named(instance_id, "instance", job_id))
-                elif kind == JobKind.TASK_OVERDUE:
+                    # The guard below, taken with the instance's read (engine/step_reads.py).
+                    if not self.cp.runtime.fire_timers(session, now, _named(instance_id, "instance", job_id), hold):
+                        return "skipped"
+                    return "fired"
+                if not mark_done_if_held(session, hold, now):
+                    return "skipped"
+                if kind == JobKind.TASK_OVERDUE:
                     self.cp.runtime.escalate_overdue(session, now, _named(human_task_id, "human task", job_id))
                 else:
                     raise CarepathError(f"unknown job kind {kind!r}")
@@ -199,19 +196,6 @@ class Worker:
             job = session.get(TimerJob, job_id)
             if job is not None and job.status == JobStatus.PENDING:
                 job.status, job.last_error, job.locked_by, job.locked_until = JobStatus.INCIDENT, error, None, None
-
-
-_JOBS = cast(Table, TimerJob.__table__)
-# Built once, as Core on the table: it runs once for every job fired (an ORM update cost five times as much CPU).
-_MARK_DONE_IF_MINE = (
-    update(_JOBS)
-    .where(
-        _JOBS.c.id == bindparam("job_id"),
-        _JOBS.c.status == JobStatus.PENDING,
-        _JOBS.c.locked_by == bindparam("worker"),
-    )
-    .values(status=JobStatus.DONE, fired_at=bindparam("now"), locked_until=None)
-)
 
 
 def _named(record_id: int | None, what: str, job_id: int) -> int:

@@ -334,6 +334,39 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_after_the_lease(postgres_u
     assert fired == 1
 
 
+@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres), "sqlite"])
+def test_a_worker_whose_lease_passed_to_another_does_nothing_with_the_job(backend, request, make_carepath):
+    """A slow worker's lease runs out and a second worker fires the job; when the first comes back to it, it
+    finds the job no longer its own and leaves it: one firing, one task."""
+    from support import CaseDriver, actors_of
+
+    cp = make_carepath(request.getfixturevalue("postgres_url" if backend == "postgres" else "sqlite_url"))
+    _waiting_case(cp, CaseDriver(cp, actors_of(cp)))
+    with cp.db() as session:
+        instance_id = session.scalar(select(PathwayInstance.id).where(PathwayInstance.process_id == "waiting"))
+    when = cp.clock.now() + timedelta(days=2, hours=1)
+
+    slow = Worker(cp, worker_id="slow")
+    claimed = [job for job in slow._claim(when) if job[2] == instance_id]
+    assert len(claimed) == 1
+    job_id, kind, _, human_task_id, _ = claimed[0]
+    later = Worker(cp, worker_id="second", real_now=lambda: datetime_now() + timedelta(minutes=6))
+    assert later.sweep(when).fired >= 1
+    assert _waiting_tasks(cp, instance_id) == ["after_wait"]
+
+    assert slow._fire(job_id, kind, instance_id, human_task_id, when) == "skipped"
+    assert _waiting_tasks(cp, instance_id) == ["after_wait"]
+    with cp.db() as session:
+        job = session.get(TimerJob, job_id)
+        assert (job.status, job.locked_by) == ("done", "second")
+        fired = session.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(Event.instance_id == instance_id, Event.lifecycle == "timer_fired")
+        )
+    assert fired == 1
+
+
 def datetime_now():
     from datetime import datetime
 

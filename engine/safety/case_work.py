@@ -185,7 +185,7 @@ def safety_work_messages(step: Step, live: Live) -> list[tuple[str, dict[str, An
     return [(SAFETY_WORK_DONE, {"last": live.row.process_id, "kind": kind})]
 
 
-def join_target(step: Step, version: PathwayVersion, loaded: LoadedPathway) -> int | None:
+def join_target(step: Step, loaded: LoadedPathway) -> int | None:
     """The running instance of a one-per-case pathway that a new start message joins, if any."""
     if not joins_open_instance(loaded):
         return None
@@ -193,7 +193,7 @@ def join_target(step: Step, version: PathwayVersion, loaded: LoadedPathway) -> i
         select(PathwayInstance.id)
         .where(
             PathwayInstance.case_id == step.case.id,
-            PathwayInstance.process_id == version.process_id,
+            PathwayInstance.process_id == loaded.process_id,
             PathwayInstance.status == "running",
         )
         .order_by(PathwayInstance.id)
