@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 from jinja2 import TemplateError
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -216,6 +216,45 @@ _JOBS = cast(Table, TimerJob.__table__)
 # bookkeeping cost more CPU than the rest of a fired timer (docs/performance.md, "A step").
 _OPEN_TASK = insert(_TASKS).returning(_TASKS.c.id)
 _ARM_JOB = insert(_JOBS)
+# On PostgreSQL a task that escalates is written with its overdue job in one statement: the task's INSERT as a
+# data-modifying CTE, the job's INSERT … SELECT reading the id it returns. (SQLite has no data-modifying CTEs:
+# there they are the two statements above.) The task's values are named `task_…`: a parameter named as one of
+# an INSERT's columns would be taken as that column's value.
+_TASK_COLUMNS = tuple(c.name for c in _TASKS.columns if c.name != "id")
+_NEW_TASK = (
+    insert(_TASKS)
+    .values({name: bindparam(f"task_{name}") for name in _TASK_COLUMNS})
+    .returning(_TASKS.c.id, _TASKS.c.case_id, _TASKS.c.due_at)
+    .cte("new_task")
+)
+_OPEN_TASK_WITH_OVERDUE_JOB = (
+    insert(_JOBS)
+    .from_select(
+        ["kind", "human_task_id", "case_id", "due_at", "status", "attempts"],
+        select(
+            literal(str(JobKind.TASK_OVERDUE)),
+            _NEW_TASK.c.id,
+            _NEW_TASK.c.case_id,
+            _NEW_TASK.c.due_at,
+            literal(str(JobStatus.PENDING)),
+            literal(0),
+        ),
+    )
+    .add_cte(_NEW_TASK)
+    .returning(_JOBS.c.human_task_id)
+)
+
+
+def _open_task(session: Session, values: dict[str, Any], with_overdue_job: bool) -> int:
+    """Insert a new task (and its overdue job, when it has one); returns the task's id."""
+    connection = session.connection()
+    if with_overdue_job and connection.dialect.name == "postgresql":
+        named = {f"task_{name}": value for name, value in values.items()}
+        return cast(int, connection.execute(_OPEN_TASK_WITH_OVERDUE_JOB, named).scalar_one())
+    task_id = cast(int, connection.execute(_OPEN_TASK, values).scalar_one())
+    if with_overdue_job:
+        _arm_job(session, JobKind.TASK_OVERDUE, values["case_id"], values["due_at"], human_task_id=task_id)
+    return task_id
 
 
 def _arm_job(session: Session, kind: str, case_id: int, due: datetime, **names: int) -> None:
@@ -255,37 +294,29 @@ def sync_human_tasks(session: Session, live: Live, now: datetime, case_id: int) 
         form_file = task_properties(task).get("formJsonSchemaFilename")
         title = (task.task_spec.bpmn_name or task.task_spec.bpmn_id)[:200]
         due_at = due_at_for(task, now)
-        task_id = (
-            session.connection()
-            .execute(
-                _OPEN_TASK,
-                {
-                    "instance_id": live.row.id,
-                    "case_id": case_id,
-                    "client_id": live.client_id,
-                    "process_id": live.row.process_id,
-                    "spiff_task_id": spiff_id,
-                    "bpmn_id": task.task_spec.bpmn_id,
-                    "title": title,
-                    "role": role,
-                    # A task may name its person (`assignee`, e.g. a notice to whoever held an ended task).
-                    "assignee_id": named_assignee(session, task)
-                    or (live.case_manager_id() if role == "case_manager" else None),
-                    "form_id": form_id_of(form_file) if form_file else None,
-                    "status": TaskStatus.OPEN,
-                    "instructions": render_instructions(task),
-                    "created_at": now,
-                    "due_at": due_at,
-                    "completed_at": None,
-                    "completed_by": None,
-                    "about_task_id": None,
-                },
-            )
-            .scalar_one()
-        )
+        values = {
+            "instance_id": live.row.id,
+            "case_id": case_id,
+            "client_id": live.client_id,
+            "process_id": live.row.process_id,
+            "spiff_task_id": spiff_id,
+            "bpmn_id": task.task_spec.bpmn_id,
+            "title": title,
+            "role": role,
+            # A task may name its person (`assignee`, e.g. a notice to whoever held an ended task).
+            "assignee_id": named_assignee(session, task)
+            or (live.case_manager_id() if role == "case_manager" else None),
+            "form_id": form_id_of(form_file) if form_file else None,
+            "status": TaskStatus.OPEN,
+            "instructions": render_instructions(task),
+            "created_at": now,
+            "due_at": due_at,
+            "completed_at": None,
+            "completed_by": None,
+            "about_task_id": None,
+        }
+        task_id = _open_task(session, values, with_overdue_job=due_at is not None and escalates(task))
         opened.append(OpenedTask(task_id, title))
-        if due_at is not None and escalates(task):
-            _arm_job(session, JobKind.TASK_OVERDUE, case_id, due_at, human_task_id=task_id)
     return opened
 
 
@@ -307,6 +338,16 @@ _CLOSE_TASK = (
 )
 
 
+# On PostgreSQL the two as one statement, the task's UPDATE as a data-modifying CTE (as for opening a task).
+_CLOSED = _CLOSE_TASK.returning(_TASKS.c.id).cte("closed")
+_CLOSE_TASK_AND_DROP_OVERDUE = (
+    update(_JOBS)
+    .where(_JOBS.c.human_task_id.in_(select(_CLOSED.c.id)), _JOBS.c.status == JobStatus.PENDING)
+    .values(status=JobStatus.DROPPED)
+    .add_cte(_CLOSED)
+)
+
+
 def close_human_task(session: Session, row: HumanTask, status: str, now: datetime, user_id: int | None = None) -> None:
     """Close a task's row; its pending overdue escalation goes with it.
 
@@ -318,21 +359,24 @@ def close_human_task(session: Session, row: HumanTask, status: str, now: datetim
         "completed_by": row.completed_by if user_id is None else user_id,
         "assignee_id": row.assignee_id,
     }
-    session.connection().execute(
-        _CLOSE_TASK,
-        {
-            "task_id": row.id,
-            "closed_as": closed["status"],
-            "closed_at": closed["completed_at"],
-            "closed_by": closed["completed_by"],
-            "held_by": closed["assignee_id"],
-        },
-    )
+    values = {
+        "task_id": row.id,
+        "closed_as": closed["status"],
+        "closed_at": closed["completed_at"],
+        "closed_by": closed["completed_by"],
+        "held_by": closed["assignee_id"],
+    }
+    connection = session.connection()
+    # No deadline, no overdue job (and a stray one would find the task closed and do nothing).
+    has_job = row.due_at is not None
+    if has_job and connection.dialect.name == "postgresql":
+        connection.execute(_CLOSE_TASK_AND_DROP_OVERDUE, values)
+    else:
+        connection.execute(_CLOSE_TASK, values)
+        if has_job:
+            connection.execute(_DROP_OVERDUE, {"task_id": row.id})
     for name, value in closed.items():
         set_committed_value(row, name, value)
-    if row.due_at is None:
-        return  # no deadline, no overdue job (and a stray one finds the task closed and does nothing)
-    session.connection().execute(_DROP_OVERDUE, {"task_id": row.id})
 
 
 def escalates(task: Any) -> bool:
