@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from carepath.engine.models import Event, HumanTask, PathwayInstance, TimerJob
 from carepath.engine.timers import MAX_ATTEMPTS, Worker, list_incidents, retry_incident
 
+
 @pytest.fixture
 def cp(make_carepath, any_database_url):
     """Every test here runs on SQLite and on PostgreSQL: the worker's guard and a new task's overdue job are
